@@ -1,0 +1,166 @@
+/**
+ * Loading a guest into the machine's RAM and setting the boot hart's registers.
+ *
+ * Linux boot follows QEMU's virt board: the OpenSBI firmware (fw_dynamic) at the start of RAM, the kernel Image
+ * at RAM + text_offset, the device tree and the initramfs at the top of RAM, and the boot hart entering the
+ * firmware in M-mode with a0 = hart id, a1 = device tree, a2 = fw_dynamic_info telling OpenSBI to continue at
+ * the kernel in S-mode.
+ *
+ * Bare-metal boot loads an ELF and enters it in M-mode, with an HTIF device at its `tohost` symbol.
+ */
+import { Htif } from '../devices/htif.js';
+import { parseElf } from './elf.js';
+import { parseKernelImage } from './linux-image.js';
+import type { Machine } from './machine.js';
+import { generateVirtDtb } from './virt-dt.js';
+import { VIRT } from './virt-layout.js';
+
+/** The ISA the device tree advertises: what the hart implements. */
+export const HART_ISA = 'rv64imafdc_zicsr_zifencei';
+
+export class BootError extends Error {
+  override readonly name = 'BootError';
+}
+
+export interface LinuxBoot {
+  readonly firmware: Uint8Array;
+  readonly kernel: Uint8Array;
+  readonly initrd?: Uint8Array;
+  readonly cmdline: string;
+  readonly mmu?: 'sv39' | 'sv48';
+}
+
+/** Where things were placed, for messages and tests. */
+export interface BootLayout {
+  readonly kernelStart: number;
+  readonly kernelEnd: number;
+  readonly initrdStart?: number;
+  readonly initrdEnd?: number;
+  readonly dtb: number;
+}
+
+const FW_DYNAMIC_INFO_MAGIC = 0x4942534f;
+const FW_DYNAMIC_INFO_VERSION = 2;
+const FW_DYNAMIC_INFO_NEXT_MODE_S = 1;
+
+const alignDown = (v: number, a: number): number => v - (v % a);
+const hex = (v: number): string => `0x${v.toString(16)}`;
+const mib = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
+
+function dtbFor(m: Machine, cmdline: string, mmu: 'sv39' | 'sv48', initrd?: { start: number; end: number }): Uint8Array {
+  return generateVirtDtb({
+    harts: 1,
+    ramBase: m.ram.base,
+    ramSize: m.ram.size,
+    isa: HART_ISA,
+    mmuType: mmu === 'sv48' ? 'riscv,sv48' : 'riscv,sv39',
+    bootargs: cmdline,
+    timebaseFrequency: VIRT.timebaseFrequency,
+    ...(initrd !== undefined ? { initrd } : {}),
+  });
+}
+
+/** Loads firmware, kernel, initramfs and device tree, and points the boot hart at the firmware. */
+export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
+  const ram = m.ram;
+  const ramEnd = ram.base + ram.size;
+  const mmu = boot.mmu ?? 'sv39';
+  const kernel = parseKernelImage(boot.kernel);
+  const kernelStart = ram.base + kernel.textOffset;
+  if (boot.firmware.length > kernel.textOffset) {
+    throw new BootError(`firmware is ${boot.firmware.length} bytes and would overlap the kernel at ${hex(kernelStart)}`);
+  }
+  const kernelEnd = kernelStart + kernel.imageSize;
+  // The device tree's size does not depend on the initrd addresses, so measure it first.
+  const probe = dtbFor(m, boot.cmdline, mmu, boot.initrd ? { start: 0, end: 0 } : undefined);
+  const dtb = alignDown(ramEnd - probe.length - 64, 4096);
+  const info = dtb - 4096;
+  let initrd: { start: number; end: number } | undefined;
+  let lowest = info;
+  if (boot.initrd !== undefined) {
+    const start = alignDown(info - boot.initrd.length, 4096);
+    initrd = { start, end: start + boot.initrd.length };
+    lowest = start;
+  }
+  // Leave the kernel room for its early allocations (page tables, the boot stack) above its image.
+  const needed = kernelEnd + 4 * 1048576;
+  if (lowest < needed) {
+    throw new BootError(
+      `guest memory of ${mib(ram.size)} is too small: the kernel (${mib(kernel.imageSize)})` +
+        (boot.initrd ? `, the initrd (${mib(boot.initrd.length)})` : '') +
+        ` and the device tree need at least ${mib(ram.size + needed - lowest)}`,
+    );
+  }
+  ram.load(ram.base, boot.firmware);
+  ram.load(kernelStart, kernel.data);
+  if (initrd !== undefined && boot.initrd !== undefined) ram.load(initrd.start, boot.initrd);
+  ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd));
+  const infoBytes = new Uint8Array(48);
+  const dv = new DataView(infoBytes.buffer);
+  dv.setBigUint64(0, BigInt(FW_DYNAMIC_INFO_MAGIC), true);
+  dv.setBigUint64(8, BigInt(FW_DYNAMIC_INFO_VERSION), true);
+  dv.setBigUint64(16, BigInt(kernelStart), true);
+  dv.setBigUint64(24, BigInt(FW_DYNAMIC_INFO_NEXT_MODE_S), true);
+  dv.setBigUint64(32, 0n, true); // options
+  dv.setBigUint64(40, 0n, true); // boot_hart
+  ram.load(info, infoBytes);
+  const h = m.hart;
+  h.reset(ram.base);
+  h.x[10 * 2] = 0;
+  setReg(h.x, 11, dtb);
+  setReg(h.x, 12, info);
+  return { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
+}
+
+function setReg(x: Int32Array, r: number, v: number): void {
+  x[r * 2] = v | 0;
+  x[r * 2 + 1] = Math.floor(v / 4294967296) | 0;
+}
+
+/** Loads a bare-metal ELF, maps HTIF at its tohost symbol, and enters it in M-mode. */
+export function bootBareMetal(m: Machine, elf: Uint8Array): { entry: number; htif: boolean } {
+  const image = parseElf(elf);
+  const ram = m.ram;
+  for (const s of image.segments) {
+    if (!ram.contains(s.paddr, s.memSize)) {
+      throw new BootError(
+        `ELF segment at ${hex(s.paddr)} (${s.memSize} bytes) lies outside guest RAM ` +
+          `${hex(ram.base)}..${hex(ram.base + ram.size)}`,
+      );
+    }
+    ram.load(s.paddr, s.data);
+  }
+  if (!ram.contains(image.entry, 2) && m.bus.findDevice(image.entry, 2) === undefined) {
+    throw new BootError(`ELF entry point ${hex(image.entry)} is not in guest RAM`);
+  }
+  const tohost = image.symbols.get('tohost');
+  const fromhost = image.symbols.get('fromhost');
+  let htif = false;
+  if (tohost !== undefined && tohost % 8 === 0 && ram.contains(tohost, 16)) {
+    const delta = fromhost !== undefined ? fromhost - tohost : 8;
+    const fromhostOffset = delta >= 8 && delta <= 4088 && delta % 8 === 0 ? delta : 8;
+    const device = new Htif({
+      output: (b) => m.emit(b),
+      onExit: (code) => m.stop({ kind: 'htif', code }),
+      readGuest: (addr, length) => ram.view(addr, length),
+      writeGuest: (addr, bytes) => {
+        const v = ram.view(addr, bytes.length);
+        if (v === undefined) return false;
+        v.set(bytes);
+        return true;
+      },
+      fromhostOffset,
+    });
+    m.bus.map(tohost, device.size, device);
+    htif = true;
+  }
+  const dtbBytes = dtbFor(m, '', 'sv39');
+  const dtb = alignDown(ram.base + ram.size - dtbBytes.length - 64, 4096);
+  const h = m.hart;
+  h.reset(image.entry);
+  if (dtb > ram.base && !image.segments.some((s) => dtb < s.paddr + s.memSize && dtb + dtbBytes.length > s.paddr)) {
+    ram.load(dtb, dtbBytes);
+    setReg(h.x, 11, dtb);
+  }
+  return { entry: image.entry, htif };
+}

@@ -1,0 +1,45 @@
+/**
+ * The RISC-V Linux kernel `Image` header (Documentation/riscv/boot-image-header.rst): where the kernel wants to
+ * be loaded and how much memory it occupies. Accepts a gzip-compressed Image too, as the bundled one is.
+ */
+import { gunzipSync } from 'node:zlib';
+
+export interface KernelImage {
+  readonly data: Uint8Array;
+  /** Offset from the start of RAM at which the image must be placed. */
+  readonly textOffset: number;
+  /** Memory the kernel occupies from its load address (at least the file size). */
+  readonly imageSize: number;
+}
+
+export class KernelImageError extends Error {
+  override readonly name = 'KernelImageError';
+}
+
+const MAX_IMAGE = 512 * 1024 * 1024;
+
+/** Parses (and if gzip-compressed, inflates) a RISC-V Linux Image. */
+export function parseKernelImage(file: Uint8Array): KernelImage {
+  let data = file;
+  if (file.length >= 2 && file[0] === 0x1f && file[1] === 0x8b) {
+    try {
+      data = new Uint8Array(gunzipSync(file, { maxOutputLength: MAX_IMAGE }));
+    } catch (e) {
+      throw new KernelImageError(`kernel is gzip-compressed but cannot be inflated: ${(e as Error).message}`);
+    }
+  }
+  if (data.length < 64) throw new KernelImageError(`kernel is ${data.length} bytes, too short for a RISC-V Image`);
+  const magic = String.fromCharCode(...data.subarray(48, 53));
+  const magic2 = String.fromCharCode(...data.subarray(56, 60));
+  if (magic !== 'RISCV' && magic2 !== 'RSC\x05') {
+    throw new KernelImageError('kernel is not a RISC-V Linux Image (no "RISCV" magic in its header)');
+  }
+  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
+  const textOffset = Number(dv.getBigUint64(8, true));
+  const imageSize = Number(dv.getBigUint64(16, true));
+  if (textOffset % 4096 !== 0 || textOffset > 64 * 1024 * 1024) {
+    throw new KernelImageError(`kernel header has an implausible text_offset 0x${textOffset.toString(16)}`);
+  }
+  if (imageSize > MAX_IMAGE) throw new KernelImageError(`kernel header claims an image size of ${imageSize} bytes`);
+  return { data, textOffset, imageSize: Math.max(imageSize, data.length) };
+}

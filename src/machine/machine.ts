@@ -1,0 +1,167 @@
+/**
+ * Typevisor's `virt` machine: RAM, the system bus, CLINT, PLIC, a 16550 UART, the SiFive test device and one
+ * RV64GC hart, wired as on QEMU's riscv virt board, and the loop that runs it against the host's clock.
+ */
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
+import { Clint } from '../devices/clint.js';
+import { Plic } from '../devices/plic.js';
+import { SifiveTest, type SifiveTestEvent } from '../devices/sifive-test.js';
+import { Uart16550 } from '../devices/uart16550.js';
+import { SystemBus } from '../memory/bus.js';
+import { GuestRam } from '../memory/ram.js';
+import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
+import { Hart } from '../riscv/hart.js';
+import { runHart, isIdle } from '../riscv/run.js';
+import { HostClock } from './clock.js';
+import { VIRT } from './virt-layout.js';
+
+export type MachineExit =
+  | { readonly kind: 'poweroff' }
+  | { readonly kind: 'fail'; readonly code: number }
+  | { readonly kind: 'reset' }
+  | { readonly kind: 'htif'; readonly code: number }
+  | { readonly kind: 'stopped' }
+  | { readonly kind: 'limit' };
+
+export interface MachineOptions {
+  /** Guest RAM in bytes. */
+  readonly memBytes: number;
+  /** Receives guest console output (UART and HTIF), in chunks. */
+  readonly onOutput: (bytes: Uint8Array) => void;
+  /** Stop with `{ kind: 'limit' }` after about this many instructions. */
+  readonly maxInstructions?: number;
+}
+
+/** Instructions run between checks of the clock and devices. */
+const BURST = 16_384;
+/** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
+const SLICE_MS = 15;
+/** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
+const MAX_IDLE_MS = 50;
+
+export class Machine {
+  readonly ram: GuestRam;
+  readonly bus: SystemBus;
+  readonly clock: HostClock;
+  readonly clint: Clint;
+  readonly plic: Plic;
+  readonly uart: Uart16550;
+  readonly hart: Hart;
+  private exit: MachineExit | undefined;
+  private readonly onOutput: (bytes: Uint8Array) => void;
+  private readonly maxInstructions: number;
+  private out = new Uint8Array(4096);
+  private outLength = 0;
+  private readonly input: number[] = [];
+  private wake: (() => void) | undefined;
+
+  constructor(options: MachineOptions) {
+    this.onOutput = options.onOutput;
+    this.maxInstructions = options.maxInstructions ?? Infinity;
+    this.ram = new GuestRam(VIRT.ramBase, options.memBytes);
+    this.bus = new SystemBus(this.ram);
+    this.clock = new HostClock(VIRT.timebaseFrequency);
+    this.hart = new Hart(0, this.bus, { readTime: () => this.clint.mtime() }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+    const hart = this.hart;
+    const setBit = (bit: number, level: boolean): void => {
+      hart.mipHw = level ? hart.mipHw | bit : hart.mipHw & ~bit;
+    };
+    this.clint = new Clint({
+      harts: 1,
+      ticks: this.clock,
+      setMsip: (_h, level) => setBit(MIP_MSIP, level),
+      setMtip: (_h, level) => setBit(MIP_MTIP, level),
+    });
+    this.plic = new Plic({
+      sources: VIRT.plicSources,
+      contexts: 2,
+      setContextIrq: (context, level) => setBit(context === 0 ? MIP_MEIP : MIP_SEIP, level),
+    });
+    this.uart = new Uart16550({
+      irq: this.plic.irqLine(VIRT.uartIrq),
+      output: (byte) => this.emit(byte),
+      onRxSpace: () => this.feedInput(),
+    });
+    const test = new SifiveTest({ onExit: (event) => this.onTestDevice(event) });
+    this.bus.map(VIRT.testBase, VIRT.testSize, test);
+    this.bus.map(VIRT.clintBase, VIRT.clintSize, this.clint);
+    this.bus.map(VIRT.plicBase, VIRT.plicSize, this.plic);
+    this.bus.map(VIRT.uartBase, VIRT.uartSize, this.uart);
+  }
+
+  /** Queues console input for the guest's UART. */
+  sendInput(bytes: Uint8Array): void {
+    for (const b of bytes) this.input.push(b);
+    this.feedInput();
+    this.wakeUp();
+  }
+
+  /** Asks the run loop to stop at its next check. */
+  stop(exit: MachineExit = { kind: 'stopped' }): void {
+    this.exit ??= exit;
+    this.wakeUp();
+  }
+
+  /** Appends a console byte (UART or HTIF) to the output buffer. */
+  emit(byte: number): void {
+    if (this.outLength === this.out.length) {
+      const bigger = new Uint8Array(this.out.length * 2);
+      bigger.set(this.out);
+      this.out = bigger;
+    }
+    this.out[this.outLength++] = byte;
+  }
+
+  /** Runs the machine until the guest powers off, fails, resets, or `stop` is called. */
+  async run(): Promise<MachineExit> {
+    const hart = this.hart;
+    const clint = this.clint;
+    for (;;) {
+      const sliceEnd = performance.now() + SLICE_MS;
+      do {
+        clint.update();
+        runHart(hart, BURST);
+        if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
+        if (this.exit !== undefined || isIdle(hart)) break;
+      } while (performance.now() < sliceEnd);
+      this.flushOutput();
+      if (this.exit !== undefined) return this.exit;
+      if (isIdle(hart)) await this.idle();
+      else await yieldToEventLoop();
+    }
+  }
+
+  /** Sleeps until the guest's next timer deadline, new input, or MAX_IDLE_MS. */
+  private async idle(): Promise<void> {
+    const ms = Math.min(MAX_IDLE_MS, this.clock.msUntil(this.clint.nextDeadline(0)));
+    if (ms <= 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wake = done;
+    });
+    this.wake = undefined;
+  }
+
+  private wakeUp(): void {
+    this.wake?.();
+  }
+
+  private feedInput(): void {
+    while (this.input.length > 0 && this.uart.canReceive()) this.uart.receive(this.input.shift()!);
+  }
+
+  private flushOutput(): void {
+    if (this.outLength === 0) return;
+    this.onOutput(this.out.slice(0, this.outLength));
+    this.outLength = 0;
+  }
+
+  private onTestDevice(event: SifiveTestEvent): void {
+    this.stop(event);
+  }
+}

@@ -1,0 +1,737 @@
+/**
+ * The interpreter: fetch, decode and execute RV64GC instructions on a hart until a budget runs out or an
+ * instruction needs the run loop (a CSR write, xRET, WFI, a fence of the address space, a trap).
+ *
+ * Registers are (lo, hi) pairs in an Int32Array; addresses are numbers. Loads, stores and fetches to RAM hit the
+ * software TLB inline; everything else goes to the MMU's slow paths, which raise traps by throwing TRAP.
+ */
+import { executeFp, FP_OK } from './fpu/index.js';
+import { compressedTable } from './compressed.js';
+import { CAUSE, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U } from './constants.js';
+import { csrRead, csrReadOnly, csrWrite } from './csr.js';
+import { TRAP, type Hart } from './hart.js';
+import { divrem32, divrem64, divremu64, mul64, mulh64 } from './muldiv.js';
+import { fetchParcel, loadSlow, storeSlow, translate } from './mmu.js';
+import { ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
+import { mret, sret, takeTrap } from './trap.js';
+
+const TWO32 = 4294967296;
+const FS_DIRTY = MSTATUS_FS;
+
+/** Runs up to `budget` instructions. Returns the number retired (a trapping instruction does not retire). */
+export function runBlock(h: Hart, budget: number): number {
+  const x = h.x;
+  const f = h.fp.f;
+  const tmp = h.tmp;
+  const ram = h.bus.ram;
+  const u8 = ram.u8;
+  const u16 = ram.u16;
+  const i32 = ram.i32;
+  const cexp = compressedTable();
+  const tlb = h.tlb;
+  const fTags = tlb.fetchTags;
+  const fOffs = tlb.fetchOffs;
+  const lTags = tlb.loadTags;
+  const lOffs = tlb.loadOffs;
+  const sTags = tlb.storeTags;
+  const sOffs = tlb.storeOffs;
+  let pc = h.pc;
+  let n = 0;
+  let raw = 0;
+  try {
+    for (; n < budget; n++) {
+      // ---- fetch ----
+      const plo = pc | 0;
+      const poff = plo & 0xfff;
+      const pidx = (plo >>> 12) & TLB_MASK;
+      let insn: number;
+      if (fTags[pidx] === pc - poff && poff !== 0xffe) {
+        const p = (fOffs[pidx]! + poff) >>> 1;
+        insn = u16[p]! | (u16[p + 1]! << 16);
+      } else {
+        insn = fetchParcel(h, pc);
+        if ((insn & 3) === 3) insn |= fetchParcel(h, pc + 2) << 16;
+      }
+      let ilen = 4;
+      raw = insn;
+      if ((insn & 3) !== 3) {
+        raw = insn & 0xffff;
+        insn = cexp[raw]!;
+        ilen = 2;
+      }
+      let npc = pc + ilen;
+      const rd = ((insn >>> 7) & 31) << 1;
+      const rs1 = ((insn >>> 15) & 31) << 1;
+      const rs2 = ((insn >>> 20) & 31) << 1;
+      const f3 = (insn >>> 12) & 7;
+
+      // ---- execute ----
+      switch (insn & 0x7f) {
+        case 0x03: {
+          // LOAD
+          const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
+          const vlo = va | 0;
+          const off = vlo & 0xfff;
+          const idx = (vlo >>> 12) & TLB_MASK;
+          const hit = lTags[idx] === va - off;
+          const base = lOffs[idx]! + off;
+          switch (f3) {
+            case 0: {
+              let v: number;
+              if (hit) v = u8[base]!;
+              else {
+                loadSlow(h, va, 1);
+                v = tmp[0]!;
+              }
+              v = (v << 24) >> 24;
+              x[rd] = v;
+              x[rd + 1] = v >> 31;
+              break;
+            }
+            case 1:
+            case 5: {
+              let v: number;
+              if (hit && (off & 1) === 0) v = u16[base >>> 1]!;
+              else {
+                loadSlow(h, va, 2);
+                v = tmp[0]!;
+              }
+              if (f3 === 1) {
+                v = (v << 16) >> 16;
+                x[rd + 1] = v >> 31;
+              } else x[rd + 1] = 0;
+              x[rd] = v;
+              break;
+            }
+            case 2:
+            case 6: {
+              let v: number;
+              if (hit && (off & 3) === 0) v = i32[base >>> 2]!;
+              else {
+                loadSlow(h, va, 4);
+                v = tmp[0]!;
+              }
+              x[rd] = v;
+              x[rd + 1] = f3 === 2 ? v >> 31 : 0;
+              break;
+            }
+            case 3: {
+              if (hit && (off & 7) === 0) {
+                const p = base >>> 2;
+                x[rd] = i32[p]!;
+                x[rd + 1] = i32[p + 1]!;
+              } else {
+                loadSlow(h, va, 8);
+                x[rd] = tmp[0]!;
+                x[rd + 1] = tmp[1]!;
+              }
+              break;
+            }
+            case 4: {
+              let v: number;
+              if (hit) v = u8[base]!;
+              else {
+                loadSlow(h, va, 1);
+                v = tmp[0]!;
+              }
+              x[rd] = v;
+              x[rd + 1] = 0;
+              break;
+            }
+            default:
+              illegal(h, raw);
+          }
+          break;
+        }
+        case 0x23: {
+          // STORE
+          const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+          const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + imm;
+          const vlo = va | 0;
+          const off = vlo & 0xfff;
+          const idx = (vlo >>> 12) & TLB_MASK;
+          const hit = sTags[idx] === va - off;
+          const base = sOffs[idx]! + off;
+          const lo = x[rs2]!;
+          switch (f3) {
+            case 0:
+              if (hit) u8[base] = lo;
+              else storeSlow(h, va, 1, lo, 0);
+              break;
+            case 1:
+              if (hit && (off & 1) === 0) u16[base >>> 1] = lo;
+              else storeSlow(h, va, 2, lo, 0);
+              break;
+            case 2:
+              if (hit && (off & 3) === 0) i32[base >>> 2] = lo;
+              else storeSlow(h, va, 4, lo, 0);
+              break;
+            case 3:
+              if (hit && (off & 7) === 0) {
+                const p = base >>> 2;
+                i32[p] = lo;
+                i32[p + 1] = x[rs2 + 1]!;
+              } else storeSlow(h, va, 8, lo, x[rs2 + 1]!);
+              break;
+            default:
+              illegal(h, raw);
+          }
+          break;
+        }
+        case 0x13: {
+          // OP-IMM
+          const imm = insn >> 20;
+          const alo = x[rs1]!;
+          const ahi = x[rs1 + 1]!;
+          switch (f3) {
+            case 0: {
+              const lo = (alo + imm) | 0;
+              x[rd + 1] = (ahi + (imm >> 31) + ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+              x[rd] = lo;
+              break;
+            }
+            case 1: {
+              if (insn >>> 26 !== 0) illegal(h, raw);
+              const sh = imm & 63;
+              if (sh === 0) {
+                x[rd] = alo;
+                x[rd + 1] = ahi;
+              } else if (sh < 32) {
+                x[rd + 1] = (ahi << sh) | (alo >>> (32 - sh));
+                x[rd] = alo << sh;
+              } else {
+                x[rd + 1] = alo << (sh - 32);
+                x[rd] = 0;
+              }
+              break;
+            }
+            case 2: {
+              const ihi = imm >> 31;
+              x[rd] = ahi < ihi || (ahi === ihi && alo >>> 0 < imm >>> 0) ? 1 : 0;
+              x[rd + 1] = 0;
+              break;
+            }
+            case 3: {
+              const ihi = imm >> 31;
+              x[rd] = ahi >>> 0 < ihi >>> 0 || (ahi === ihi && alo >>> 0 < imm >>> 0) ? 1 : 0;
+              x[rd + 1] = 0;
+              break;
+            }
+            case 4:
+              x[rd] = alo ^ imm;
+              x[rd + 1] = ahi ^ (imm >> 31);
+              break;
+            case 5: {
+              const top = insn >>> 26;
+              const sh = imm & 63;
+              if (top === 0) srl(x, rd, alo, ahi, sh);
+              else if (top === 0x10) sra(x, rd, alo, ahi, sh);
+              else illegal(h, raw);
+              break;
+            }
+            case 6:
+              x[rd] = alo | imm;
+              x[rd + 1] = ahi | (imm >> 31);
+              break;
+            default:
+              x[rd] = alo & imm;
+              x[rd + 1] = ahi & (imm >> 31);
+          }
+          break;
+        }
+        case 0x33: {
+          // OP
+          const alo = x[rs1]!;
+          const ahi = x[rs1 + 1]!;
+          const blo = x[rs2]!;
+          const bhi = x[rs2 + 1]!;
+          const f7 = insn >>> 25;
+          if (f7 === 0) {
+            switch (f3) {
+              case 0: {
+                const lo = (alo + blo) | 0;
+                x[rd + 1] = (ahi + bhi + ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+                x[rd] = lo;
+                break;
+              }
+              case 1: {
+                const sh = blo & 63;
+                if (sh === 0) {
+                  x[rd] = alo;
+                  x[rd + 1] = ahi;
+                } else if (sh < 32) {
+                  x[rd + 1] = (ahi << sh) | (alo >>> (32 - sh));
+                  x[rd] = alo << sh;
+                } else {
+                  x[rd + 1] = alo << (sh - 32);
+                  x[rd] = 0;
+                }
+                break;
+              }
+              case 2:
+                x[rd] = ahi < bhi || (ahi === bhi && alo >>> 0 < blo >>> 0) ? 1 : 0;
+                x[rd + 1] = 0;
+                break;
+              case 3:
+                x[rd] = ahi >>> 0 < bhi >>> 0 || (ahi === bhi && alo >>> 0 < blo >>> 0) ? 1 : 0;
+                x[rd + 1] = 0;
+                break;
+              case 4:
+                x[rd] = alo ^ blo;
+                x[rd + 1] = ahi ^ bhi;
+                break;
+              case 5:
+                srl(x, rd, alo, ahi, blo & 63);
+                break;
+              case 6:
+                x[rd] = alo | blo;
+                x[rd + 1] = ahi | bhi;
+                break;
+              default:
+                x[rd] = alo & blo;
+                x[rd + 1] = ahi & bhi;
+            }
+          } else if (f7 === 0x20) {
+            if (f3 === 0) {
+              const lo = (alo - blo) | 0;
+              x[rd + 1] = (ahi - bhi - (alo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
+              x[rd] = lo;
+            } else if (f3 === 5) sra(x, rd, alo, ahi, blo & 63);
+            else illegal(h, raw);
+          } else if (f7 === 1) {
+            switch (f3) {
+              case 0:
+                mul64(tmp, alo, ahi, blo, bhi);
+                break;
+              case 1:
+                mulh64(tmp, alo, ahi, blo, bhi, 0);
+                break;
+              case 2:
+                mulh64(tmp, alo, ahi, blo, bhi, 1);
+                break;
+              case 3:
+                mulh64(tmp, alo, ahi, blo, bhi, 2);
+                break;
+              case 4:
+                divrem64(tmp, alo, ahi, blo, bhi, false);
+                break;
+              case 5:
+                divremu64(tmp, alo, ahi, blo, bhi, false);
+                break;
+              case 6:
+                divrem64(tmp, alo, ahi, blo, bhi, true);
+                break;
+              default:
+                divremu64(tmp, alo, ahi, blo, bhi, true);
+            }
+            x[rd] = tmp[0]!;
+            x[rd + 1] = tmp[1]!;
+          } else illegal(h, raw);
+          break;
+        }
+        case 0x1b: {
+          // OP-IMM-32
+          const alo = x[rs1]!;
+          let v: number;
+          if (f3 === 0) v = (alo + (insn >> 20)) | 0;
+          else if (f3 === 1 && insn >>> 25 === 0) v = alo << ((insn >>> 20) & 31);
+          else if (f3 === 5 && insn >>> 25 === 0) v = alo >>> ((insn >>> 20) & 31);
+          else if (f3 === 5 && insn >>> 25 === 0x20) v = alo >> ((insn >>> 20) & 31);
+          else illegal(h, raw);
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case 0x3b: {
+          // OP-32
+          const a = x[rs1]!;
+          const b = x[rs2]!;
+          const f7 = insn >>> 25;
+          let v: number;
+          if (f7 === 0) {
+            if (f3 === 0) v = (a + b) | 0;
+            else if (f3 === 1) v = a << (b & 31);
+            else if (f3 === 5) v = a >>> (b & 31);
+            else illegal(h, raw);
+          } else if (f7 === 0x20) {
+            if (f3 === 0) v = (a - b) | 0;
+            else if (f3 === 5) v = a >> (b & 31);
+            else illegal(h, raw);
+          } else if (f7 === 1) {
+            if (f3 === 0) v = Math.imul(a, b);
+            else if (f3 >= 4) v = divrem32(a, b, (f3 & 1) === 1, f3 >= 6);
+            else illegal(h, raw);
+          } else illegal(h, raw);
+          x[rd] = v;
+          x[rd + 1] = v >> 31;
+          break;
+        }
+        case 0x37:
+          // LUI
+          x[rd] = insn & 0xfffff000;
+          x[rd + 1] = insn >> 31;
+          break;
+        case 0x17: {
+          // AUIPC
+          const v = pc + (insn & 0xfffff000);
+          x[rd] = v | 0;
+          x[rd + 1] = Math.floor(v / TWO32) | 0;
+          break;
+        }
+        case 0x6f: {
+          // JAL
+          const imm =
+            ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
+          x[rd] = npc | 0;
+          x[rd + 1] = Math.floor(npc / TWO32) | 0;
+          npc = pc + imm;
+          break;
+        }
+        case 0x67: {
+          // JALR
+          if (f3 !== 0) illegal(h, raw);
+          const t = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
+          x[rd] = npc | 0;
+          x[rd + 1] = Math.floor(npc / TWO32) | 0;
+          npc = t - (t & 1 ? 1 : 0);
+          break;
+        }
+        case 0x63: {
+          // BRANCH
+          const alo = x[rs1]!;
+          const ahi = x[rs1 + 1]!;
+          const blo = x[rs2]!;
+          const bhi = x[rs2 + 1]!;
+          let taken: boolean;
+          switch (f3) {
+            case 0:
+              taken = alo === blo && ahi === bhi;
+              break;
+            case 1:
+              taken = alo !== blo || ahi !== bhi;
+              break;
+            case 4:
+              taken = ahi < bhi || (ahi === bhi && alo >>> 0 < blo >>> 0);
+              break;
+            case 5:
+              taken = !(ahi < bhi || (ahi === bhi && alo >>> 0 < blo >>> 0));
+              break;
+            case 6:
+              taken = ahi >>> 0 < bhi >>> 0 || (ahi === bhi && alo >>> 0 < blo >>> 0);
+              break;
+            case 7:
+              taken = !(ahi >>> 0 < bhi >>> 0 || (ahi === bhi && alo >>> 0 < blo >>> 0));
+              break;
+            default:
+              illegal(h, raw);
+          }
+          if (taken) {
+            npc =
+              pc +
+              (((insn >> 31) << 12) | (((insn >>> 7) & 1) << 11) | (((insn >>> 25) & 0x3f) << 5) |
+                (((insn >>> 8) & 0xf) << 1));
+          }
+          break;
+        }
+        case 0x0f:
+          // MISC-MEM: FENCE and FENCE.I. One hart, no instruction cache: nothing to order or flush.
+          if (f3 > 1) illegal(h, raw);
+          break;
+        case 0x2f:
+          amo(h, insn, raw, rd, rs1, rs2, f3);
+          break;
+        case 0x07: {
+          // LOAD-FP
+          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, raw);
+          const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
+          const fd = rd;
+          loadSlowOrFast(h, va, f3 === 3 ? 8 : 4, lTags, lOffs, i32);
+          f[fd] = tmp[0]!;
+          f[fd + 1] = f3 === 3 ? tmp[1]! : -1;
+          h.mstatus |= FS_DIRTY;
+          break;
+        }
+        case 0x27: {
+          // STORE-FP
+          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, raw);
+          const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+          const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + imm;
+          storeSlowOrFast(h, va, f3 === 3 ? 8 : 4, f[rs2]!, f[rs2 + 1]!, sTags, sOffs, i32);
+          break;
+        }
+        case 0x43:
+        case 0x47:
+        case 0x4b:
+        case 0x4f:
+        case 0x53:
+          if ((h.mstatus & MSTATUS_FS) === 0 || executeFp(insn, x, h.fp) !== FP_OK) illegal(h, raw);
+          h.mstatus |= FS_DIRTY;
+          break;
+        case 0x73: {
+          // SYSTEM: these may change privilege, interrupts or translation, so the block ends after them.
+          h.pc = pc;
+          const trapped = system(h, insn, raw, rd, rs1, f3, npc);
+          x[0] = 0;
+          x[1] = 0;
+          if (trapped) {
+            h.instret += n;
+            return n;
+          }
+          h.instret += n + 1;
+          return n + 1;
+        }
+        default:
+          illegal(h, raw);
+      }
+      x[0] = 0;
+      x[1] = 0;
+      pc = npc;
+    }
+  } catch (e) {
+    if (e !== TRAP) throw e;
+    x[0] = 0;
+    x[1] = 0;
+    h.instret += n;
+    takeTrap(h, h.trapCause, false, h.trapTvalLo, h.trapTvalHi, pc);
+    return n;
+  }
+  h.pc = pc;
+  h.instret += n;
+  return n;
+}
+
+function illegal(h: Hart, raw: number): never {
+  return h.raise(CAUSE.ILLEGAL_INSTRUCTION, raw, 0);
+}
+
+function srl(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+  if (sh === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (sh < 32) {
+    x[rd] = (lo >>> sh) | (hi << (32 - sh));
+    x[rd + 1] = hi >>> sh;
+  } else {
+    x[rd] = hi >>> (sh - 32);
+    x[rd + 1] = 0;
+  }
+}
+
+function sra(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+  if (sh === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (sh < 32) {
+    x[rd] = (lo >>> sh) | (hi << (32 - sh));
+    x[rd + 1] = hi >> sh;
+  } else {
+    x[rd] = hi >> (sh - 32);
+    x[rd + 1] = hi >> 31;
+  }
+}
+
+/** FP loads: the TLB when aligned, the slow path otherwise. Result in h.tmp. */
+function loadSlowOrFast(h: Hart, va: number, size: number, tags: Float64Array, offs: Int32Array, i32: Int32Array): void {
+  const vlo = va | 0;
+  const off = vlo & 0xfff;
+  const idx = (vlo >>> 12) & TLB_MASK;
+  if (tags[idx] === va - off && (off & (size - 1)) === 0) {
+    const p = (offs[idx]! + off) >>> 2;
+    h.tmp[0] = i32[p]!;
+    h.tmp[1] = size === 8 ? i32[p + 1]! : 0;
+  } else loadSlow(h, va, size);
+}
+
+function storeSlowOrFast(
+  h: Hart, va: number, size: number, lo: number, hi: number, tags: Float64Array, offs: Int32Array, i32: Int32Array,
+): void {
+  const vlo = va | 0;
+  const off = vlo & 0xfff;
+  const idx = (vlo >>> 12) & TLB_MASK;
+  if (tags[idx] === va - off && (off & (size - 1)) === 0) {
+    const p = (offs[idx]! + off) >>> 2;
+    i32[p] = lo;
+    if (size === 8) i32[p + 1] = hi;
+  } else storeSlow(h, va, size, lo, hi);
+}
+
+/** The RAM offset (in bytes) of an aligned AMO/LR/SC target, after translation and checks. */
+function amoTarget(h: Hart, va: number, size: number, kind: number): number {
+  if ((va | 0) & (size - 1)) {
+    h.raiseAt(kind === ACCESS_LOAD ? CAUSE.LOAD_ADDRESS_MISALIGNED : CAUSE.STORE_ADDRESS_MISALIGNED, va);
+  }
+  const tags = kind === ACCESS_LOAD ? h.tlb.loadTags : h.tlb.storeTags;
+  const offs = kind === ACCESS_LOAD ? h.tlb.loadOffs : h.tlb.storeOffs;
+  const off = (va | 0) & 0xfff;
+  const idx = ((va | 0) >>> 12) & TLB_MASK;
+  if (tags[idx] === va - off) return offs[idx]! + off;
+  const pa = translate(h, va, kind);
+  const ram = h.bus.ram;
+  if (!ram.contains(pa, size) || h.bus.findDevice(pa, size) !== undefined) {
+    h.raiseAt(kind === ACCESS_LOAD ? CAUSE.LOAD_ACCESS_FAULT : CAUSE.STORE_ACCESS_FAULT, va);
+  }
+  return pa - ram.base;
+}
+
+/** The A extension: LR, SC and the AMOs, on RAM. */
+function amo(h: Hart, insn: number, raw: number, rd: number, rs1: number, rs2: number, f3: number): void {
+  const x = h.x;
+  if (f3 !== 2 && f3 !== 3) illegal(h, raw);
+  const size = f3 === 3 ? 8 : 4;
+  const op = insn >>> 27;
+  const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0);
+  const i32 = h.bus.ram.i32;
+  if (op === 0x02) {
+    // LR
+    if (rs2 !== 0) illegal(h, raw);
+    const o = amoTarget(h, va, size, ACCESS_LOAD);
+    const lo = i32[o >>> 2]!;
+    x[rd] = lo;
+    x[rd + 1] = size === 8 ? i32[(o >>> 2) + 1]! : lo >> 31;
+    h.reservation = o;
+    return;
+  }
+  if (op === 0x03) {
+    // SC
+    const o = amoTarget(h, va, size, ACCESS_STORE);
+    if (h.reservation === o) {
+      i32[o >>> 2] = x[rs2]!;
+      if (size === 8) i32[(o >>> 2) + 1] = x[rs2 + 1]!;
+      x[rd] = 0;
+    } else x[rd] = 1;
+    x[rd + 1] = 0;
+    h.reservation = -1;
+    return;
+  }
+  const o = amoTarget(h, va, size, ACCESS_STORE) >>> 2;
+  const alo = i32[o]!;
+  const ahi = size === 8 ? i32[o + 1]! : alo >> 31;
+  const blo = x[rs2]!;
+  const bhi = size === 8 ? x[rs2 + 1]! : blo >> 31;
+  let rlo: number;
+  let rhi: number;
+  switch (op) {
+    case 0x01:
+      rlo = blo;
+      rhi = bhi;
+      break;
+    case 0x00:
+      rlo = (alo + blo) | 0;
+      rhi = (ahi + bhi + ((rlo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+      break;
+    case 0x04:
+      rlo = alo ^ blo;
+      rhi = ahi ^ bhi;
+      break;
+    case 0x0c:
+      rlo = alo & blo;
+      rhi = ahi & bhi;
+      break;
+    case 0x08:
+      rlo = alo | blo;
+      rhi = ahi | bhi;
+      break;
+    case 0x10:
+    case 0x14: {
+      const less = ahi < bhi || (ahi === bhi && alo >>> 0 < blo >>> 0);
+      const pickA = op === 0x10 ? less : !less;
+      rlo = pickA ? alo : blo;
+      rhi = pickA ? ahi : bhi;
+      break;
+    }
+    case 0x18:
+    case 0x1c: {
+      const less = ahi >>> 0 < bhi >>> 0 || (ahi === bhi && alo >>> 0 < blo >>> 0);
+      const pickA = op === 0x18 ? less : !less;
+      rlo = pickA ? alo : blo;
+      rhi = pickA ? ahi : bhi;
+      break;
+    }
+    default:
+      return illegal(h, raw);
+  }
+  i32[o] = rlo;
+  if (size === 8) i32[o + 1] = rhi;
+  x[rd] = alo;
+  x[rd + 1] = ahi;
+}
+
+const scratch = new Int32Array(2);
+
+/**
+ * SYSTEM instructions. On return h.pc is the next pc. Returns true when a trap was taken instead (h.pc is then
+ * the handler), false when the instruction completed.
+ */
+function system(h: Hart, insn: number, raw: number, rd: number, rs1: number, f3: number, npc: number): boolean {
+  const x = h.x;
+  if (f3 === 0) {
+    if (rd !== 0) illegal(h, raw);
+    switch (insn >>> 20) {
+      case 0x000:
+        if (rs1 !== 0) illegal(h, raw);
+        throwTrap(h, CAUSE.ECALL_FROM_U + h.priv, 0, 0);
+        return true;
+      case 0x001:
+        if (rs1 !== 0) illegal(h, raw);
+        throwTrap(h, CAUSE.BREAKPOINT, h.pc | 0, Math.floor(h.pc / TWO32) | 0);
+        return true;
+      case 0x102:
+        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TSR) !== 0)) illegal(h, raw);
+        sret(h);
+        return false;
+      case 0x302:
+        if (rs1 !== 0 || h.priv !== PRIV_M) illegal(h, raw);
+        mret(h);
+        return false;
+      case 0x105:
+        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TW) !== 0)) illegal(h, raw);
+        if (((h.mipHw | h.mipSw) & h.mie) === 0) h.waiting = true;
+        h.pc = npc;
+        return false;
+    }
+    if (insn >>> 25 === 0x09) {
+      // SFENCE.VMA: no ASIDs, so every fence drops all translations.
+      if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h, raw);
+      h.tlb.flushTranslated();
+      h.pc = npc;
+      return false;
+    }
+    illegal(h, raw);
+  }
+  if (f3 === 4) illegal(h, raw);
+  const num = insn >>> 20;
+  const src = (f3 & 4) !== 0 ? rs1 >> 1 : 0;
+  const srcLo = (f3 & 4) !== 0 ? src : x[rs1]!;
+  const srcHi = (f3 & 4) !== 0 ? 0 : x[rs1 + 1]!;
+  const op = f3 & 3;
+  const writes = op === 1 || rs1 !== 0;
+  if (writes && csrReadOnly(num)) illegal(h, raw);
+  let oldLo = 0;
+  let oldHi = 0;
+  if (op !== 1 || rd !== 0) {
+    if (!csrRead(h, num, scratch)) illegal(h, raw);
+    oldLo = scratch[0]!;
+    oldHi = scratch[1]!;
+  }
+  if (writes) {
+    let lo = srcLo;
+    let hi = srcHi;
+    if (op === 2) {
+      lo = oldLo | srcLo;
+      hi = oldHi | srcHi;
+    } else if (op === 3) {
+      lo = oldLo & ~srcLo;
+      hi = oldHi & ~srcHi;
+    }
+    if (!csrWrite(h, num, lo, hi)) illegal(h, raw);
+  }
+  x[rd] = oldLo;
+  x[rd + 1] = oldHi;
+  h.pc = npc;
+  return false;
+}
+
+/** Takes a synchronous trap directly (no unwinding needed): for ECALL and EBREAK. */
+function throwTrap(h: Hart, cause: number, tvalLo: number, tvalHi: number): void {
+  takeTrap(h, cause, false, tvalLo, tvalHi, h.pc);
+}

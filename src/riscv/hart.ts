@@ -1,0 +1,143 @@
+/**
+ * The architectural state of one RV64GC hart, and the hooks it needs from the platform. The interpreter
+ * (execute.ts), the CSR file (csr.ts), traps (trap.ts) and the MMU (mmu.ts) operate on it.
+ */
+import type { SystemBus } from '../memory/bus.js';
+import type { FpState } from './fpu/index.js';
+import {
+  CSR,
+  MISA_EXTENSIONS,
+  MSTATUS_MPP,
+  MSTATUS_MPRV,
+  MSTATUS_SUM,
+  PRIV_M,
+  SATP_MODE_BARE,
+} from './constants.js';
+import { Tlb, tlbContext } from './tlb.js';
+import { Pmp } from './pmp.js';
+
+/** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
+export const TRAP = { trap: true } as const;
+
+/** What the platform gives a hart. */
+export interface HartPlatform {
+  /** The current value of mtime (the `time` CSR). */
+  readTime(): number;
+}
+
+export class Hart {
+  readonly hartId: number;
+  readonly bus: SystemBus;
+  readonly platform: HartPlatform;
+
+  /** Integer registers as (lo, hi) pairs: x[2*i] is the low half of register i. x0 is kept zero. */
+  readonly x = new Int32Array(64);
+  /** FP registers and fcsr, shared with the FPU. */
+  readonly fp: FpState;
+  /** The program counter, as a number (sign-extended 64-bit value; exact for all valid addresses). */
+  pc = 0;
+  priv: number = PRIV_M;
+
+  /**
+   * Plain-storage CSRs, indexed by CSR number, as (lo, hi) pairs. CSRs with side effects or packed fields
+   * (mstatus, mip, mie, ...) live in fields below instead.
+   */
+  readonly csr = new Int32Array(4096 * 2);
+  mstatus = 0;
+  /** Interrupt-pending bits driven by devices (MEIP, MTIP, MSIP, and the PLIC's SEIP). */
+  mipHw = 0;
+  /** Interrupt-pending bits written by software (SSIP, STIP, SEIP). */
+  mipSw = 0;
+  mie = 0;
+  medeleg = 0;
+  mideleg = 0;
+  mcounteren = 0;
+  scounteren = 0;
+  misa = MISA_EXTENSIONS;
+  /** Instructions retired (also used as the cycle count). */
+  instret = 0;
+
+  /** LR/SC reservation: the physical address reserved, or -1. */
+  reservation = -1;
+  /** Set by WFI until an interrupt becomes pending. */
+  waiting = false;
+
+  /** Pending trap, filled in before TRAP is thrown. */
+  trapCause = 0;
+  trapTvalLo = 0;
+  trapTvalHi = 0;
+
+  readonly tlb = new Tlb();
+  readonly pmp = new Pmp();
+  /** Scratch results of slow-path loads and of M-extension helpers. */
+  readonly tmp = new Int32Array(2);
+
+  constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState) {
+    this.hartId = hartId;
+    this.bus = bus;
+    this.platform = platform;
+    this.fp = fp;
+    this.reset(0);
+  }
+
+  /** Resets to the state the privileged spec gives at reset: M-mode, MIE and MPRV clear, at `pc`. */
+  reset(pc: number): void {
+    this.x.fill(0);
+    this.fp.f.fill(0);
+    this.fp.fflags = 0;
+    this.fp.frm = 0;
+    this.csr.fill(0);
+    this.csr[CSR.mhartid * 2] = this.hartId;
+    this.pc = pc;
+    this.priv = PRIV_M;
+    this.mstatus = 0;
+    this.mipHw = 0;
+    this.mipSw = 0;
+    this.mie = 0;
+    this.medeleg = 0;
+    this.mideleg = 0;
+    this.mcounteren = 0;
+    this.scounteren = 0;
+    this.instret = 0;
+    this.reservation = -1;
+    this.waiting = false;
+    this.pmp.reset();
+    this.tlb.flushAll();
+  }
+
+  /** Records a trap and unwinds to the run loop. */
+  raise(cause: number, tvalLo: number, tvalHi: number): never {
+    this.trapCause = cause;
+    this.trapTvalLo = tvalLo;
+    this.trapTvalHi = tvalHi;
+    throw TRAP;
+  }
+
+  /** Records a trap whose tval is an address held as a number. */
+  raiseAt(cause: number, addr: number): never {
+    return this.raise(cause, addr | 0, Math.floor(addr / 4294967296) | 0);
+  }
+
+  /** satp's MODE field. */
+  satpMode(): number {
+    return (this.csr[CSR.satp * 2 + 1]! >>> 28) & 0xf;
+  }
+
+  /** The privilege level data accesses are made at (MPRV makes M-mode loads and stores use MPP). */
+  dataPriv(): number {
+    if (this.priv === PRIV_M && (this.mstatus & MSTATUS_MPRV) !== 0) {
+      return (this.mstatus & MSTATUS_MPP) >>> 11;
+    }
+    return this.priv;
+  }
+
+  /**
+   * Chooses the TLB contexts for the current privilege and mstatus: translation differs between U, S (with and
+   * without SUM) and M (or bare), so each has its own entries and switching costs nothing.
+   */
+  updateTlbContext(): void {
+    const bare = this.satpMode() === SATP_MODE_BARE;
+    const sum = (this.mstatus & MSTATUS_SUM) !== 0;
+    this.tlb.select(tlbContext(this.priv, false, bare), tlbContext(this.dataPriv(), sum, bare));
+  }
+}

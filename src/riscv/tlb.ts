@@ -1,0 +1,75 @@
+/**
+ * The software TLB: a direct-mapped cache from virtual page to the page's offset in guest RAM, one per
+ * (translation context, access kind). Only RAM pages whose whole 4 KiB passed translation, permission and PMP
+ * checks are cached, so a hit needs no further check. Tags are page base addresses as numbers; NaN marks an
+ * empty entry (NaN equals nothing).
+ */
+export const TLB_BITS = 10;
+export const TLB_SIZE = 1 << TLB_BITS;
+export const TLB_MASK = TLB_SIZE - 1;
+
+/** Access kinds. */
+export const ACCESS_FETCH = 0;
+export const ACCESS_LOAD = 1;
+export const ACCESS_STORE = 2;
+
+const CONTEXTS = 4;
+
+/** TLB context number: 0 = U, 1 = S, 2 = S with SUM, 3 = M-mode or bare (untranslated). */
+export function tlbContext(priv: number, sum: boolean, bare: boolean): number {
+  if (priv === 3 || bare) return 3;
+  if (priv === 0) return 0;
+  return sum ? 2 : 1;
+}
+
+export class Tlb {
+  /** tags[context * 3 + kind] */
+  readonly tags: Float64Array[] = [];
+  readonly offs: Int32Array[] = [];
+  /** The arrays in use now, chosen by `select`. The interpreter reads these into locals. */
+  fetchTags!: Float64Array;
+  fetchOffs!: Int32Array;
+  loadTags!: Float64Array;
+  loadOffs!: Int32Array;
+  storeTags!: Float64Array;
+  storeOffs!: Int32Array;
+  /** Bumped whenever entries are dropped or the selection changes, so cached references can be refreshed. */
+  generation = 0;
+
+  constructor() {
+    for (let i = 0; i < CONTEXTS * 3; i++) {
+      this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
+      this.offs.push(new Int32Array(TLB_SIZE));
+    }
+    this.select(3, 3);
+  }
+
+  select(fetchContext: number, dataContext: number): void {
+    this.fetchTags = this.tags[fetchContext * 3]!;
+    this.fetchOffs = this.offs[fetchContext * 3]!;
+    this.loadTags = this.tags[dataContext * 3 + 1]!;
+    this.loadOffs = this.offs[dataContext * 3 + 1]!;
+    this.storeTags = this.tags[dataContext * 3 + 2]!;
+    this.storeOffs = this.offs[dataContext * 3 + 2]!;
+    this.generation++;
+  }
+
+  /** Drops the translated contexts (U and S): after satp writes and SFENCE.VMA. */
+  flushTranslated(): void {
+    for (let i = 0; i < 3 * 3; i++) this.tags[i]!.fill(NaN);
+    this.generation++;
+  }
+
+  /** Drops everything: after PMP or MXR changes. */
+  flushAll(): void {
+    for (const t of this.tags) t.fill(NaN);
+    this.generation++;
+  }
+
+  /** Caches a translation of the page at `pageVa` (page aligned) to RAM offset `ramOffset` (page aligned). */
+  insert(context: number, kind: number, pageVa: number, ramOffset: number): void {
+    const i = ((pageVa | 0) >>> 12) & TLB_MASK;
+    this.tags[context * 3 + kind]![i] = pageVa;
+    this.offs[context * 3 + kind]![i] = ramOffset;
+  }
+}
