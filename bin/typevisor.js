@@ -1,4 +1,5 @@
 #!/usr/bin/env node
 import { main } from '../dist/cli/main.js';
 
-process.exitCode = await main(process.argv.slice(2));
+// Exit explicitly: the console's stdin listener must not keep the process alive after the guest is gone.
+process.exit(await main(process.argv.slice(2)));

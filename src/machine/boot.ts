@@ -42,6 +42,8 @@ export interface BootLayout {
 const FW_DYNAMIC_INFO_MAGIC = 0x4942534f;
 const FW_DYNAMIC_INFO_VERSION = 2;
 const FW_DYNAMIC_INFO_NEXT_MODE_S = 1;
+/** Free bytes left after the device tree for the firmware's fix-ups. */
+const DTB_HEADROOM = 16384;
 
 const alignDown = (v: number, a: number): number => v - (v % a);
 const hex = (v: number): string => `0x${v.toString(16)}`;
@@ -72,8 +74,9 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   }
   const kernelEnd = kernelStart + kernel.imageSize;
   // The device tree's size does not depend on the initrd addresses, so measure it first.
-  const probe = dtbFor(m, boot.cmdline, mmu, boot.initrd ? { start: 0, end: 0 } : undefined);
-  const dtb = alignDown(ramEnd - probe.length - 64, 4096);
+  const probe = dtbFor(m, boot.cmdline, mmu, boot.initrd ? { start: ram.base, end: ram.base + 1 } : undefined);
+  // OpenSBI edits the device tree in place and grows it: leave room after it.
+  const dtb = alignDown(ramEnd - probe.length - DTB_HEADROOM, 4096);
   const info = dtb - 4096;
   let initrd: { start: number; end: number } | undefined;
   let lowest = info;
@@ -155,7 +158,7 @@ export function bootBareMetal(m: Machine, elf: Uint8Array): { entry: number; hti
     htif = true;
   }
   const dtbBytes = dtbFor(m, '', 'sv39');
-  const dtb = alignDown(ram.base + ram.size - dtbBytes.length - 64, 4096);
+  const dtb = alignDown(ram.base + ram.size - dtbBytes.length - DTB_HEADROOM, 4096);
   const h = m.hart;
   h.reset(image.entry);
   if (dtb > ram.base && !image.segments.some((s) => dtb < s.paddr + s.memSize && dtb + dtbBytes.length > s.paddr)) {

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Clint } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
-import { SifiveTest, type SifiveTestEvent } from '../devices/sifive-test.js';
+import { SifiveTest, type SifiveTestEvent } from '../devices/sifive-test-device.js';
 import { Uart16550 } from '../devices/uart16550.js';
 import { SystemBus } from '../memory/bus.js';
 import { GuestRam } from '../memory/ram.js';
@@ -134,7 +134,7 @@ export class Machine {
 
   /** Sleeps until the guest's next timer deadline, new input, or MAX_IDLE_MS. */
   private async idle(): Promise<void> {
-    const ms = Math.min(MAX_IDLE_MS, this.clock.msUntil(this.clint.nextDeadline(0)));
+    const ms = Math.min(MAX_IDLE_MS, (this.clint.ticksUntilDeadline(0) * 1000) / VIRT.timebaseFrequency);
     if (ms <= 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);

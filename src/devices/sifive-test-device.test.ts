@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { SifiveTest, type SifiveTestEvent } from './sifive-test.js';
+import { SifiveTest, type SifiveTestEvent } from './sifive-test-device.js';
 
 function rig() {
   const events: SifiveTestEvent[] = [];

@@ -1,0 +1,13 @@
+import { fileURLToPath } from 'node:url';
+
+/** The guest images shipped in the package (built by guest/build-all.sh). */
+const imagesDir = new URL('../../guest/images/', import.meta.url);
+
+export const BUNDLED = {
+  kernel: fileURLToPath(new URL('Image.gz', imagesDir)),
+  initrd: fileURLToPath(new URL('initramfs.cpio.gz', imagesDir)),
+  firmware: fileURLToPath(new URL('fw_dynamic.bin', imagesDir)),
+} as const;
+
+export const DEFAULT_CMDLINE = 'console=ttyS0';
+export const DEFAULT_MEMORY = '256M';

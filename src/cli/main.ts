@@ -1,0 +1,73 @@
+/**
+ * The `typevisor` command line.
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { BUNDLED, DEFAULT_CMDLINE, DEFAULT_MEMORY } from './bundled.js';
+import { runCommand, UsageError, type RunOptions } from './run-command.js';
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+function buildProgram(result: { code: number }): Command {
+  const program = new Command('typevisor')
+    .description('A hypervisor written in TypeScript: runs RISC-V (RV64GC) virtual machines that boot unmodified Linux.')
+    .version(version())
+    .exitOverride()
+    .configureOutput({ outputError: (str, write) => write(`typevisor: ${str.replace(/^error: /, '')}`) });
+
+  program
+    .command('run')
+    .description(
+      'Boot a virtual machine. With no options it boots the bundled Linux guest (OpenSBI, Linux 6.1, busybox);\n' +
+        'the guest\'s serial console is this terminal. Type Ctrl-A X to quit, Ctrl-A H for help.',
+    )
+    .addOption(
+      new Option('-k, --kernel <file>', 'kernel: a RISC-V Linux Image (raw or gzip-compressed); with --firmware none, an RV64 ELF run in M-mode')
+        .default(BUNDLED.kernel, 'bundled Linux 6.1 guest/images/Image.gz'),
+    )
+    .addOption(
+      new Option('-i, --initrd <file>', "initramfs loaded for the kernel, or 'none'")
+        .default(BUNDLED.initrd, 'bundled busybox guest/images/initramfs.cpio.gz'),
+    )
+    .addOption(
+      new Option('-f, --firmware <file>', "M-mode firmware (OpenSBI fw_dynamic), or 'none' for bare-metal mode")
+        .default(BUNDLED.firmware, 'bundled OpenSBI guest/images/fw_dynamic.bin'),
+    )
+    .addOption(new Option('-a, --append <cmdline>', 'kernel command line').default(DEFAULT_CMDLINE))
+    .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 128M or 1G (16M..2G)').default(DEFAULT_MEMORY))
+    .addOption(new Option('--mmu <mode>', 'largest virtual-memory mode offered to the guest').choices(['sv39', 'sv48']).default('sv39'))
+    .addOption(new Option('--max-instructions <n>', 'stop after about n guest instructions (exit status 3)'))
+    .action(async (opts: RunOptions) => {
+      result.code = await runCommand(opts);
+    });
+  return program;
+}
+
+/** Runs the CLI with `argv` (without node and script). Returns the exit status. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const result = { code: 0 };
+  const program = buildProgram(result);
+  if (argv.length === 0) {
+    program.outputHelp();
+    return 0;
+  }
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return result.code;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof UsageError) {
+      process.stderr.write(`typevisor: ${e.message}\n`);
+      return 1;
+    }
+    process.stderr.write(`typevisor: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    return 70;
+  }
+}
