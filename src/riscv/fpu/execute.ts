@@ -20,6 +20,7 @@ import { addD, addS, divD, divS, mulD, mulS, sqrtD, sqrtS } from './arith.js';
 import { fmaD, fmaS, isInfTimesZero } from './fma.js';
 import { doubleToSingle, fromInt, toInt } from './convert.js';
 import { classifyD, classifyS, pickFirst } from './classify.js';
+import { fastFused, fastOpFp } from './fast.js';
 
 /* ---- register file binding ---- */
 
@@ -116,10 +117,41 @@ function nanFlagS(a: number, b: number, rs1: number, rs2: number): void {
  * or function, reserved rounding mode) without changing any state.
  */
 export function executeFp(insn: number, x: Int32Array, fp: FpState): number {
+  insn |= 0; // int32 from here on: keeps V8 on integer operations and jump tables
   const f = fp.f;
   if (f !== boundF && !bind(f)) return executeCopied(insn, x, fp);
+  // Hottest path, inline: FADD/FSUB/FMUL/FDIV.D in RNE with NX accrued. A
+  // normal finite native result is then the answer and raises nothing new.
+  if ((insn & 0xe600007f) === 0x02000053 && (fp.fflags & 1) !== 0) {
+    const rm = (insn >>> 12) & 7;
+    if (rm === 0 || (rm === 7 && fp.frm === 0)) {
+      const a = R64[(insn >>> 15) & 31]!;
+      const b = R64[(insn >>> 20) & 31]!;
+      let r: number;
+      switch ((insn >>> 27) & 3) {
+        case 0: r = a + b; break;
+        case 1: r = a - b; break;
+        case 2: r = a * b; break;
+        default: r = a / b;
+      }
+      const ar = Math.abs(r);
+      // Strictly above the smallest normal: tiny results need the exact path.
+      if (ar > 2.2250738585072014e-308 && ar <= 1.7976931348623157e308) {
+        R64[(insn >>> 7) & 31] = r;
+        return FP_OK;
+      }
+    }
+  }
+  const op = insn & 0x7f;
+  if (op === 0x53) {
+    // funct7 bit 4 clear: arithmetic and conversions (not sign injection,
+    // min/max, comparisons, moves) have a fast path.
+    if ((insn & 0x20000000) === 0 && fastOpFp(insn, fp, R64, R32, RI, x)) return FP_OK;
+  } else if (op === 0x43 || op === 0x47 || op === 0x4b || op === 0x4f) {
+    if (fastFused(insn, fp, R64, R32, RI)) return FP_OK;
+  }
   acc.flags = fp.fflags;
-  const r = (insn & 0x7f) === 0x53 ? opFp(insn, x, fp.frm) : fused(insn, fp.frm);
+  const r = op === 0x53 ? opFp(insn, x, fp.frm) : fused(insn, fp.frm);
   fp.fflags = acc.flags;
   return r;
 }
@@ -146,7 +178,7 @@ function fused(insn: number, frm: number): number {
   const rd = (insn >>> 7) & 31;
   const rs1 = (insn >>> 15) & 31;
   const rs2 = (insn >>> 20) & 31;
-  const rs3 = insn >>> 27;
+  const rs3 = (insn >>> 27) & 31;
   const negProd = op === 0x4b || op === 0x4f;
   const negAdd = op === 0x47 || op === 0x4f;
   if (fmt === 1) {
@@ -176,7 +208,7 @@ function opFp(insn: number, x: Int32Array, frm: number): number {
   const rs1 = (insn >>> 15) & 31;
   const rs2 = (insn >>> 20) & 31;
   const f3 = (insn >>> 12) & 7;
-  switch (insn >>> 25) {
+  switch ((insn >>> 25) & 0x7f) {
     /* ---- double arithmetic ---- */
     case 0x01: case 0x05: case 0x09: case 0x0d: {
       const rm = rmOf(insn, frm);
@@ -184,7 +216,7 @@ function opFp(insn: number, x: Int32Array, frm: number): number {
       const a = R64[rs1]!;
       const b = R64[rs2]!;
       let r: number;
-      switch (insn >>> 27) {
+      switch ((insn >>> 27) & 31) {
         case 0: r = addD(a, b, rm); break;
         case 1: r = addD(a, -b, rm); break;
         case 2: r = mulD(a, b, rm); break;
@@ -213,7 +245,7 @@ function opFp(insn: number, x: Int32Array, frm: number): number {
       const a = getS(rs1);
       const b = getS(rs2);
       let r: number;
-      switch (insn >>> 27) {
+      switch ((insn >>> 27) & 31) {
         case 0: r = addS(a, b, rm); break;
         case 1: r = addS(a, -b, rm); break;
         case 2: r = mulS(a, b, rm); break;
@@ -292,7 +324,7 @@ function opFp(insn: number, x: Int32Array, frm: number): number {
     /* ---- comparisons ---- */
     case 0x51: case 0x50: { // FEQ/FLT/FLE .D / .S
       if (f3 > 2) return FP_ILLEGAL;
-      const isD = (insn >>> 25) === 0x51;
+      const isD = (insn & 0x02000000) !== 0;
       const a = isD ? R64[rs1]! : getS(rs1);
       const b = isD ? R64[rs2]! : getS(rs2);
       let r: boolean;
@@ -333,14 +365,14 @@ function opFp(insn: number, x: Int32Array, frm: number): number {
     case 0x60: case 0x61: {
       const rm = rmOf(insn, frm);
       if (rm < 0 || rs2 > 3) return FP_ILLEGAL;
-      toInt((insn >>> 25) === 0x61 ? R64[rs1]! : getS(rs1), rm, rs2, x, rd);
+      toInt((insn & 0x02000000) !== 0 ? R64[rs1]! : getS(rs1), rm, rs2, x, rd);
       return FP_OK;
     }
     /* ---- integer to float ---- */
     case 0x68: case 0x69: {
       const rm = rmOf(insn, frm);
       if (rm < 0 || rs2 > 3) return FP_ILLEGAL;
-      const isD = (insn >>> 25) === 0x69;
+      const isD = (insn & 0x02000000) !== 0;
       const r = fromInt(x[2 * rs1]!, x[2 * rs1 + 1]!, rs2, isD, rm);
       if (isD) R64[rd] = r;
       else putS(rd, r);
