@@ -93,6 +93,7 @@ m_trap_vector:
     beq a7, t1, .Lm_s_unexpected
     li t1, MAGIC_GOTO
     bne a7, t1, .Lm_exc
+    li a7, 0                /* consumed: a later plain ecall must not look magic */
     csrw mepc, a0
     li t1, MSTATUS_MPP
     csrs mstatus, t1
@@ -224,6 +225,7 @@ s_trap_vector:
     beq a7, t1, .Ls_forward
     li t1, MAGIC_GOTO
     bne a7, t1, .Ls_exc
+    li a7, 0
     csrw sepc, a0
     li t1, SSTATUS_SPP
     csrs sstatus, t1

@@ -213,16 +213,25 @@
 /* Install the runtime's S-mode trap handler (from M or S). */
 #define INSTALL_S_HANDLER la t0, s_trap_vector; csrw stvec, t0; la t0, s_scratch_area; csrw sscratch, t0
 
-/* Bounded wait: loop until the dword at sym is non-zero, or fail after `count` iterations. */
+/* Bounded wait: loop until the dword at sym is non-zero, or fail after about one second of
+ * mtime (10,000,000 ticks) or `count` iterations, whichever comes first. Uses t0, t1, t5, t6. */
 #define WAIT_NONZERO(n, sym, count) SETNUM(n); _wait_nonzero sym, count
 .macro _wait_nonzero sym, count
+    li t0, CLINT_MTIME
+    ld t1, 0(t0)
+    li t0, 10000000
+    add t1, t1, t0                /* t1: deadline */
     li t5, \count
 .Lloop\@:
     la t6, \sym
     ld t6, 0(t6)
     bnez t6, .Ldone\@
+    li t0, CLINT_MTIME
+    ld t0, 0(t0)
+    bgtu t0, t1, .Ltimeout\@
     addi t5, t5, -1
     bnez t5, .Lloop\@
+.Ltimeout\@:
     li t5, 0      /* got: 0 */
     li t6, 1      /* expected: non-zero */
     _fail_here
