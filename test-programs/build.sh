@@ -16,14 +16,18 @@ if [[ -z "${CC:-}" ]]; then
   exit 1
 fi
 
-CFLAGS=(-march=rv64gc -mabi=lp64d -mcmodel=medany -nostdlib -nostartfiles -ffreestanding -static
-        -Wa,--fatal-warnings -Icommon -T common/link.ld -Wl,--no-relax -Wl,--build-id=none)
+ASFLAGS=(-march=rv64gc -mabi=lp64d -mcmodel=medany -fno-pic -ffreestanding -Wa,--fatal-warnings -Icommon -Iisa)
+LDFLAGS=(-march=rv64gc -mabi=lp64d -nostdlib -nostartfiles -static -no-pie -T common/link.ld
+         -Wl,--no-relax -Wl,--build-id=none)
 
-mkdir -p bin
+# Objects get fixed names (the linker records them as file symbols), so the ELFs are reproducible.
+mkdir -p bin build
+"$CC" "${ASFLAGS[@]}" -c common/runtime.S -o build/runtime.o
 status=0
 for src in isa/*.S; do
   name="$(basename "$src" .S)"
-  if "$CC" "${CFLAGS[@]}" "$src" common/runtime.S -o "bin/$name.elf"; then
+  if "$CC" "${ASFLAGS[@]}" -c "$src" -o "build/$name.o" &&
+     "$CC" "${LDFLAGS[@]}" "build/$name.o" build/runtime.o -o "bin/$name.elf"; then
     echo "built bin/$name.elf"
   else
     echo "FAILED to build $src" >&2
