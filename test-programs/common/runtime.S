@@ -124,9 +124,9 @@ m_trap_vector:
     and t2, t2, t3
     beq t2, t3, 2f
     li t3, MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR
-    csrs mstatus, t3
+    csrrs t0, mstatus, t3
     lhu t2, 0(t1)
-    csrc mstatus, t3
+    csrw mstatus, t0        /* restore MPRV/SUM/MXR as the test had them */
     j 3f
 2:  lhu t2, 0(t1)
 3:  andi t2, t2, 3
