@@ -89,7 +89,7 @@ export function csrRead(h: Hart, num: number, out: Int32Array): boolean {
     case CSR.cycle:
     case CSR.instret:
       if (!counterAllowed(h, num - CSR.cycle)) return false;
-      setNumber(out, h.instret);
+      setNumber(out, h.instret + h.counterOffset);
       return true;
     case CSR.time:
       if (!counterAllowed(h, 1)) return false;
@@ -97,7 +97,7 @@ export function csrRead(h: Hart, num: number, out: Int32Array): boolean {
       return true;
     case CSR.mcycle:
     case CSR.minstret:
-      setNumber(out, h.instret);
+      setNumber(out, h.instret + h.counterOffset);
       return true;
     case CSR.sstatus:
       out[0] = h.mstatus & SSTATUS_MASK;
@@ -165,7 +165,8 @@ export function csrRead(h: Hart, num: number, out: Int32Array): boolean {
       return true;
   }
   if (num >= CSR.pmpaddr0 && num < CSR.pmpaddr0 + 16) {
-    setNumber(out, h.pmp.addr[num - CSR.pmpaddr0]!);
+    out[0] = h.pmp.addrLo[num - CSR.pmpaddr0]!;
+    out[1] = h.pmp.addrHi[num - CSR.pmpaddr0]!;
     return true;
   }
   // Unimplemented PMP entries 16..63, hardware performance counters and their events read as zero.
@@ -276,7 +277,7 @@ export function csrWrite(h: Hart, num: number, lo: number, hi: number): boolean 
       return true;
     case CSR.mcycle:
     case CSR.minstret:
-      h.instret = (hi >>> 0) * 4294967296 + (lo >>> 0);
+      h.counterOffset = (hi >>> 0) * 4294967296 + (lo >>> 0) - h.instret;
       return true;
     case CSR.pmpcfg0:
     case CSR.pmpcfg0 + 2:

@@ -54,8 +54,10 @@ export class Hart {
   mcounteren = 0;
   scounteren = 0;
   misa = MISA_EXTENSIONS;
-  /** Instructions retired (also used as the cycle count). */
+  /** Instructions retired since reset (also the cycle count). Never written by the guest. */
   instret = 0;
+  /** What the guest added by writing minstret/mcycle: the counters read instret + counterOffset. */
+  counterOffset = 0;
 
   /** LR/SC reservation: the physical address reserved, or -1. */
   reservation = -1;
@@ -99,6 +101,7 @@ export class Hart {
     this.mcounteren = 0;
     this.scounteren = 0;
     this.instret = 0;
+    this.counterOffset = 0;
     this.reservation = -1;
     this.waiting = false;
     this.pmp.reset();

@@ -23,15 +23,17 @@ export const PMP_PARTIAL = 2;
 export class Pmp {
   /** Configuration byte of each entry. */
   readonly cfg = new Uint8Array(PMP_ENTRIES);
-  /** pmpaddr registers (bits 55:2 of the address; up to 54 bits, exact as numbers). */
-  readonly addr = new Float64Array(PMP_ENTRIES);
+  /** pmpaddr registers (bits 55:2 of the address, 54 bits) as exact (lo, hi) halves. */
+  readonly addrLo = new Int32Array(PMP_ENTRIES);
+  readonly addrHi = new Int32Array(PMP_ENTRIES);
   private readonly start = new Float64Array(PMP_ENTRIES);
   private readonly end = new Float64Array(PMP_ENTRIES);
   private active = 0;
 
   reset(): void {
     this.cfg.fill(0);
-    this.addr.fill(0);
+    this.addrLo.fill(0);
+    this.addrHi.fill(0);
     this.recompute();
   }
 
@@ -59,33 +61,38 @@ export class Pmp {
     if ((this.cfg[i]! & L) !== 0) return;
     const next = this.cfg[i + 1];
     if (next !== undefined && (next & L) !== 0 && ((next >> A_SHIFT) & 3) === TOR) return;
-    this.addr[i] = (hi & 0x3fffff) * 4294967296 + (lo >>> 0);
+    this.addrLo[i] = lo;
+    this.addrHi[i] = hi & 0x3fffff;
     this.recompute();
+  }
+
+  /** pmpaddr i as a number: byte address / 4 (rounded above 2^53, where no memory is). */
+  private addrOf(i: number): number {
+    return this.addrHi[i]! * 4294967296 + (this.addrLo[i]! >>> 0);
   }
 
   private recompute(): void {
     let active = 0;
     for (let i = 0; i < PMP_ENTRIES; i++) {
       const a = (this.cfg[i]! >> A_SHIFT) & 3;
-      const addr = this.addr[i]!;
+      const addr = this.addrOf(i);
       let s = 0;
       let e = 0;
       if (a === TOR) {
-        s = i === 0 ? 0 : this.addr[i - 1]! * 4;
+        s = i === 0 ? 0 : this.addrOf(i - 1) * 4;
         e = addr * 4;
       } else if (a === NA4) {
         s = addr * 4;
         e = s + 4;
       } else if (a === NAPOT) {
-        let ones = 0;
-        let v = addr;
-        while (ones < 54 && v % 2 === 1) {
-          v = (v - 1) / 2;
-          ones++;
-        }
-        const size = 2 ** (ones + 3);
-        s = (addr - (2 ** ones - 1)) * 4;
-        e = s + size;
+        // Trailing ones of the 54-bit value give the size; clearing them gives the base.
+        const lo = this.addrLo[i]!;
+        const hi = this.addrHi[i]!;
+        const ones = lo === -1 ? 32 + Math.min(22, 31 - Math.clz32(~hi & (hi + 1))) : 31 - Math.clz32(~lo & (lo + 1));
+        const baseLo = ones >= 32 ? 0 : lo & ~((2 ** ones - 1) | 0);
+        const baseHi = ones >= 32 ? hi & ~((2 ** (ones - 32) - 1) | 0) : hi;
+        s = (baseHi * 4294967296 + (baseLo >>> 0)) * 4;
+        e = s + 2 ** (ones + 3);
       }
       if (a !== 0) active++;
       this.start[i] = s;

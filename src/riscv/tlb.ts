@@ -15,11 +15,14 @@ export const ACCESS_STORE = 2;
 
 const CONTEXTS = 4;
 
-/** TLB context number: 0 = U, 1 = S, 2 = S with SUM, 3 = M-mode or bare (untranslated). */
+/**
+ * TLB context number: 0 = U, 1 = S, 2 = S with SUM, 3 = M. Bare (untranslated) S and U accesses still use
+ * their own context, because PMP grants M-mode what it may deny them.
+ */
 export function tlbContext(priv: number, sum: boolean, bare: boolean): number {
-  if (priv === 3 || bare) return 3;
+  if (priv === 3) return 3;
   if (priv === 0) return 0;
-  return sum ? 2 : 1;
+  return sum && !bare ? 2 : 1;
 }
 
 export class Tlb {
@@ -54,7 +57,7 @@ export class Tlb {
     this.generation++;
   }
 
-  /** Drops the translated contexts (U and S): after satp writes and SFENCE.VMA. */
+  /** Drops the U and S contexts: after satp writes and SFENCE.VMA. */
   flushTranslated(): void {
     for (let i = 0; i < 3 * 3; i++) this.tags[i]!.fill(NaN);
     this.generation++;
