@@ -9,6 +9,7 @@ export const CANDIDATES = [
   { id: 'c', label: '(c) wasm interpreter, i64', module: './c-wasm.mjs', opts: {} },
   { id: 'c-batch64', label: '(c) same, 64 insts per call', module: './c-wasm.mjs', opts: {}, batch: 64 },
   { id: 'd1', label: '(d1) (b) + predecoded cache', module: './d-predecode.mjs', opts: {} },
+  { id: 'g', label: '(g) (d1) + BigInt64Array ops on the same regs', module: './g-hybrid.mjs', opts: {} },
   { id: 'd2', label: '(d2) (b) + closure cache', module: './d-closures.mjs', opts: {} },
   { id: 'f', label: '(f) wasm block translator, i64 locals', module: './f-wasmblocks.mjs', opts: {} },
   { id: 'e', label: '(e) JS block translator, (b) in locals', module: './e-jsblocks.mjs', opts: {} },

@@ -16,7 +16,7 @@ import { checkAll } from './check.mjs';
 const arg = (k, d) => process.argv.find((a) => a.startsWith(`--${k}=`))?.split('=')[1] ?? d;
 const quick = process.argv.includes('--quick');
 const only = arg('only', CANDIDATES.map((c) => c.id).join(',')).split(',');
-const programs = arg('programs', 'alu,mul,div,mulx16,mulx16_ref,divx16,divx16_ref').split(',');
+const programs = arg('programs', 'alu,mul,div,mulx16,mulx16_ref,divx16,divx16_ref,mul16,mul16_ref,mulhu16,mulhu16_ref').split(',');
 const secs = arg('secs', quick ? '0.1' : '0.2'), reps = arg('reps', quick ? '2' : '3');
 const rounds = Number(arg('rounds', quick ? '1' : '3'));
 
@@ -50,14 +50,15 @@ const extra = (id, p) => { // ns per M op
   const perPass = 2 + N * (bodyLen(p) + 3) + 3;
   return ((1e3 / m.best - 1e3 / r.best) * perPass / (N * PROGRAMS[p].mops)).toFixed(1);
 };
-const cols = programs;
+const cols = programs.filter((p) => !p.endsWith('_ref') && !['mul16', 'mulhu16'].includes(p));
 console.log(`\n${new Date().toISOString()}; load now ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-console.log(`MIPS by CPU time: best (median) of ${rounds} x ${reps} runs of ~${secs} s; "+ns" = extra ns per M op (x16 vs x16_ref, best figures)\n`);
-console.log(`| candidate | ${cols.join(' | ')} | mul/mulhu +ns | div/rem +ns |`);
-console.log(`|---|${cols.map(() => '---:').join('|')}|---:|---:|`);
+console.log(`MIPS by CPU time: best (median) of ${rounds} x ${reps} runs of ~${secs} s; "+ns" = extra ns per M op`);
+console.log(`(mul16, mulhu16, divx16 against their _ref twins, best figures)\n`);
+console.log(`| candidate | ${cols.join(' | ')} | mul +ns | mulhu +ns | divu/remu +ns |`);
+console.log(`|---|${cols.map(() => '---:').join('|')}|---:|---:|---:|`);
 for (const c of CANDIDATES.filter((x) => only.includes(x.id))) {
   const cells = cols.map((p) => { const r = res[`${c.id}/${p}`]; return r ? `${r.best.toFixed(0)} (${r.med.toFixed(0)})` : ''; });
-  console.log(`| ${c.label} | ${cells.join(' | ')} | ${extra(c.id, 'mulx16')} | ${extra(c.id, 'divx16')} |`);
+  console.log(`| ${c.label} | ${cells.join(' | ')} | ${extra(c.id, 'mul16')} | ${extra(c.id, 'mulhu16')} | ${extra(c.id, 'divx16')} |`);
 }
 
 const json = arg('json', '');

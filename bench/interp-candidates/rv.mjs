@@ -135,9 +135,9 @@ const BODIES = {
     .op('slli', 't4', 's1', 13).op('xor', 's1', 's1', 't4').op('sd', 's1', 't0', 0),
   // 8 x (2 M ops + 2 xor/add that feed both results back into the operands): nothing is dead code,
   // so a translator cannot drop any of the 16 M ops.
-  mulx16: (a, m) => {
+  mulx16: (a, m, [p, q] = ['mul', 'mulhu']) => {
     a.op('ld', 't3', 't0', 0).op('ld', 't4', 't0', 8);
-    for (let k = 0; k < 8; k++) a.op(m('mul'), 'a2', 't3', 't4').op(m('mulhu'), 'a3', 't3', 't4').op('xor', 't3', 't3', 'a3').op('add', 't4', 't4', 'a2');
+    for (let k = 0; k < 8; k++) a.op(m(p), 'a2', 't3', 't4').op(m(q), 'a3', 't3', 't4').op('xor', 't3', 't3', 'a3').op('add', 't4', 't4', 'a2');
     return a.op('xor', 's1', 's1', 't3').op('add', 's1', 's1', 't4').op('sd', 's1', 't0', 0);
   },
   divx16: (a, m) => {
@@ -155,6 +155,10 @@ export const PROGRAMS = {
   div_ref: { body: (a) => BODIES.div(a, ref), mops: 0 },
   mulx16: { body: (a) => BODIES.mulx16(a, same), mops: 16 },
   mulx16_ref: { body: (a) => BODIES.mulx16(a, ref), mops: 0 },
+  mul16: { body: (a) => BODIES.mulx16(a, same, ['mul', 'mul']), mops: 16 },
+  mul16_ref: { body: (a) => BODIES.mulx16(a, ref, ['mul', 'mul']), mops: 0 },
+  mulhu16: { body: (a) => BODIES.mulx16(a, same, ['mulhu', 'mulhu']), mops: 16 },
+  mulhu16_ref: { body: (a) => BODIES.mulx16(a, ref, ['mulhu', 'mulhu']), mops: 0 },
   divx16: { body: (a) => BODIES.divx16(a, same), mops: 16 },
   divx16_ref: { body: (a) => BODIES.divx16(a, ref), mops: 0 },
 };
