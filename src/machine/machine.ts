@@ -13,6 +13,7 @@ import { GuestRam } from '../memory/ram.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
 import { runHart, isIdle } from '../riscv/run.js';
+import { warmUpInterpreter } from '../riscv/warmup.js';
 import { HostClock } from './clock.js';
 import { VIRT } from './virt-layout.js';
 
@@ -40,6 +41,8 @@ const SLICE_MS = 15;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
 const MAX_IDLE_MS = 50;
 
+let warmedUp = false;
+
 export class Machine {
   readonly ram: GuestRam;
   readonly bus: SystemBus;
@@ -57,6 +60,10 @@ export class Machine {
   private wake: (() => void) | undefined;
 
   constructor(options: MachineOptions) {
+    if (!warmedUp) {
+      warmUpInterpreter();
+      warmedUp = true;
+    }
     this.onOutput = options.onOutput;
     this.maxInstructions = options.maxInstructions ?? Infinity;
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes);

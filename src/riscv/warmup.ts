@@ -1,0 +1,97 @@
+/**
+ * Warms up the interpreter before a guest runs: executes every instruction form once or twice on a scratch
+ * hart, so that V8 has type feedback for every path of the interpreter when it optimizes it. Without this,
+ * each path a guest reaches for the first time after optimization throws the optimized code away, and Linux's
+ * boot paid for ~30 recompilations of the interpreter (each ~60 ms, running unoptimized meanwhile).
+ */
+import { SystemBus } from '../memory/bus.js';
+import { GuestRam } from '../memory/ram.js';
+import { MSTATUS_FS, PRIV_M, PRIV_S } from './constants.js';
+import { runBlock } from './execute.js';
+import { Hart } from './hart.js';
+
+const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, op: number): number =>
+  (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+const i = (imm: number, rs1: number, f3: number, rd: number, op: number): number =>
+  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
+const s = (imm: number, rs2: number, rs1: number, f3: number, op: number): number =>
+  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op;
+const b = (imm: number, rs2: number, rs1: number, f3: number): number =>
+  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
+  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
+
+/** Register 6 holds a RAM address; the others a mix of small, negative and wide values. */
+const MEM = 6;
+
+function programs(): number[] {
+  const p: number[] = [];
+  for (const off of [8, 1, 0xffd - 0x800]) for (let f3 = 0; f3 <= 6; f3++) p.push(i(off, MEM, f3, 5, 0x03));
+  for (const off of [16, 3, 0xffd - 0x800]) for (let f3 = 0; f3 <= 3; f3++) p.push(s(off, 7, MEM, f3, 0x23));
+  for (const imm of [1, -1, 0x7ff]) for (let f3 = 0; f3 <= 7; f3++) if (f3 !== 1 && f3 !== 5) p.push(i(imm, 8, f3, 9, 0x13));
+  for (const sh of [0, 5, 40]) {
+    p.push(i(sh, 8, 1, 9, 0x13), i(sh, 8, 5, 9, 0x13), i(0x400 | sh, 8, 5, 9, 0x13));
+    p.push(i(sh & 31, 8, 1, 9, 0x1b), i(sh & 31, 8, 5, 9, 0x1b), i(0x400 | (sh & 31), 8, 5, 9, 0x1b));
+  }
+  p.push(i(5, 8, 0, 9, 0x1b));
+  for (const [a, c] of [[8, 10], [10, 11], [11, 12], [12, 8], [13, 14]] as const) {
+    for (let f3 = 0; f3 <= 7; f3++) p.push(r(0, c, a, f3, 9, 0x33), r(1, c, a, f3, 9, 0x33));
+    p.push(r(0x20, c, a, 0, 9, 0x33), r(0x20, c, a, 5, 9, 0x33));
+    for (const f3 of [0, 1, 5]) p.push(r(0, c, a, f3, 9, 0x3b));
+    p.push(r(0x20, c, a, 0, 9, 0x3b), r(0x20, c, a, 5, 9, 0x3b));
+    for (const f3 of [0, 4, 5, 6, 7]) p.push(r(1, c, a, f3, 9, 0x3b));
+    for (const f3 of [0, 1, 4, 5, 6, 7]) p.push(b(8, c, a, f3), b(8, a, a, f3));
+  }
+  p.push(0x12345437, 0x00001497, i(0, 8, 0, 0, 0x0f), i(1, 0, 1, 0, 0x0f));
+  for (const f5 of [0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c, 0x02, 0x03]) {
+    for (const f3 of [2, 3]) p.push(r(f5 << 2, f5 === 0x02 ? 0 : 10, MEM, f3, 9, 0x2f));
+  }
+  p.push(i(0, MEM, 2, 1, 0x07), i(8, MEM, 3, 2, 0x07), s(16, 1, MEM, 2, 0x27), s(24, 2, MEM, 3, 0x27));
+  for (const f7 of [0x01, 0x05, 0x09, 0x0d, 0x11, 0x15, 0x71, 0x79, 0x61, 0x69, 0x51]) p.push(r(f7, 2, 1, 0, 3, 0x53));
+  p.push((1 << 27) | r(0, 2, 1, 0, 3, 0x43) | (1 << 25));
+  // CSRs: mscratch, mstatus, time, cycle; ecall, ebreak, an illegal instruction.
+  p.push(i(0x340, 8, 1, 9, 0x73), i(0x340, 8, 2, 9, 0x73), i(0x340, 8, 3, 9, 0x73), i(0x340, 3, 5, 9, 0x73));
+  p.push(i(0x300, 0, 2, 9, 0x73), i(0xc01, 0, 2, 9, 0x73), i(0xc00, 0, 2, 9, 0x73));
+  p.push(0x00000073, 0x00100073, 0x00000000, 0xffffffff | 0);
+  // Jumps last (they leave the sequence): jal, jalr.
+  p.push(0x0080006f | (1 << 7), i(4, MEM, 0, 1, 0x67));
+  return p;
+}
+
+/** Compressed forms: c.addi, c.li, c.mv, c.add, c.ld, c.sd, c.lw, c.sw, c.j, c.beqz, c.bnez, c.jr, c.slli. */
+const COMPRESSED = [0x0505, 0x4501, 0x852a, 0x952e, 0x6308, 0xe308, 0x4308, 0xc308, 0xa011, 0xc111, 0xe111, 0x8082, 0x050a];
+
+const VALUES = [0, 1, -1, 7, 0x7fffffff, -0x80000000, 123456789, -98765];
+
+/** Runs the warm-up. Takes a few milliseconds; call once per process before the first guest runs. */
+export function warmUpInterpreter(rounds = 3): void {
+  const ram = new GuestRam(0x8000_0000, 1 << 20);
+  const bus = new SystemBus(ram);
+  const hart = new Hart(0, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  const code = programs();
+  const codeBase = 0x8000_0000;
+  const data = 0x8008_0000;
+  for (let k = 0; k < code.length; k++) ram.i32[k] = code[k]!;
+  const cBase = code.length * 4;
+  for (let k = 0; k < COMPRESSED.length; k++) ram.u16[(cBase >>> 1) + k] = COMPRESSED[k]!;
+  for (let round = 0; round < rounds; round++) {
+    for (const priv of [PRIV_M, PRIV_S]) {
+      for (let at = 0; at < code.length + COMPRESSED.length; at++) {
+        const x = hart.x;
+        for (let reg = 1; reg < 32; reg++) {
+          const v = VALUES[(reg + at + round) % VALUES.length]!;
+          x[reg * 2] = v;
+          x[reg * 2 + 1] = reg & 1 ? v >> 31 : v * 3;
+        }
+        x[MEM * 2] = data + (round & 1) * 0x1000;
+        x[MEM * 2 + 1] = 0;
+        hart.priv = priv;
+        hart.mstatus = MSTATUS_FS;
+        hart.updateTlbContext();
+        hart.pc = at < code.length ? codeBase + at * 4 : codeBase + cBase + (at - code.length) * 2;
+        hart.waiting = false;
+        runBlock(hart, 1);
+        runBlock(hart, 4);
+      }
+    }
+  }
+}
