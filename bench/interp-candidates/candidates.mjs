@@ -13,6 +13,7 @@ export const CANDIDATES = [
   { id: 'd2', label: '(d2) (b) + closure cache', module: './d-closures.mjs', opts: {} },
   { id: 'f', label: '(f) wasm block translator, i64 locals', module: './f-wasmblocks.mjs', opts: {} },
   { id: 'e', label: '(e) JS block translator, (b) in locals', module: './e-jsblocks.mjs', opts: {} },
+  { id: 'h', label: '(h) JS block translator, BigInt64Array regs', module: './h-jsbig.mjs', opts: {} },
 ];
 export const DEFAULT_BATCH = 4096;
 
