@@ -9,6 +9,7 @@
  * Bare-metal boot loads an ELF and enters it in M-mode, with an HTIF device at its `tohost` symbol.
  */
 import { Htif } from '../devices/htif.js';
+import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';
 import { parseKernelImage } from './linux-image.js';
 import type { Machine } from './machine.js';
@@ -62,8 +63,36 @@ function dtbFor(m: Machine, cmdline: string, mmu: 'sv39' | 'sv48', initrd?: { st
   });
 }
 
+/** Compression formats and the cpio "newc" magic an initramfs can start with (Linux's decompressors). */
+const INITRD_MAGICS: readonly (readonly number[])[] = [
+  [0x1f, 0x8b], // gzip
+  [0x42, 0x5a, 0x68], // bzip2
+  [0x5d, 0x00, 0x00], // lzma
+  [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], // xz
+  [0x89, 0x4c, 0x5a, 0x4f], // lzo
+  [0x02, 0x21, 0x4c, 0x18], // lz4 legacy
+  [0x28, 0xb5, 0x2f, 0xfd], // zstd
+  [0x30, 0x37, 0x30, 0x37, 0x30], // cpio "07070"
+];
+
+function checkFirmware(fw: Uint8Array): void {
+  if (fw.length === 0) throw new BootError('firmware is empty');
+  if (fw[0] === 0x7f && fw[1] === 0x45 && fw[2] === 0x4c && fw[3] === 0x46) {
+    throw new BootError('firmware is an ELF file: give the raw binary (e.g. fw_dynamic.bin, not fw_dynamic.elf)');
+  }
+}
+
+function checkInitrd(initrd: Uint8Array): void {
+  if (initrd.length === 0) throw new BootError('initrd is empty');
+  if (!INITRD_MAGICS.some((m) => m.every((b, i) => initrd[i] === b))) {
+    throw new BootError('initrd is neither a cpio archive nor a compressed one (gzip, bzip2, lzma, xz, lzo, lz4, zstd)');
+  }
+}
+
 /** Loads firmware, kernel, initramfs and device tree, and points the boot hart at the firmware. */
 export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
+  checkFirmware(boot.firmware);
+  if (boot.initrd !== undefined) checkInitrd(boot.initrd);
   const ram = m.ram;
   const ramEnd = ram.base + ram.size;
   const mmu = boot.mmu ?? 'sv39';
@@ -109,6 +138,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   ram.load(info, infoBytes);
   const h = m.hart;
   h.reset(ram.base);
+  h.maxSatpMode = mmu === 'sv48' ? SATP_MODE_SV48 : SATP_MODE_SV39;
   h.x[10 * 2] = 0;
   setReg(h.x, 11, dtb);
   setReg(h.x, 12, info);

@@ -245,7 +245,9 @@ export function csrWrite(h: Hart, num: number, lo: number, hi: number): boolean 
     case CSR.satp: {
       if (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0) return false;
       const mode = (hi >>> 28) & 0xf;
+      // Unsupported modes leave satp unchanged (WARL): Linux probes Sv57 and Sv48 this way.
       if (mode !== SATP_MODE_BARE && mode !== SATP_MODE_SV39 && mode !== SATP_MODE_SV48) return true;
+      if (mode > h.maxSatpMode) return true;
       // No ASID bits are implemented: they read as zero, and every satp write flushes the TLB.
       h.csr[num * 2] = lo;
       h.csr[num * 2 + 1] = hi & 0xf000_0fff;

@@ -7,7 +7,7 @@
  */
 import { executeFp, FP_OK } from './fpu/index.js';
 import { compressedTable } from './compressed.js';
-import { CAUSE, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U } from './constants.js';
+import { CAUSE, CSR, MIP_SEIP, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U } from './constants.js';
 import { csrRead, csrReadOnly, csrWrite } from './csr.js';
 import { TRAP, type Hart } from './hart.js';
 import { divrem32, divrem64, divremu64, mul64, mulh64 } from './muldiv.js';
@@ -716,11 +716,14 @@ function system(h: Hart, insn: number, raw: number, rd: number, rs1: number, f3:
   if (writes) {
     let lo = srcLo;
     let hi = srcHi;
+    // Read-modify-write of mip uses the software-writable SEIP bit, not the PLIC's signal (privileged spec
+    // 3.1.9): otherwise OpenSBI's `csrc mip, STIP` would latch a momentary external interrupt forever.
+    const base = num === CSR.mip ? (oldLo & ~MIP_SEIP) | (h.mipSw & MIP_SEIP) : oldLo;
     if (op === 2) {
-      lo = oldLo | srcLo;
+      lo = base | srcLo;
       hi = oldHi | srcHi;
     } else if (op === 3) {
-      lo = oldLo & ~srcLo;
+      lo = base & ~srcLo;
       hi = oldHi & ~srcHi;
     }
     if (!csrWrite(h, num, lo, hi)) illegal(h, raw);

@@ -54,6 +54,8 @@ export class Hart {
   mcounteren = 0;
   scounteren = 0;
   misa = MISA_EXTENSIONS;
+  /** The largest satp MODE this hart accepts (a configuration: Sv39 = 8 or Sv48 = 9). Larger modes are ignored. */
+  maxSatpMode = 9;
   /** Instructions retired since reset (also the cycle count). Never written by the guest. */
   instret = 0;
   /** What the guest added by writing minstret/mcycle: the counters read instret + counterOffset. */

@@ -14,8 +14,10 @@ export class GuestConsole {
   private waiters: (() => void)[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
-  constructor(args: readonly string[]) {
-    this.child = spawn(process.execPath, [TYPEVISOR_BIN, ...args], { stdio: 'pipe' });
+  /** Starts `typevisor` with `args`, or with `command` given, any program with a serial console on stdio. */
+  constructor(args: readonly string[], command: string = process.execPath) {
+    const argv = command === process.execPath ? [TYPEVISOR_BIN, ...args] : [...args];
+    this.child = spawn(command, argv, { stdio: 'pipe' });
     const onData = (d: Buffer): void => {
       this.text += d.toString('latin1');
       for (const w of this.waiters.splice(0)) w();

@@ -1,0 +1,33 @@
+// npm run bench:boot — time from process start to the guest's shell prompt, Typevisor vs QEMU (TCG), same
+// firmware, kernel, initramfs and command line, several runs each; prints medians and the ratio.
+import { performance } from 'node:perf_hooks';
+import { GuestConsole } from '../dist/testing/guest-console.js';
+import { engines, machineLine, median, qemuVersion } from './peer.mjs';
+
+const runs = Number(process.env.RUNS ?? 5);
+const results = new Map();
+console.log(`boot to shell prompt, ${runs} runs each — ${machineLine()}`);
+if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: apt-get install qemu-system-misc to compare)');
+for (let run = 0; run < runs; run++) {
+  for (const e of engines()) {
+    const t0 = performance.now();
+    const vm = new GuestConsole(e.args, e.command);
+    try {
+      await vm.waitFor('~ # ', 300_000);
+      const ms = performance.now() - t0;
+      if (!results.has(e.name)) results.set(e.name, []);
+      results.get(e.name).push(ms);
+      process.stdout.write(`  ${e.name.padEnd(10)} run ${run + 1}: ${(ms / 1000).toFixed(2)} s\n`);
+    } finally {
+      vm.kill();
+      await vm.exited;
+    }
+  }
+}
+console.log('\nengine       median    min      max');
+for (const [name, xs] of results) {
+  console.log(`${name.padEnd(12)} ${(median(xs) / 1000).toFixed(2)} s   ${(Math.min(...xs) / 1000).toFixed(2)} s   ${(Math.max(...xs) / 1000).toFixed(2)} s`);
+}
+const tv = results.get('typevisor');
+const q = results.get('qemu-tcg');
+if (tv && q) console.log(`\nratio typevisor/qemu (median): ${(median(tv) / median(q)).toFixed(2)}`);

@@ -1,0 +1,41 @@
+// npm run bench:cpu — CPU-bound work inside the guest, timed from the host (command sent to prompt back), in
+// Typevisor and in QEMU (TCG) booted on the same guest; prints medians and ratios.
+import { performance } from 'node:perf_hooks';
+import { GuestConsole } from '../dist/testing/guest-console.js';
+import { engines, machineLine, median, qemuVersion } from './peer.mjs';
+
+const runs = Number(process.env.RUNS ?? 3);
+const WORKLOADS = [
+  { name: 'sha256sum 32 MiB', cmd: 'dd if=/dev/zero bs=1048576 count=32 2>/dev/null | sha256sum' },
+  { name: 'shell loop 100k', cmd: 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo $i' },
+];
+console.log(`CPU-bound guest workloads, ${runs} runs each — ${machineLine()}`);
+if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: apt-get install qemu-system-misc to compare)');
+const results = new Map();
+for (const e of engines()) {
+  const vm = new GuestConsole(e.args, e.command);
+  try {
+    await vm.waitForShell('~ # ', 300_000);
+    for (const w of WORKLOADS) {
+      for (let run = 0; run < runs; run++) {
+        const t0 = performance.now();
+        await vm.run(w.cmd, '~ # ', 600_000);
+        const ms = performance.now() - t0;
+        const key = `${w.name}|${e.name}`;
+        if (!results.has(key)) results.set(key, []);
+        results.get(key).push(ms);
+        process.stdout.write(`  ${e.name.padEnd(10)} ${w.name}: ${(ms / 1000).toFixed(2)} s\n`);
+      }
+    }
+  } finally {
+    vm.kill();
+    await vm.exited;
+  }
+}
+console.log('\nworkload            typevisor   qemu-tcg   ratio');
+for (const w of WORKLOADS) {
+  const tv = results.get(`${w.name}|typevisor`);
+  const q = results.get(`${w.name}|qemu-tcg`);
+  const fmt = (xs) => (xs ? `${(median(xs) / 1000).toFixed(2)} s` : '-').padEnd(10);
+  console.log(`${w.name.padEnd(20)}${fmt(tv)}  ${fmt(q)} ${tv && q ? (median(tv) / median(q)).toFixed(2) : '-'}`);
+}

@@ -1,0 +1,60 @@
+// Shared by the benchmarks: how to start each engine on the same guest, and small statistics helpers.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { fileURLToPath } from 'node:url';
+
+export const IMAGES = fileURLToPath(new URL('../guest/images/', import.meta.url));
+export const QEMU = 'qemu-system-riscv64';
+
+/** Whether QEMU is installed; if not, the benchmark says how to get it and runs Typevisor alone. */
+export function qemuVersion() {
+  try {
+    return execFileSync(QEMU, ['--version'], { encoding: 'utf8' }).split('\n')[0];
+  } catch {
+    return undefined;
+  }
+}
+
+let rawKernel;
+/** QEMU 7.2 does not inflate a gzip'd RISC-V Image: give it the raw one. */
+function qemuKernel() {
+  if (rawKernel === undefined) {
+    const dir = mkdtempSync(join(tmpdir(), 'typevisor-bench-'));
+    rawKernel = join(dir, 'Image');
+    writeFileSync(rawKernel, gunzipSync(readFileSync(join(IMAGES, 'Image.gz'))));
+  }
+  return rawKernel;
+}
+
+/** [command, args] for each engine, booting the same firmware, kernel, initramfs and command line. */
+export function engines(memory = '256M') {
+  const list = [{ name: 'typevisor', command: process.execPath, args: ['run', '--memory', memory] }];
+  if (qemuVersion() !== undefined) {
+    list.push({
+      name: 'qemu-tcg',
+      command: QEMU,
+      args: [
+        '-M', 'virt', '-m', memory, '-nographic', '-no-reboot',
+        '-bios', join(IMAGES, 'fw_dynamic.bin'),
+        '-kernel', qemuKernel(),
+        '-initrd', join(IMAGES, 'initramfs.cpio.gz'),
+        '-append', 'console=ttyS0',
+      ],
+    });
+  }
+  return list;
+}
+
+export function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+export function machineLine() {
+  const cpu = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? 'unknown CPU';
+  return `${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${cpu}, ${execFileSync('nproc', { encoding: 'utf8' }).trim()} cores`;
+}
