@@ -66,8 +66,9 @@ export function runBlock(h: Hart, budget: number): number {
       const f3 = (insn >>> 12) & 7;
 
       // ---- execute ----
-      switch (insn & 0x7f) {
-        case 0x03: {
+      // Dense case labels (opcode >> 2) let V8 dispatch through a jump table; 32-bit opcodes end in 0b11.
+      switch ((insn & 3) === 3 ? (insn >>> 2) & 31 : 32) {
+        case 0x00: {
           // LOAD
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
           const vlo = va | 0;
@@ -143,7 +144,7 @@ export function runBlock(h: Hart, budget: number): number {
           }
           break;
         }
-        case 0x23: {
+        case 0x08: {
           // STORE
           const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + imm;
@@ -178,7 +179,7 @@ export function runBlock(h: Hart, budget: number): number {
           }
           break;
         }
-        case 0x13: {
+        case 0x04: {
           // OP-IMM
           const imm = insn >> 20;
           const alo = x[rs1]!;
@@ -239,7 +240,7 @@ export function runBlock(h: Hart, budget: number): number {
           }
           break;
         }
-        case 0x33: {
+        case 0x0c: {
           // OP
           const alo = x[rs1]!;
           const ahi = x[rs1 + 1]!;
@@ -329,7 +330,7 @@ export function runBlock(h: Hart, budget: number): number {
           } else illegal(h, raw);
           break;
         }
-        case 0x1b: {
+        case 0x06: {
           // OP-IMM-32
           const alo = x[rs1]!;
           let v: number;
@@ -342,7 +343,7 @@ export function runBlock(h: Hart, budget: number): number {
           x[rd + 1] = v >> 31;
           break;
         }
-        case 0x3b: {
+        case 0x0e: {
           // OP-32
           const a = x[rs1]!;
           const b = x[rs2]!;
@@ -366,19 +367,19 @@ export function runBlock(h: Hart, budget: number): number {
           x[rd + 1] = v >> 31;
           break;
         }
-        case 0x37:
+        case 0x0d:
           // LUI
           x[rd] = insn & 0xfffff000;
           x[rd + 1] = insn >> 31;
           break;
-        case 0x17: {
+        case 0x05: {
           // AUIPC
           const v = pc + (insn & 0xfffff000);
           x[rd] = v | 0;
           x[rd + 1] = Math.floor(v / TWO32) | 0;
           break;
         }
-        case 0x6f: {
+        case 0x1b: {
           // JAL
           const imm =
             ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
@@ -387,7 +388,7 @@ export function runBlock(h: Hart, budget: number): number {
           npc = pc + imm;
           break;
         }
-        case 0x67: {
+        case 0x19: {
           // JALR
           if (f3 !== 0) illegal(h, raw);
           const t = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
@@ -396,7 +397,7 @@ export function runBlock(h: Hart, budget: number): number {
           npc = t - (t & 1 ? 1 : 0);
           break;
         }
-        case 0x63: {
+        case 0x18: {
           // BRANCH
           const alo = x[rs1]!;
           const ahi = x[rs1 + 1]!;
@@ -433,14 +434,14 @@ export function runBlock(h: Hart, budget: number): number {
           }
           break;
         }
-        case 0x0f:
+        case 0x03:
           // MISC-MEM: FENCE and FENCE.I. One hart, no instruction cache: nothing to order or flush.
           if (f3 > 1) illegal(h, raw);
           break;
-        case 0x2f:
+        case 0x0b:
           amo(h, insn, raw, rd, rs1, rs2, f3);
           break;
-        case 0x07: {
+        case 0x01: {
           // LOAD-FP
           if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, raw);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
@@ -451,7 +452,7 @@ export function runBlock(h: Hart, budget: number): number {
           h.mstatus |= FS_DIRTY;
           break;
         }
-        case 0x27: {
+        case 0x09: {
           // STORE-FP
           if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, raw);
           const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
@@ -459,15 +460,15 @@ export function runBlock(h: Hart, budget: number): number {
           storeSlowOrFast(h, va, f3 === 3 ? 8 : 4, f[rs2]!, f[rs2 + 1]!, sTags, sOffs, i32);
           break;
         }
-        case 0x43:
-        case 0x47:
-        case 0x4b:
-        case 0x4f:
-        case 0x53:
+        case 0x10:
+        case 0x11:
+        case 0x12:
+        case 0x13:
+        case 0x14:
           if ((h.mstatus & MSTATUS_FS) === 0 || executeFp(insn, x, h.fp) !== FP_OK) illegal(h, raw);
           h.mstatus |= FS_DIRTY;
           break;
-        case 0x73: {
+        case 0x1c: {
           // SYSTEM: these may change privilege, interrupts or translation, so the block ends after them.
           h.pc = pc;
           const trapped = system(h, insn, raw, rd, rs1, f3, npc);
