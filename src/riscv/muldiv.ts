@@ -26,11 +26,40 @@ export function mul64(out: Int32Array, alo: number, ahi: number, blo: number, bh
   out[1] = (high + Math.imul(alo, bhi) + Math.imul(ahi, blo)) | 0;
 }
 
-/** MULH (signed x signed), MULHSU (signed x unsigned), MULHU (unsigned x unsigned): high 64 bits. */
+/**
+ * MULH (signed x signed), MULHSU (signed x unsigned), MULHU (unsigned x unsigned): high 64 bits of the 128-bit
+ * product, from 16-bit limbs (every partial product and column sum is exact in a double). The signed forms
+ * correct the unsigned product: for a negative a, subtract b from the high half (and likewise for b).
+ */
 export function mulh64(out: Int32Array, alo: number, ahi: number, blo: number, bhi: number, kind: 0 | 1 | 2): void {
-  const a = kind === 2 ? pairToBigU(alo, ahi) : pairToBigS(alo, ahi);
-  const b = kind === 0 ? pairToBigS(blo, bhi) : pairToBigU(blo, bhi);
-  setBig(out, (a * b) >> 64n);
+  const a0 = alo & 0xffff, a1 = alo >>> 16, a2 = ahi & 0xffff, a3 = ahi >>> 16;
+  const b0 = blo & 0xffff, b1 = blo >>> 16, b2 = bhi & 0xffff, b3 = bhi >>> 16;
+  let c = a0 * b0;
+  c = Math.floor(c / 65536) + a0 * b1 + a1 * b0;
+  c = Math.floor(c / 65536) + a0 * b2 + a1 * b1 + a2 * b0;
+  c = Math.floor(c / 65536) + a0 * b3 + a1 * b2 + a2 * b1 + a3 * b0;
+  c = Math.floor(c / 65536) + a1 * b3 + a2 * b2 + a3 * b1;
+  const r4 = c % 65536;
+  c = Math.floor(c / 65536) + a2 * b3 + a3 * b2;
+  const r5 = c % 65536;
+  c = Math.floor(c / 65536) + a3 * b3;
+  const r6 = c % 65536;
+  const r7 = Math.floor(c / 65536) % 65536;
+  let lo = r4 | (r5 << 16);
+  let hi = r6 | (r7 << 16);
+  if (kind !== 2 && ahi < 0) {
+    // hi:lo -= b
+    const nlo = (lo - blo) | 0;
+    hi = (hi - bhi - ((lo >>> 0) < (blo >>> 0) ? 1 : 0)) | 0;
+    lo = nlo;
+  }
+  if (kind === 0 && bhi < 0) {
+    const nlo = (lo - alo) | 0;
+    hi = (hi - ahi - ((lo >>> 0) < (alo >>> 0) ? 1 : 0)) | 0;
+    lo = nlo;
+  }
+  out[0] = lo;
+  out[1] = hi;
 }
 
 /** True when the pair is the sign extension of its low half (the value fits in an int32). */
