@@ -193,17 +193,7 @@ export function runBlock(h: Hart, budget: number): number {
             }
             case 1: {
               if (insn >>> 26 !== 0) illegal(h, raw);
-              const sh = imm & 63;
-              if (sh === 0) {
-                x[rd] = alo;
-                x[rd + 1] = ahi;
-              } else if (sh < 32) {
-                x[rd + 1] = (ahi << sh) | (alo >>> (32 - sh));
-                x[rd] = alo << sh;
-              } else {
-                x[rd + 1] = alo << (sh - 32);
-                x[rd] = 0;
-              }
+              sll(x, rd, alo, ahi, imm & 63);
               break;
             }
             case 2: {
@@ -255,20 +245,9 @@ export function runBlock(h: Hart, budget: number): number {
                 x[rd] = lo;
                 break;
               }
-              case 1: {
-                const sh = blo & 63;
-                if (sh === 0) {
-                  x[rd] = alo;
-                  x[rd + 1] = ahi;
-                } else if (sh < 32) {
-                  x[rd + 1] = (ahi << sh) | (alo >>> (32 - sh));
-                  x[rd] = alo << sh;
-                } else {
-                  x[rd + 1] = alo << (sh - 32);
-                  x[rd] = 0;
-                }
+              case 1:
+                sll(x, rd, alo, ahi, blo & 63);
                 break;
-              }
               case 2:
                 x[rd] = ahi < bhi || (ahi === bhi && alo >>> 0 < blo >>> 0) ? 1 : 0;
                 x[rd + 1] = 0;
@@ -503,6 +482,19 @@ export function runBlock(h: Hart, budget: number): number {
 
 function illegal(h: Hart, raw: number): never {
   return h.raise(CAUSE.ILLEGAL_INSTRUCTION, raw, 0);
+}
+
+function sll(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+  if (sh === 0) {
+    x[rd] = lo;
+    x[rd + 1] = hi;
+  } else if (sh < 32) {
+    x[rd + 1] = (hi << sh) | (lo >>> (32 - sh));
+    x[rd] = lo << sh;
+  } else {
+    x[rd + 1] = lo << (sh - 32);
+    x[rd] = 0;
+  }
 }
 
 function srl(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {

@@ -67,24 +67,24 @@ function fitsInt32(lo: number, hi: number): boolean {
   return hi === lo >> 31;
 }
 
+/** Division by zero does not trap: the quotient is all ones and the remainder the dividend. */
+function divideByZero(out: Int32Array, alo: number, ahi: number, rem: boolean): void {
+  out[0] = rem ? alo : -1;
+  out[1] = rem ? ahi : -1;
+}
+
 /** DIV / REM (signed). Division by zero gives -1 / the dividend; overflow gives INT64_MIN / 0. */
 export function divrem64(out: Int32Array, alo: number, ahi: number, blo: number, bhi: number, rem: boolean): void {
   if (blo === 0 && bhi === 0) {
-    if (rem) {
-      out[0] = alo;
-      out[1] = ahi;
-    } else {
-      out[0] = -1;
-      out[1] = -1;
-    }
+    divideByZero(out, alo, ahi, rem);
     return;
   }
   if (fitsInt32(alo, ahi) && fitsInt32(blo, bhi)) {
     // Both fit in int32: the quotient is exact in doubles; INT32_MIN / -1 = 2^31 fits in 64 bits.
     const r = rem ? alo % blo : Math.trunc(alo / blo);
     out[0] = r | 0;
-    out[1] = r < 0 ? -1 : r >= 2147483648 ? 0 : (r | 0) >> 31;
-    if (r === 2147483648) out[1] = 0;
+    // r is an int32 except INT32_MIN / -1 = 2^31, whose high half is 0.
+    out[1] = r < 0 ? -1 : 0;
     return;
   }
   const a = pairToBigS(alo, ahi);
@@ -105,13 +105,7 @@ export function divrem64(out: Int32Array, alo: number, ahi: number, blo: number,
 /** DIVU / REMU. Division by zero gives all ones / the dividend. */
 export function divremu64(out: Int32Array, alo: number, ahi: number, blo: number, bhi: number, rem: boolean): void {
   if (blo === 0 && bhi === 0) {
-    if (rem) {
-      out[0] = alo;
-      out[1] = ahi;
-    } else {
-      out[0] = -1;
-      out[1] = -1;
-    }
+    divideByZero(out, alo, ahi, rem);
     return;
   }
   if (ahi === 0 && bhi === 0) {
