@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { compressedTable, expandCompressed } from './compressed.js';
-import { A, iType, sType } from './test-harness.js';
+import { A, iType, sType } from './testing.js';
 
 const hex = (v: number): string => '0x' + (v >>> 0).toString(16).padStart(8, '0');
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import {
   CSR, MIP_SEIP, MIP_STIP, MSTATUS_MIE, MSTATUS_MPP, MSTATUS_SIE, MSTATUS_SUM, PRIV_S, PRIV_U,
 } from './constants.js';
-import { A, MTVEC, csrRaw, getX, getXU, makeHart, run, setX } from './test-harness.js';
+import { A, MTVEC, csrRaw, getX, getXU, makeHart, run, setX } from './testing.js';
 
 const T0 = 5;
 const T1 = 6;

@@ -4,7 +4,7 @@ import { CSR } from './constants.js';
 import {
   A, MTVEC, RAM_BASE, csrRaw, getX, getXU, makeHart, place, read64, read8, run, setX, step, write64,
   type Rig,
-} from './test-harness.js';
+} from './testing.js';
 
 const T0 = 5;
 const T1 = 6;

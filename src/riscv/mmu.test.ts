@@ -9,7 +9,7 @@ import { translate } from './mmu.js';
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from './tlb.js';
 import {
   A, RAM_BASE, STVEC, csrRaw, getX, makeHart, read64, run, setCsrRaw, setX, write64, type Rig,
-} from './test-harness.js';
+} from './testing.js';
 
 const ROOT = RAM_BASE + 0x10000;
 const L1 = RAM_BASE + 0x11000;

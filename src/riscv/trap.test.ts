@@ -5,7 +5,7 @@ import {
   MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, PRIV_M, PRIV_S, PRIV_U,
 } from './constants.js';
 import { pendingInterrupt } from './trap.js';
-import { A, MTVEC, RAM_BASE, STVEC, csrRaw, makeHart, run, setCsrRaw } from './test-harness.js';
+import { A, MTVEC, RAM_BASE, STVEC, csrRaw, makeHart, run, setCsrRaw } from './testing.js';
 
 test('a trap from M pushes MIE into MPIE, clears MIE and sets MPP = M; mret pops them', () => {
   const r = makeHart();
