@@ -18,8 +18,4 @@ export class HostClock implements TickSource {
     return Math.floor((performance.now() - this.start) * this.ticksPerMs);
   }
 
-  /** Milliseconds of host time until mtime reaches `ticks` (0 when already passed). */
-  msUntil(ticks: number): number {
-    return Math.max(0, (ticks - this.ticks()) / this.ticksPerMs);
-  }
 }
