@@ -17,5 +17,4 @@ export class HostClock implements TickSource {
   ticks(): number {
     return Math.floor((performance.now() - this.start) * this.ticksPerMs);
   }
-
 }
