@@ -184,7 +184,7 @@ export function bootBareMetal(m: Machine, elf: Uint8Array): { entry: number; hti
       },
       fromhostOffset,
     });
-    m.bus.map(tohost, device.size, device);
+    m.bus.map(tohost, device.size, device, { overlayRam: true });
     htif = true;
   }
   const dtbBytes = dtbFor(m, '', 'sv39');

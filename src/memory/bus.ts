@@ -25,12 +25,16 @@ export class SystemBus {
     this.ram = ram;
   }
 
-  /** Maps `device` at [base, base + size). Overlaps with RAM or another device are configuration errors. */
-  map(base: number, size: number, device: MmioDevice): void {
+  /**
+   * Maps `device` at [base, base + size). Overlapping another device is a configuration error, and so is
+   * overlapping RAM unless `overlayRam` says the device deliberately sits on top of it (the HTIF words inside a
+   * bare-metal program): accesses there then reach the device, and the page never enters the CPU's TLB.
+   */
+  map(base: number, size: number, device: MmioDevice, options: { readonly overlayRam?: boolean } = {}): void {
     const end = base + size;
     if (!(size > 0) || base % 4 !== 0) throw new RangeError(`bad MMIO window for ${device.name}`);
     const ram = this.ram;
-    if (base < ram.base + ram.size && end > ram.base && !this.isOverlayAllowed(device)) {
+    if (base < ram.base + ram.size && end > ram.base && options.overlayRam !== true) {
       throw new RangeError(`MMIO window of ${device.name} overlaps RAM`);
     }
     for (const r of this.regions) {
@@ -42,11 +46,6 @@ export class SystemBus {
     this.regions.sort((a, b) => a.base - b.base);
   }
 
-  /** Devices that may sit on top of RAM (the HTIF tohost/fromhost words inside a bare-metal program). */
-  private isOverlayAllowed(device: MmioDevice): boolean {
-    return device.name === 'htif';
-  }
-
   /** The device window containing [addr, addr + size), if any. */
   findDevice(addr: number, size: number): Region | undefined {
     for (const r of this.regions) {
@@ -55,12 +54,13 @@ export class SystemBus {
     return undefined;
   }
 
-  /** True when some device window overlaps the 4 KiB page at `pageBase` (such pages bypass the TLB's RAM path). */
-  pageHasDevice(pageBase: number): boolean {
+  /** True when [addr, addr + size) is RAM with no device window on any part of it. */
+  isRam(addr: number, size: number): boolean {
+    if (!this.ram.contains(addr, size)) return false;
     for (const r of this.regions) {
-      if (pageBase < r.end && pageBase + 4096 > r.base) return true;
+      if (addr < r.end && addr + size > r.base) return false;
     }
-    return false;
+    return true;
   }
 
   /** Reads an unsigned value of `size` bytes, or BUS_ERROR. */

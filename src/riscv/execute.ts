@@ -559,11 +559,10 @@ function amoTarget(h: Hart, va: number, size: number, kind: number): number {
   const idx = ((va | 0) >>> 12) & TLB_MASK;
   if (tags[idx] === va - off) return offs[idx]! + off;
   const pa = translate(h, va, kind);
-  const ram = h.bus.ram;
-  if (!ram.contains(pa, size) || h.bus.findDevice(pa, size) !== undefined) {
+  if (!h.bus.isRam(pa, size)) {
     h.raiseAt(kind === ACCESS_LOAD ? CAUSE.LOAD_ACCESS_FAULT : CAUSE.STORE_ACCESS_FAULT, va);
   }
-  return pa - ram.base;
+  return pa - h.bus.ram.base;
 }
 
 /** The A extension: LR, SC and the AMOs, on RAM. */

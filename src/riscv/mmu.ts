@@ -62,8 +62,8 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
     if (pmp === PMP_DENY || !h.pmp.check(pa, 1, priv, kind)) h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
     return pa;
   }
-  const ram = h.bus.ram;
-  if (page >= ram.base && page + 4096 <= ram.base + ram.size && !h.bus.pageHasDevice(page)) {
+  if (h.bus.isRam(page, 4096)) {
+    const ram = h.bus.ram;
     const sum = (h.mstatus & MSTATUS_SUM) !== 0;
     h.tlb.insert(tlbContext(priv, kind !== ACCESS_FETCH && sum, bare), kind, va - offset, page - ram.base);
   }
@@ -73,7 +73,7 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
 /** Reads a page-table entry into h.tmp; raises an access fault when it is not in RAM or PMP denies it. */
 function readPte(h: Hart, pteAddr: number, kind: number, faultVa: number): number {
   const ram = h.bus.ram;
-  if (!ram.contains(pteAddr, 8) || !h.pmp.check(pteAddr, 8, PRIV_S, ACCESS_LOAD)) {
+  if (!h.bus.isRam(pteAddr, 8) || !h.pmp.check(pteAddr, 8, PRIV_S, ACCESS_LOAD)) {
     h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
   }
   const i = (pteAddr - ram.base) >>> 2;
@@ -152,8 +152,7 @@ function leafAllows(h: Hart, pte: number, kind: number, priv: number): boolean {
 function readPhys(h: Hart, pa: number, size: number, kind: number, faultVa: number): void {
   const bus = h.bus;
   const ram = bus.ram;
-  const dev = bus.findDevice(pa, Math.min(size, 4));
-  if (dev === undefined && ram.contains(pa, size)) {
+  if (bus.isRam(pa, size)) {
     const u8 = ram.u8;
     const o = pa - ram.base;
     let lo = 0;
@@ -185,8 +184,7 @@ function readPhys(h: Hart, pa: number, size: number, kind: number, faultVa: numb
 function writePhys(h: Hart, pa: number, size: number, lo: number, hi: number, faultVa: number): void {
   const bus = h.bus;
   const ram = bus.ram;
-  const dev = bus.findDevice(pa, Math.min(size, 4));
-  if (dev === undefined && ram.contains(pa, size)) {
+  if (bus.isRam(pa, size)) {
     const u8 = ram.u8;
     const o = pa - ram.base;
     for (let i = 0; i < size; i++) u8[o + i] = i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4));

@@ -36,8 +36,6 @@ export class Tlb {
   loadOffs!: Int32Array;
   storeTags!: Float64Array;
   storeOffs!: Int32Array;
-  /** Bumped whenever entries are dropped or the selection changes, so cached references can be refreshed. */
-  generation = 0;
 
   constructor() {
     for (let i = 0; i < CONTEXTS * 3; i++) {
@@ -54,19 +52,16 @@ export class Tlb {
     this.loadOffs = this.offs[dataContext * 3 + 1]!;
     this.storeTags = this.tags[dataContext * 3 + 2]!;
     this.storeOffs = this.offs[dataContext * 3 + 2]!;
-    this.generation++;
   }
 
   /** Drops the U and S contexts: after satp writes and SFENCE.VMA. */
   flushTranslated(): void {
     for (let i = 0; i < 3 * 3; i++) this.tags[i]!.fill(NaN);
-    this.generation++;
   }
 
   /** Drops everything: after PMP or MXR changes. */
   flushAll(): void {
     for (const t of this.tags) t.fill(NaN);
-    this.generation++;
   }
 
   /** Caches a translation of the page at `pageVa` (page aligned) to RAM offset `ramOffset` (page aligned). */
