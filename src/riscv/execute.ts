@@ -38,19 +38,35 @@ export function runBlock(h: Hart, budget: number): number {
   let pc = h.pc;
   let n = 0;
   let raw = 0;
+  // The page instructions are being fetched from: its virtual base and its RAM offset in 16-bit units. Valid
+  // for this block only (anything that changes translation ends the block).
+  let fetchPage = NaN;
+  let fetchBase = 0;
   try {
     for (; n < budget; n++) {
       // ---- fetch ----
-      const plo = pc | 0;
-      const poff = plo & 0xfff;
-      const pidx = (plo >>> 12) & TLB_MASK;
       let insn: number;
-      if (fTags[pidx] === pc - poff && poff !== 0xffe) {
-        const p = (fOffs[pidx]! + poff) >>> 1;
+      const d = pc - fetchPage;
+      if (d >= 0 && d < 4094) {
+        const p = fetchBase + (d >>> 1);
         insn = u16[p]! | (u16[p + 1]! << 16);
       } else {
-        insn = fetchParcel(h, pc);
-        if ((insn & 3) === 3) insn |= fetchParcel(h, pc + 2) << 16;
+        const plo = pc | 0;
+        const poff = plo & 0xfff;
+        const pidx = (plo >>> 12) & TLB_MASK;
+        if (fTags[pidx] !== pc - poff) {
+          // Refill through the MMU (a TLB miss, or not RAM): that also caches the page when it can.
+          insn = fetchParcel(h, pc);
+          if ((insn & 3) === 3) insn |= fetchParcel(h, pc + 2) << 16;
+        } else if (poff === 0xffe) {
+          insn = fetchParcel(h, pc);
+          if ((insn & 3) === 3) insn |= fetchParcel(h, pc + 2) << 16;
+        } else {
+          fetchPage = pc - poff;
+          fetchBase = fOffs[pidx]! >>> 1;
+          const p = fetchBase + (poff >>> 1);
+          insn = u16[p]! | (u16[p + 1]! << 16);
+        }
       }
       let ilen = 4;
       raw = insn;
