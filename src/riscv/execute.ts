@@ -49,7 +49,7 @@ export function runBlock(h: Hart, budget: number): number {
       const d = pc - fetchPage;
       if (d >= 0 && d < 4094) {
         const p = fetchBase + (d >>> 1);
-        insn = u16[p]! | (u16[p + 1]! << 16);
+        insn = (p & 1) === 0 ? i32[p >>> 1]! : u16[p]! | (u16[p + 1]! << 16);
       } else {
         const plo = pc | 0;
         const poff = plo & 0xfff;
