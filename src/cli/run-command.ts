@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { bootBareMetal, bootLinux } from '../machine/boot.js';
 import { exitCodeOf } from '../machine/baremetal.js';
+import { inflateKernel } from '../machine/linux-image.js';
 import { Machine, type MachineExit } from '../machine/machine.js';
 import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
 import { parseSize } from './size.js';
@@ -52,14 +53,17 @@ function parseMemory(text: string): number {
 }
 
 /** Builds and boots a machine from the options (again after each guest reset). */
-function createMachine(o: RunOptions, files: BootFiles, onOutput: (b: Uint8Array) => void): Machine {
+async function createMachine(o: RunOptions, files: BootFiles, onOutput: (b: Uint8Array) => void): Promise<Machine> {
+  // Inflate the kernel on the thread pool while the machine (and the interpreter's warm-up) is built.
+  const kernel = files.firmware === undefined ? Promise.resolve(files.kernel) : inflateKernel(files.kernel);
+  kernel.catch(() => undefined); // a bad kernel is reported where it is awaited, below
   const max = o.maxInstructions !== undefined ? Number(o.maxInstructions) : undefined;
   const machine = new Machine({ memBytes: files.memBytes, onOutput, ...(max !== undefined ? { maxInstructions: max } : {}) });
-  if (files.firmware === undefined) bootBareMetal(machine, files.kernel);
+  if (files.firmware === undefined) bootBareMetal(machine, await kernel);
   else {
     bootLinux(machine, {
       firmware: files.firmware,
-      kernel: files.kernel,
+      kernel: await kernel,
       cmdline: o.append,
       mmu: o.mmu === 'sv48' ? 'sv48' : 'sv39',
       ...(files.initrd !== undefined ? { initrd: files.initrd } : {}),
@@ -100,7 +104,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
   };
   let machine: Machine;
   try {
-    machine = createMachine(o, files, write);
+    machine = await createMachine(o, files, write);
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
@@ -122,7 +126,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     for (;;) {
       exit = await machine.run();
       if (exit.kind !== 'reset') break;
-      machine = createMachine(o, files, write);
+      machine = await createMachine(o, files, write);
     }
   } finally {
     stdin.off('data', onData);

@@ -2,7 +2,7 @@
  * The RISC-V Linux kernel `Image` header (Documentation/riscv/boot-image-header.rst): where the kernel wants to
  * be loaded and how much memory it occupies. Accepts a gzip-compressed Image too, as the bundled one is.
  */
-import { gunzipSync } from 'node:zlib';
+import { gunzip, gunzipSync } from 'node:zlib';
 
 export interface KernelImage {
   readonly data: Uint8Array;
@@ -18,14 +18,33 @@ export class KernelImageError extends Error {
 
 const MAX_IMAGE = 512 * 1024 * 1024;
 
+function isGzip(file: Uint8Array): boolean {
+  return file.length >= 2 && file[0] === 0x1f && file[1] === 0x8b;
+}
+
+function inflateError(e: unknown): KernelImageError {
+  return new KernelImageError(`kernel is gzip-compressed but cannot be inflated: ${(e as Error).message}`);
+}
+
+/**
+ * Inflates a gzip-compressed kernel on libuv's thread pool, so it overlaps other start-up work; anything else
+ * is returned as it is.
+ */
+export function inflateKernel(file: Uint8Array): Promise<Uint8Array> {
+  if (!isGzip(file)) return Promise.resolve(file);
+  return new Promise((resolve, reject) => {
+    gunzip(file, { maxOutputLength: MAX_IMAGE }, (e, out) => (e ? reject(inflateError(e)) : resolve(new Uint8Array(out))));
+  });
+}
+
 /** Parses (and if gzip-compressed, inflates) a RISC-V Linux Image. */
 export function parseKernelImage(file: Uint8Array): KernelImage {
   let data = file;
-  if (file.length >= 2 && file[0] === 0x1f && file[1] === 0x8b) {
+  if (isGzip(file)) {
     try {
       data = new Uint8Array(gunzipSync(file, { maxOutputLength: MAX_IMAGE }));
     } catch (e) {
-      throw new KernelImageError(`kernel is gzip-compressed but cannot be inflated: ${(e as Error).message}`);
+      throw inflateError(e);
     }
   }
   if (data.length < 64) throw new KernelImageError(`kernel is ${data.length} bytes, too short for a RISC-V Image`);

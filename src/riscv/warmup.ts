@@ -63,7 +63,7 @@ const COMPRESSED = [0x0505, 0x4501, 0x852a, 0x952e, 0x6308, 0xe308, 0x4308, 0xc3
 const VALUES = [0, 1, -1, 7, 0x7fffffff, -0x80000000, 123456789, -98765];
 
 /** Runs the warm-up. Takes a few milliseconds; call once per process before the first guest runs. */
-export function warmUpInterpreter(rounds = 3): void {
+export function warmUpInterpreter(rounds = 1): void {
   const ram = new GuestRam(0x8000_0000, 1 << 20);
   const bus = new SystemBus(ram);
   const hart = new Hart(0, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
