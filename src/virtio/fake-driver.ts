@@ -239,6 +239,7 @@ export class TestDriver {
     this.w(R.status, S.acknowledge | S.driver | S.featuresOk);
     if ((this.status() & S.featuresOk) === 0) throw new Error('device refused the features');
     const n = this.transport.device.queueMaxSizes.length;
+    this.queues.length = 0;
     for (let i = 0; i < n; i++) {
       this.w(R.queueSel, i);
       const max = this.r(R.queueNumMax);

@@ -462,7 +462,7 @@ export function parseQueueState(maxSize: number, state: unknown, where: string):
     }
     return [v[0] as number, v[1] as number];
   };
-  const size = int('size', 0xffff);
+  const size = int('size', 0xffff_ffff);
   const ready = rec['ready'];
   if (typeof ready !== 'boolean') throw err('ready', 'must be a boolean');
   if (ready && (!isPow2(size) || size > maxSize)) throw err('size', `must be a power of two <= ${maxSize} when ready`);
