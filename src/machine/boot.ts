@@ -180,6 +180,7 @@ export function bootBareMetal(m: Machine, elf: Uint8Array): { entry: number; hti
         const v = ram.view(addr, bytes.length);
         if (v === undefined) return false;
         v.set(bytes);
+        m.hart.decode.written(addr - ram.base, bytes.length);
         return true;
       },
       fromhostOffset,

@@ -7,6 +7,7 @@
  */
 import { executeFp, FP_OK } from './fpu/index.js';
 import { compressedTable } from './compressed.js';
+import { decodeInto } from './decode-cache.js';
 import { CAUSE, CSR, MIP_SEIP, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, PRIV_M, PRIV_S, PRIV_U } from './constants.js';
 import { csrRead, csrReadOnly, csrWrite } from './csr.js';
 import { TRAP, type Hart } from './hart.js';
@@ -35,45 +36,62 @@ export function runBlock(h: Hart, budget: number): number {
   const lOffs = tlb.loadOffs;
   const sTags = tlb.storeTags;
   const sOffs = tlb.storeOffs;
+  const decode = h.decode;
   let pc = h.pc;
   let n = 0;
   let raw = 0;
-  // The page instructions are being fetched from: its virtual base and its RAM offset in 16-bit units. Valid
-  // for this block only (anything that changes translation ends the block).
+  // The page instructions are being fetched from: its virtual base, its RAM offset in 16-bit units, and its
+  // decoded instructions. Forgotten after anything that may write RAM or change translation.
   let fetchPage = NaN;
   let fetchBase = 0;
+  let dec: Int32Array = NO_PAGE;
   try {
     for (; n < budget; n++) {
       // ---- fetch ----
       let insn: number;
+      let ilen: number;
+      let v = 0;
       const d = pc - fetchPage;
       if (d >= 0 && d < 4094) {
-        const p = fetchBase + (d >>> 1);
-        insn = (p & 1) === 0 ? i32[p >>> 1]! : u16[p]! | (u16[p + 1]! << 16);
+        const k = d >>> 1;
+        v = dec[k]!;
+        if (v === 0) v = decodeInto(dec, k, u16, fetchBase + k);
       } else {
         const plo = pc | 0;
         const poff = plo & 0xfff;
         const pidx = (plo >>> 12) & TLB_MASK;
-        if (fTags[pidx] !== pc - poff) {
-          // Refill through the MMU (a TLB miss, or not RAM): that also caches the page when it can.
-          insn = fetchParcel(h, pc);
-          if ((insn & 3) === 3) insn |= fetchParcel(h, pc + 2) << 16;
-        } else if (poff === 0xffe) {
-          insn = fetchParcel(h, pc);
-          if ((insn & 3) === 3) insn |= fetchParcel(h, pc + 2) << 16;
-        } else {
+        if (fTags[pidx] === pc - poff && poff !== 0xffe) {
           fetchPage = pc - poff;
           fetchBase = fOffs[pidx]! >>> 1;
-          const p = fetchBase + (poff >>> 1);
-          insn = u16[p]! | (u16[p + 1]! << 16);
+          dec = decode.page(fOffs[pidx]! >>> 12);
+          const k = poff >>> 1;
+          v = dec[k]!;
+          if (v === 0) v = decodeInto(dec, k, u16, fetchBase + k);
         }
       }
-      let ilen = 4;
-      raw = insn;
-      if ((insn & 3) !== 3) {
-        raw = insn & 0xffff;
-        insn = cexp[raw]!;
-        ilen = 2;
+      if (v !== 0) {
+        if ((v & 1) !== 0) {
+          insn = v;
+          ilen = 4;
+          raw = v;
+        } else {
+          insn = v | 3;
+          ilen = 2;
+          raw = RAW_COMPRESSED;
+        }
+      } else {
+        // A TLB miss, an instruction crossing a page, code outside RAM, or an illegal compressed parcel: fetch
+        // through the MMU (which also refills the TLB).
+        insn = fetchParcel(h, pc);
+        if ((insn & 3) === 3) {
+          insn |= fetchParcel(h, pc + 2) << 16;
+          ilen = 4;
+          raw = insn;
+        } else {
+          raw = insn;
+          insn = cexp[raw]!;
+          ilen = 2;
+        }
       }
       let npc = pc + ilen;
       const rd = ((insn >>> 7) & 31) << 1;
@@ -98,6 +116,7 @@ export function runBlock(h: Hart, budget: number): number {
               if (hit) v = u8[base]!;
               else {
                 loadSlow(h, va, 1);
+                fetchPage = NaN;
                 v = tmp[0]!;
               }
               v = (v << 24) >> 24;
@@ -111,6 +130,7 @@ export function runBlock(h: Hart, budget: number): number {
               if (hit && (off & 1) === 0) v = u16[base >>> 1]!;
               else {
                 loadSlow(h, va, 2);
+                fetchPage = NaN;
                 v = tmp[0]!;
               }
               if (f3 === 1) {
@@ -126,6 +146,7 @@ export function runBlock(h: Hart, budget: number): number {
               if (hit && (off & 3) === 0) v = i32[base >>> 2]!;
               else {
                 loadSlow(h, va, 4);
+                fetchPage = NaN;
                 v = tmp[0]!;
               }
               x[rd] = v;
@@ -139,6 +160,7 @@ export function runBlock(h: Hart, budget: number): number {
                 x[rd + 1] = i32[p + 1]!;
               } else {
                 loadSlow(h, va, 8);
+                fetchPage = NaN;
                 x[rd] = tmp[0]!;
                 x[rd + 1] = tmp[1]!;
               }
@@ -149,6 +171,7 @@ export function runBlock(h: Hart, budget: number): number {
               if (hit) v = u8[base]!;
               else {
                 loadSlow(h, va, 1);
+                fetchPage = NaN;
                 v = tmp[0]!;
               }
               x[rd] = v;
@@ -173,22 +196,34 @@ export function runBlock(h: Hart, budget: number): number {
           switch (f3) {
             case 0:
               if (hit) u8[base] = lo;
-              else storeSlow(h, va, 1, lo, 0);
+              else {
+                storeSlow(h, va, 1, lo, 0);
+                fetchPage = NaN;
+              }
               break;
             case 1:
               if (hit && (off & 1) === 0) u16[base >>> 1] = lo;
-              else storeSlow(h, va, 2, lo, 0);
+              else {
+                storeSlow(h, va, 2, lo, 0);
+                fetchPage = NaN;
+              }
               break;
             case 2:
               if (hit && (off & 3) === 0) i32[base >>> 2] = lo;
-              else storeSlow(h, va, 4, lo, 0);
+              else {
+                storeSlow(h, va, 4, lo, 0);
+                fetchPage = NaN;
+              }
               break;
             case 3:
               if (hit && (off & 7) === 0) {
                 const p = base >>> 2;
                 i32[p] = lo;
                 i32[p + 1] = x[rs2 + 1]!;
-              } else storeSlow(h, va, 8, lo, x[rs2 + 1]!);
+              } else {
+                storeSlow(h, va, 8, lo, x[rs2 + 1]!);
+                fetchPage = NaN;
+              }
               break;
             default:
               illegal(h, raw);
@@ -435,6 +470,7 @@ export function runBlock(h: Hart, budget: number): number {
           break;
         case 0x0b:
           amo(h, insn, raw, rd, rs1, rs2, f3);
+          fetchPage = NaN;
           break;
         case 0x01: {
           // LOAD-FP
@@ -442,6 +478,7 @@ export function runBlock(h: Hart, budget: number): number {
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
           const fd = rd;
           loadSlowOrFast(h, va, f3 === 3 ? 8 : 4, lTags, lOffs, i32);
+          fetchPage = NaN;
           f[fd] = tmp[0]!;
           f[fd + 1] = f3 === 3 ? tmp[1]! : -1;
           h.mstatus |= FS_DIRTY;
@@ -453,6 +490,7 @@ export function runBlock(h: Hart, budget: number): number {
           const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + imm;
           storeSlowOrFast(h, va, f3 === 3 ? 8 : 4, f[rs2]!, f[rs2 + 1]!, sTags, sOffs, i32);
+          fetchPage = NaN;
           break;
         }
         case 0x10:
@@ -487,6 +525,11 @@ export function runBlock(h: Hart, budget: number): number {
     if (e !== TRAP) throw e;
     x[0] = 0;
     x[1] = 0;
+    if (h.trapCause === CAUSE.ILLEGAL_INSTRUCTION && h.trapTvalHi === -1) {
+      // A decoded compressed instruction: mtval wants its 16 bits, read again from memory.
+      h.trapTvalLo = rawParcel(h, pc);
+      h.trapTvalHi = 0;
+    }
     h.instret += n;
     takeTrap(h, h.trapCause, false, h.trapTvalLo, h.trapTvalHi, pc);
     return n;
@@ -496,8 +539,24 @@ export function runBlock(h: Hart, budget: number): number {
   return n;
 }
 
+/**
+ * `raw` for an instruction that came from the decode cache expanded from 16 bits (bits not at hand): no real
+ * instruction has these bits (a 4-byte one ends in 0b11, a compressed one fits in 16 bits).
+ */
+const RAW_COMPRESSED = 0x10000;
+const NO_PAGE = new Int32Array(2048);
+
 function illegal(h: Hart, raw: number): never {
-  return h.raise(CAUSE.ILLEGAL_INSTRUCTION, raw, 0);
+  // tval's high half is never -1 for instruction bits: it marks "re-read the compressed parcel".
+  return raw === RAW_COMPRESSED ? h.raise(CAUSE.ILLEGAL_INSTRUCTION, 0, -1) : h.raise(CAUSE.ILLEGAL_INSTRUCTION, raw, 0);
+}
+
+function rawParcel(h: Hart, pc: number): number {
+  try {
+    return fetchParcel(h, pc);
+  } catch {
+    return 0;
+  }
 }
 
 function sll(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
@@ -578,7 +637,10 @@ function amoTarget(h: Hart, va: number, size: number, kind: number): number {
   if (!h.bus.isRam(pa, size)) {
     h.raiseAt(kind === ACCESS_LOAD ? CAUSE.LOAD_ACCESS_FAULT : CAUSE.STORE_ACCESS_FAULT, va);
   }
-  return pa - h.bus.ram.base;
+  const o = pa - h.bus.ram.base;
+  // An AMO or SC into a code page (never in the store TLB): forget its decoded instructions.
+  if (kind === ACCESS_STORE) h.decode.written(o, size);
+  return o;
 }
 
 /** The A extension: LR, SC and the AMOs, on RAM. */

@@ -15,6 +15,7 @@ import {
 } from './constants.js';
 import { Tlb, tlbContext } from './tlb.js';
 import { Pmp } from './pmp.js';
+import { DecodeCache } from './decode-cache.js';
 
 /** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
 export const TRAP = { trap: true } as const;
@@ -72,6 +73,8 @@ export class Hart {
   trapTvalHi = 0;
 
   readonly tlb = new Tlb();
+  /** Decoded instructions of the RAM pages code runs from. */
+  readonly decode: DecodeCache;
   readonly pmp = new Pmp();
   /** Scratch results of slow-path loads and of M-extension helpers. */
   readonly tmp = new Int32Array(2);
@@ -81,6 +84,9 @@ export class Hart {
     this.bus = bus;
     this.platform = platform;
     this.fp = fp;
+    this.decode = new DecodeCache(bus.ram.size);
+    // A page becoming code must leave the store TLB, so that every store to it goes where it is seen.
+    this.decode.onNewCodePage = (ramPage) => this.tlb.dropStorePage(ramPage * 4096);
     this.reset(0);
   }
 
@@ -108,6 +114,7 @@ export class Hart {
     this.waiting = false;
     this.pmp.reset();
     this.tlb.flushAll();
+    this.decode.clear();
   }
 
   /** Records a trap and unwinds to the run loop. */

@@ -62,7 +62,8 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
     if (pmp === PMP_DENY || !h.pmp.check(pa, 1, priv, kind)) h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
     return pa;
   }
-  if (h.bus.isRam(page, 4096)) {
+  // Stores to a page holding decoded code stay on the slow path, which keeps the decode cache right.
+  if (h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - h.bus.ram.base) / 4096))) {
     const ram = h.bus.ram;
     const sum = (h.mstatus & MSTATUS_SUM) !== 0;
     h.tlb.insert(tlbContext(priv, kind !== ACCESS_FETCH && sum, bare), kind, va - offset, page - ram.base);
@@ -116,7 +117,10 @@ function walk(h: Hart, va: number, kind: number, priv: number, mode: number, fau
     if (ppn % span !== 0) h.raiseAt(PAGE_FAULT[kind]!, faultVa);
     // Set A, and D for stores, as hardware does (the spec allows this instead of faulting).
     const want = kind === ACCESS_STORE ? PTE_A | PTE_D : PTE_A;
-    if ((pteLo & want) !== want) ram.i32[index] = pteLo | want;
+    if ((pteLo & want) !== want) {
+      ram.i32[index] = pteLo | want;
+      h.decode.written(index * 4, 4);
+    }
     const pageInSpan = Math.floor(va / 4096) % span;
     const vpnLow = pageInSpan < 0 ? pageInSpan + span : pageInSpan;
     return (ppn + vpnLow) * 4096 + (lo & 0xfff);
@@ -188,6 +192,7 @@ function writePhys(h: Hart, pa: number, size: number, lo: number, hi: number, fa
     const u8 = ram.u8;
     const o = pa - ram.base;
     for (let i = 0; i < size; i++) u8[o + i] = i < 4 ? lo >>> (8 * i) : hi >>> (8 * (i - 4));
+    h.decode.written(o, size);
     return;
   }
   if (pa % size !== 0) h.raiseAt(CAUSE.STORE_ACCESS_FAULT, faultVa);

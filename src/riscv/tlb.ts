@@ -64,6 +64,15 @@ export class Tlb {
     for (const t of this.tags) t.fill(NaN);
   }
 
+  /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */
+  dropStorePage(ramOffset: number): void {
+    for (let c = 0; c < CONTEXTS; c++) {
+      const tags = this.tags[c * 3 + ACCESS_STORE]!;
+      const offs = this.offs[c * 3 + ACCESS_STORE]!;
+      for (let i = 0; i < TLB_SIZE; i++) if (offs[i] === ramOffset) tags[i] = NaN;
+    }
+  }
+
   /** Caches a translation of the page at `pageVa` (page aligned) to RAM offset `ramOffset` (page aligned). */
   insert(context: number, kind: number, pageVa: number, ramOffset: number): void {
     const i = ((pageVa | 0) >>> 12) & TLB_MASK;

@@ -1,0 +1,81 @@
+/**
+ * Pre-decoded instructions, one array per RAM page that code runs from: entry k holds the instruction at byte
+ * offset 2k of the page, compressed ones already expanded, so the interpreter's fetch is one load.
+ *
+ * Encoding of an entry: 0 = not decoded yet; otherwise a 32-bit instruction word whose bit 0 says its length:
+ * set for a 4-byte instruction (its own encoding ends in 0b11), clear for an expanded compressed one (stored with
+ * its bit 0 cleared; the interpreter ORs 0b11 back).
+ *
+ * Correctness rests on every write to a code page reaching `written`: the CPU never caches a code page in its
+ * store TLB (so guest stores there take the slow path), and devices writing guest RAM call `written` too. A
+ * written page stops being a code page (its array is emptied), so pages recycled as data get fast stores back.
+ */
+import { compressedTable } from './compressed.js';
+
+const EMPTY_PAGE = new Int32Array(2048);
+
+export class DecodeCache {
+  private readonly pages: (Int32Array | undefined)[];
+  /** Called when a RAM page becomes a code page: the CPU drops its store-TLB entries for it. */
+  onNewCodePage: (ramPage: number) => void = () => {};
+
+  constructor(ramBytes: number) {
+    this.pages = new Array<Int32Array | undefined>(Math.ceil(ramBytes / 4096)).fill(undefined);
+  }
+
+  /** Whether RAM page `ramPage` (RAM offset / 4096) holds decoded code. */
+  isCode(ramPage: number): boolean {
+    return this.pages[ramPage] !== undefined;
+  }
+
+  /** The decoded array of RAM page `ramPage`, making it a code page if it is not one yet. */
+  page(ramPage: number): Int32Array {
+    let p = this.pages[ramPage];
+    if (p === undefined) {
+      if (!(ramPage >= 0 && ramPage < this.pages.length)) return EMPTY_PAGE;
+      p = new Int32Array(2048);
+      this.pages[ramPage] = p;
+      this.onNewCodePage(ramPage);
+    }
+    return p;
+  }
+
+  /** RAM bytes [offset, offset + length) were written: forget the code pages they touch. */
+  written(offset: number, length: number): void {
+    if (length <= 0) return;
+    const last = (offset + length - 1) >>> 12;
+    for (let pg = offset >>> 12; pg <= last; pg++) {
+      const p = this.pages[pg];
+      if (p !== undefined) {
+        p.fill(0);
+        this.pages[pg] = undefined;
+      }
+    }
+  }
+
+  /** Drops everything (FENCE.I needs nothing more: writes already invalidate). */
+  clear(): void {
+    for (let pg = 0; pg < this.pages.length; pg++) {
+      const p = this.pages[pg];
+      if (p !== undefined) p.fill(0);
+      this.pages[pg] = undefined;
+    }
+  }
+}
+
+/**
+ * Decodes the parcel(s) at 16-bit index `p` of RAM into entry `k` of `dec` and returns the entry, or 0 for an
+ * illegal compressed encoding (never cached). The caller guarantees a 4-byte instruction stays in the page.
+ */
+export function decodeInto(dec: Int32Array, k: number, u16: Uint16Array, p: number): number {
+  const lo = u16[p]!;
+  let v: number;
+  if ((lo & 3) === 3) v = lo | (u16[p + 1]! << 16);
+  else {
+    const e = compressedTable()[lo]!;
+    if (e === 0) return 0;
+    v = e & ~1;
+  }
+  dec[k] = v;
+  return v;
+}
