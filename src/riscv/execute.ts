@@ -760,9 +760,11 @@ function system(h: Hart, insn: number, raw: number, rd: number, rs1: number, f3:
         return false;
     }
     if (insn >>> 25 === 0x09) {
-      // SFENCE.VMA: no ASIDs, so every fence drops all translations.
+      // SFENCE.VMA: with an address, that page's translations go (in every address space: no ASIDs are kept);
+      // without one, all of them.
       if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h, raw);
-      h.tlb.flushTranslated();
+      if (rs1 === 0) h.tlb.flushTranslated();
+      else h.tlb.flushPage(x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0));
       h.pc = npc;
       return false;
     }

@@ -59,6 +59,16 @@ export class Tlb {
     for (let i = 0; i < 3 * 3; i++) this.tags[i]!.fill(NaN);
   }
 
+  /** Drops the U and S entries for the page containing virtual address `va` (SFENCE.VMA with an address). */
+  flushPage(va: number): void {
+    const pageVa = va - ((va | 0) & 0xfff);
+    const i = ((va | 0) >>> 12) & TLB_MASK;
+    for (let t = 0; t < 3 * 3; t++) {
+      const tags = this.tags[t]!;
+      if (tags[i] === pageVa) tags[i] = NaN;
+    }
+  }
+
   /** Drops everything: after PMP or MXR changes. */
   flushAll(): void {
     for (const t of this.tags) t.fill(NaN);
