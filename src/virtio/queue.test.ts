@@ -7,6 +7,7 @@ import {
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
+  VIRTQ_MAX_INDIRECT,
   Virtqueue,
   parseQueueState,
   type QueueFault,
@@ -189,6 +190,30 @@ test('an indirect table whose length is not a multiple of 16 is a fault', () => 
     dq.writeDesc(0, ram.alloc(32, 16), 24, VIRTQ_DESC_F_INDIRECT, 0);
     dq.pushAvail(0);
   });
+});
+
+test('an indirect table of more than VIRTQ_MAX_INDIRECT entries is a fault', () => {
+  expectFault('indirect-size', ({ dq, ram }) => {
+    dq.writeDesc(0, ram.alloc(16, 16), 16 * (VIRTQ_MAX_INDIRECT + 1), VIRTQ_DESC_F_INDIRECT, 0);
+    dq.pushAvail(0);
+  });
+});
+
+test('a direct chain can be as long as the queue; one descriptor more must revisit one and is a loop', () => {
+  const ok = rig(4);
+  const b = ok.ram.alloc(4);
+  for (let i = 0; i < 4; i++) ok.dq.writeDesc(i, b, 4, i < 3 ? VIRTQ_DESC_F_NEXT : 0, i + 1);
+  ok.dq.pushAvail(0);
+  assert.equal(ok.q.pop()?.readable.length, 4);
+  expectFault(
+    'loop',
+    ({ dq, ram }) => {
+      const b2 = ram.alloc(4);
+      for (let i = 0; i < 4; i++) dq.writeDesc(i, b2, 4, VIRTQ_DESC_F_NEXT, (i + 1) % 4);
+      dq.pushAvail(0);
+    },
+    4,
+  );
 });
 
 test('INDIRECT together with NEXT is a fault', () => {
