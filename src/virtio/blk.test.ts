@@ -119,6 +119,21 @@ test('a write past capacity completes with IOERR and writes nothing', () => {
   assert.ok(backend.bytes.every((b) => b === 0));
 });
 
+test('a disk read reports the guest RAM it writes (so the CPU can drop decoded code there)', () => {
+  const { d } = rig();
+  const q = d.queue(0);
+  const head = q.add([{ data: header(T.in, 0) }, { writable: 1024 }, { writable: 1 }]);
+  const [buf, status] = q.writableOf.get(head)!;
+  d.ramWrites.length = 0;
+  q.notify();
+  const covered = (addr: number, len: number) =>
+    d.ramWrites.some(([o, n]) => o <= addr - d.ram.base && addr - d.ram.base + len <= o + n);
+  assert.ok(covered(buf!.addr, 1024), 'the data buffer');
+  assert.ok(covered(status!.addr, 1), 'the status byte');
+  assert.ok(covered(q.used + 2, 2), 'used.idx');
+  assert.ok(covered(q.used + 4, 4) && covered(q.used + 8, 4), 'the used element');
+});
+
 test('a partial-sector transfer completes with IOERR', () => {
   const { req } = rig();
   assert.equal(req([{ data: header(T.in, 0) }, { writable: 100 }, { writable: 1 }]).status, ST.ioerr);

@@ -289,7 +289,7 @@ export class VirtioBlk implements VirtioDevice {
     if (!this.inRange(sector, len)) return VIRTIO_BLK_S.ioerr;
     let pos = sector * SECTOR_SIZE;
     forEachPart(chain.writable, 0, len, (addr, n) => {
-      const v = ctx.memory.view(addr, n);
+      const v = ctx.memory.writableView(addr, n);
       if (v !== undefined) this.backend.read(pos, v);
       pos += n;
     });

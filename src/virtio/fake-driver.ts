@@ -5,7 +5,7 @@
  *
  * (Named so node's test runner does not take it for a test file.)
  */
-import { ArrayGuestMemory } from './guest-memory.js';
+import { ArrayGuestMemory, type RamWriteObserver } from './guest-memory.js';
 import { VIRTIO_F, VIRTIO_STATUS, featureBit, type VirtioDevice } from './device.js';
 import { VIRTIO_MMIO_REG as R, VirtioMmioTransport } from './mmio-transport.js';
 import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT, VIRTQ_DESC_F_WRITE } from './queue.js';
@@ -25,8 +25,8 @@ export class TestIrq {
 /** Fake guest RAM with a bump allocator. */
 export class TestRam extends ArrayGuestMemory {
   private next: number;
-  constructor(size = 1 << 20, base = TEST_RAM_BASE) {
-    super(base, new Uint8Array(size));
+  constructor(size = 1 << 20, base = TEST_RAM_BASE, onWrite?: RamWriteObserver) {
+    super(base, new Uint8Array(size), onWrite);
     this.next = base;
   }
   alloc(len: number, align = 16): number {
@@ -190,8 +190,11 @@ export class TestDriver {
   readonly logs: string[] = [];
   features = 0n;
 
+  /** Every write to RAM reported through the GuestMemory, as [RAM offset, length] (driver and device alike). */
+  readonly ramWrites: [number, number][] = [];
+
   constructor(device: VirtioDevice, ramSize = 1 << 20) {
-    this.ram = new TestRam(ramSize);
+    this.ram = new TestRam(ramSize, TEST_RAM_BASE, (o, n) => this.ramWrites.push([o, n]));
     this.transport = new VirtioMmioTransport({ device, memory: this.ram, irq: this.irq, log: (m) => this.logs.push(m) });
   }
 

@@ -7,13 +7,19 @@
  * this machine can have, so they are still answered "not RAM".
  *
  * All multi-byte values are little-endian, as virtio 1.x requires.
+ *
+ * Every write a device makes goes through `write`, `writeU16/U32` or a `writableView`, so the machine can learn
+ * which RAM was written (the CPU's decode cache must forget code pages a device overwrites, e.g. a disk read
+ * into a page that held code). `view` is for reading only.
  */
 export interface GuestMemory {
   /**
-   * A live view of [addr, addr + len): writing into it writes guest memory. Valid until the next call into the
-   * device model returns; do not keep it. `undefined` when the range is not entirely RAM or `len` is negative.
+   * A live view of [addr, addr + len) to read from (do not write through it: use `writableView`). Valid until
+   * the device model returns; do not keep it. `undefined` when the range is not entirely RAM or `len` < 0.
    */
   view(addr: number, len: number): Uint8Array | undefined;
+  /** Like `view`, for a range the caller is about to write: the range is reported as written. */
+  writableView(addr: number, len: number): Uint8Array | undefined;
   /** A copy of [addr, addr + len), or `undefined` when the range is not entirely RAM. */
   read(addr: number, len: number): Uint8Array | undefined;
   /** Copies `data` to `addr`. Returns false (and writes nothing) when the range is not entirely RAM. */
@@ -32,25 +38,37 @@ export interface RamLike {
   readonly u8: Uint8Array;
 }
 
-/** GuestMemory over one contiguous byte array mapped at `base` (the machine's RAM, or a test's fake RAM). */
+/** Told about every device write: `offset` is relative to the start of the byte array (RAM offset). */
+export type RamWriteObserver = (offset: number, length: number) => void;
+
+/**
+ * GuestMemory over one contiguous byte array mapped at `base` (the machine's RAM, or a test's fake RAM).
+ * `onWrite` hears of every write, before it happens (the machine passes its decode cache's `written`).
+ */
 export class ArrayGuestMemory implements GuestMemory {
   readonly base: number;
   readonly size: number;
   readonly bytes: Uint8Array;
   private readonly dv: DataView;
+  private readonly onWrite: RamWriteObserver | undefined;
 
-  constructor(base: number, bytes: Uint8Array) {
+  constructor(base: number, bytes: Uint8Array, onWrite?: RamWriteObserver) {
     if (!Number.isSafeInteger(base) || base < 0) throw new RangeError('guest memory base must be a non-negative integer');
     if (!(bytes instanceof Uint8Array)) throw new TypeError('guest memory bytes must be a Uint8Array');
+    if (onWrite !== undefined && typeof onWrite !== 'function') throw new TypeError('guest memory onWrite must be a function');
     this.base = base;
     this.size = bytes.length;
     this.bytes = bytes;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.onWrite = onWrite;
   }
 
-  /** Wraps the machine's GuestRam (or anything with `base` and `u8`). */
-  static fromRam(ram: RamLike): ArrayGuestMemory {
-    return new ArrayGuestMemory(ram.base, ram.u8);
+  /**
+   * Wraps the machine's GuestRam (or anything with `base` and `u8`), e.g.
+   * `ArrayGuestMemory.fromRam(m.ram, (o, n) => m.hart.decode.written(o, n))`.
+   */
+  static fromRam(ram: RamLike, onWrite?: RamWriteObserver): ArrayGuestMemory {
+    return new ArrayGuestMemory(ram.base, ram.u8, onWrite);
   }
 
   /** The offset into `bytes` of [addr, addr + len), or -1 when that range is not entirely inside. */
@@ -71,6 +89,13 @@ export class ArrayGuestMemory implements GuestMemory {
     return o < 0 ? undefined : this.bytes.subarray(o, o + len);
   }
 
+  writableView(addr: number, len: number): Uint8Array | undefined {
+    const o = this.offset(addr, len);
+    if (o < 0) return undefined;
+    this.onWrite?.(o, len);
+    return this.bytes.subarray(o, o + len);
+  }
+
   read(addr: number, len: number): Uint8Array | undefined {
     const o = this.offset(addr, len);
     return o < 0 ? undefined : this.bytes.slice(o, o + len);
@@ -79,6 +104,7 @@ export class ArrayGuestMemory implements GuestMemory {
   write(addr: number, data: Uint8Array): boolean {
     const o = this.offset(addr, data.length);
     if (o < 0) return false;
+    this.onWrite?.(o, data.length);
     this.bytes.set(data, o);
     return true;
   }
@@ -101,6 +127,7 @@ export class ArrayGuestMemory implements GuestMemory {
   writeU16(addr: number, value: number): boolean {
     const o = this.offset(addr, 2);
     if (o < 0) return false;
+    this.onWrite?.(o, 2);
     this.dv.setUint16(o, value & 0xffff, true);
     return true;
   }
@@ -108,6 +135,7 @@ export class ArrayGuestMemory implements GuestMemory {
   writeU32(addr: number, value: number): boolean {
     const o = this.offset(addr, 4);
     if (o < 0) return false;
+    this.onWrite?.(o, 4);
     this.dv.setUint32(o, value >>> 0, true);
     return true;
   }

@@ -79,7 +79,7 @@ export class DescriptorChain {
     const n = Math.max(0, Math.min(data.length, this.writableLength - offset));
     let done = 0;
     forEachPart(this.writable, offset, n, (addr, partLen) => {
-      const v = mem.view(addr, partLen);
+      const v = mem.writableView(addr, partLen);
       if (v !== undefined) v.set(data.subarray(done, done + partLen));
       done += partLen;
     });

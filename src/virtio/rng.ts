@@ -65,7 +65,7 @@ export class VirtioRng implements VirtioDevice {
     for (let chain = q.pop(); chain !== null; chain = q.pop()) {
       const n = Math.min(chain.writableLength, this.maxBytes);
       forEachPart(chain.writable, 0, n, (addr, len) => {
-        const v = ctx.memory.view(addr, len);
+        const v = ctx.memory.writableView(addr, len);
         if (v !== undefined) this.random(v);
       });
       this.bytesProvided += n;
