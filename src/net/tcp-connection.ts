@@ -207,8 +207,8 @@ export class TcpConnection {
     const c = new TcpConnection(events, config);
     c.state = 'SYN_SENT';
     c.sndNxt = seqAdd(c.iss, 1);
-    c.sendSyn();
     c.armRtx();
+    c.step(() => c.sendSyn());
     return c;
   }
 
@@ -217,8 +217,8 @@ export class TcpConnection {
     if (this.state !== 'LISTEN') return;
     this.state = 'SYN_RECEIVED';
     this.sndNxt = seqAdd(this.iss, 1);
-    this.sendSyn();
     this.armRtx();
+    this.step(() => this.sendSyn());
   }
 
   /** The host side failed (connection refused): answer the guest's SYN with RST. */
@@ -233,8 +233,8 @@ export class TcpConnection {
     if (this.closed || this.wantFin || data.length === 0) return !this.closed && !this.blocked;
     this.sendQueue.push(data);
     this.sendLen += data.length;
-    this.trySend();
     if (this.sendLen >= this.highWater) this.blocked = true;
+    this.step(() => this.trySend());
     return !this.blocked;
   }
 
@@ -242,7 +242,7 @@ export class TcpConnection {
   end(): void {
     if (this.closed || this.wantFin) return;
     this.wantFin = true;
-    this.trySend();
+    this.step(() => this.trySend());
   }
 
   /** Tear down at once, telling the guest with RST when it knows the connection. */
@@ -265,7 +265,7 @@ export class TcpConnection {
     const after = this.window();
     // Window update when the window re-opens meaningfully (RFC 9293 receiver SWS avoidance).
     if (this.isSynchronized() && after > before && (before < this.ourMss || after - before >= this.rcvBuf / 2)) {
-      if (after >= Math.min(this.ourMss, this.rcvBuf / 2)) this.sendAck();
+      if (after >= Math.min(this.ourMss, this.rcvBuf / 2)) this.step(() => this.sendAck());
     }
   }
 
@@ -282,8 +282,41 @@ export class TcpConnection {
     return this.sndWnd;
   }
 
-  /** A segment from the guest for this connection. */
+  /**
+   * A segment from the guest for this connection. Re-entrant calls (an output callback that synchronously
+   * delivers the peer's answer) are queued and processed after the current step, so each step sees a
+   * consistent state.
+   */
   input(seg: TcpSegment): void {
+    this.pending.push(seg);
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      for (let s = this.pending.shift(); s; s = this.pending.shift()) this.process(s);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private busy = false;
+  private pending: TcpSegment[] = [];
+
+  /** Runs a public operation with re-entrant inputs deferred to its end. */
+  private step(fn: () => void): void {
+    if (this.busy) {
+      fn();
+      return;
+    }
+    this.busy = true;
+    try {
+      fn();
+      for (let s = this.pending.shift(); s; s = this.pending.shift()) this.process(s);
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private process(seg: TcpSegment): void {
     if (this.closed) return;
     this.stats.segmentsIn++;
     const rst = (seg.flags & TCP_RST) !== 0;
@@ -572,25 +605,20 @@ export class TcpConnection {
       const n = Math.min(unsent, this.effectiveMss(), wndAvail);
       if (n <= 0) break;
       const payload = this.peek(sentBytes, n);
-      this.emit({
-        seq: this.sndNxt,
-        ack: this.rcvNxt,
-        flags: TCP_ACK | (n === unsent ? TCP_PSH : 0),
-        window: this.advertise(),
-        payload,
-      });
-      this.stats.bytesOut += n;
+      const seq = this.sndNxt;
       this.sndNxt = seqAdd(this.sndNxt, n);
+      this.stats.bytesOut += n;
       this.armRtx();
+      this.emit({ seq, ack: this.rcvNxt, flags: TCP_ACK | (n === unsent ? TCP_PSH : 0), window: this.advertise(), payload });
     }
     const allSent = seqDiff(this.sndNxt, this.bufSeq) >= this.sendLen;
     if (this.wantFin && !this.finSent && allSent) {
       this.finSent = true;
       this.finSeq = this.sndNxt;
-      this.emit({ seq: this.sndNxt, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK, window: this.advertise(), payload: new Uint8Array(0) });
       this.sndNxt = seqAdd(this.sndNxt, 1);
       this.state = this.state === 'ESTABLISHED' ? 'FIN_WAIT_1' : 'LAST_ACK';
       this.armRtx();
+      this.emit({ seq: this.finSeq, ack: this.rcvNxt, flags: TCP_FIN | TCP_ACK, window: this.advertise(), payload: new Uint8Array(0) });
     }
     // Zero window with data waiting and nothing in flight: probe until the guest reopens it.
     if (!allSent && this.sndWnd === 0 && this.sndNxt === this.sndUna) this.armPersist();
@@ -640,7 +668,7 @@ export class TcpConnection {
       if (!restart) return;
       this.timers.clearTimeout(this.rtxTimer);
     }
-    this.rtxTimer = this.timers.setTimeout(() => this.onRtxTimeout(), this.rto);
+    this.rtxTimer = this.timers.setTimeout(() => this.step(() => this.onRtxTimeout()), this.rto);
   }
 
   private clearRtx(): void {
@@ -671,13 +699,15 @@ export class TcpConnection {
 
   private armPersist(): void {
     if (this.persistTimer !== undefined) return;
-    this.persistTimer = this.timers.setTimeout(() => {
-      this.persistTimer = undefined;
-      if (this.closed || !this.canSendData() || this.sndWnd !== 0) return;
-      // An ACK from one sequence number back makes the guest answer with its current window.
-      this.emit({ seq: seqAdd(this.sndNxt, -1), ack: this.rcvNxt, flags: TCP_ACK, window: this.advertise(), payload: new Uint8Array(0) });
-      this.armPersist();
-    }, this.persistMs);
+    this.persistTimer = this.timers.setTimeout(() => this.step(() => this.onPersist()), this.persistMs);
+  }
+
+  private onPersist(): void {
+    this.persistTimer = undefined;
+    if (this.closed || !this.canSendData() || this.sndWnd !== 0) return;
+    // An ACK from one sequence number back makes the guest answer with its current window.
+    this.emit({ seq: seqAdd(this.sndNxt, -1), ack: this.rcvNxt, flags: TCP_ACK, window: this.advertise(), payload: new Uint8Array(0) });
+    this.armPersist();
   }
 
   private enterTimeWait(): void {
