@@ -237,3 +237,24 @@ test('dhcp: round trip, long options split and joined, every truncation', () => 
   for (let n = 0; n <= end; n++) assert.equal(parseDhcp(b.slice(0, n)).ok, false, `prefix ${n}`);
   neverThrows(parseDhcp);
 });
+
+test('offload: completing a partial (pseudo-header only) checksum yields a valid TCP/UDP packet', async () => {
+  const { completeChecksum } = await import('./offload.js');
+  const { pseudoHeaderSum, finishChecksum, put16 } = await import('./bytes.js');
+  const seg = buildTcp({ srcPort: 1, dstPort: 2, seq: 3, ack: 4, flags: TCP_ACK, window: 5, payload: Uint8Array.from([1, 2, 3]) }, A, B);
+  const pkt = buildIpv4({ src: A, dst: B, protocol: PROTO_TCP }, seg);
+  const frame = buildEthernet(MAC_B, MAC_A, 0x0800, pkt);
+  // What a Linux guest with offload sends: the pseudo-header sum (not inverted) in the checksum field.
+  const partial = ~finishChecksum(pseudoHeaderSum(A, B, PROTO_TCP, seg.length)) & 0xffff;
+  put16(frame, 14 + 20 + 16, partial);
+  assert.equal(parseTcp(frame.subarray(34), A, B).ok, false);
+  assert.equal(completeChecksum(frame, 34, 16), true);
+  assert.equal(parseTcp(frame.subarray(34), A, B).ok, true);
+  assert.equal(completeChecksum(frame, 34, 10000), false);
+  assert.equal(completeChecksum(frame, -1, 0), false);
+  const u = buildUdp({ srcPort: 1, dstPort: 2, payload: Uint8Array.from([9]) }, A, B);
+  const uf = buildIpv4({ src: A, dst: B, protocol: PROTO_UDP }, u);
+  put16(uf, 20 + 6, ~finishChecksum(pseudoHeaderSum(A, B, PROTO_UDP, u.length)) & 0xffff);
+  assert.equal(completeChecksum(uf, 20, 6), true);
+  assert.equal(parseUdp(uf.subarray(20), A, B).ok, true);
+});

@@ -485,3 +485,75 @@ test('property: random guest segments never throw and never deliver bytes out of
     { numRuns: 300 },
   );
 });
+
+test('two connections wired back to back (synchronous, re-entrant delivery, lossy or not) carry both streams intact', () => {
+  fc.assert(
+    fc.property(
+      fc.array(fc.integer({ min: 1, max: 5000 }), { minLength: 1, maxLength: 8 }),
+      fc.array(fc.integer({ min: 1, max: 5000 }), { maxLength: 8 }),
+      fc.array(fc.boolean(), { maxLength: 64 }),
+      (upChunks, downChunks, lossPattern) => {
+        const timers = new FakeTimers();
+        let n = 0;
+        // Drops the segments the pattern says to (the first few), then delivers everything.
+        const lossy = (deliver: () => void): void => {
+          if (lossPattern[n++] === true) return;
+          deliver();
+        };
+        const aGot: number[] = [];
+        const bGot: number[] = [];
+        let aEnded = false;
+        let bEnded = false;
+        const closes: string[] = [];
+        let b: TcpConnection | undefined = undefined;
+        const a = new TcpConnection(
+          {
+            output: (o) => lossy(() => b?.input({ srcPort: 1, dstPort: 2, ...o })),
+            onData: (d) => void aGot.push(...d),
+            onEnd: () => {
+              aEnded = true;
+              a.end();
+            },
+            onClose: (w) => void closes.push(`a:${w}`),
+          },
+          { timers, iss: 0xffffff00, timeWait: 100 },
+        );
+        const syn = { seq: 0, ack: 0, flags: TCP_SYN, window: 65535, mss: 1000, srcPort: 2, dstPort: 1, payload: new Uint8Array(0) };
+        a.open();
+        // a's first SYN finds nobody; b is the listener that takes a's SYN and accepts.
+        b = TcpConnection.fromSyn(
+          { ...syn, seq: 0xffffff00 },
+          {
+            output: (o) => lossy(() => a.input({ srcPort: 2, dstPort: 1, ...o })),
+            onData: (d) => void bGot.push(...d),
+            onEnd: () => (bEnded = true),
+            onClose: (w) => void closes.push(`b:${w}`),
+          },
+          { timers, iss: 7, timeWait: 100 },
+        );
+        b.accept();
+        let off = 0;
+        for (const c of upChunks) {
+          a.write(bytes(c, off));
+          off += c;
+        }
+        const upTotal = off;
+        off = 0;
+        for (const c of downChunks) {
+          b!.write(bytes(c, off));
+          off += c;
+        }
+        const downTotal = off;
+        b!.end();
+        for (let i = 0; i < 200 && closes.length < 2; i++) timers.advance(1000);
+        assert.equal(bGot.length, upTotal);
+        bGot.forEach((v, i) => assert.equal(v, i & 0xff));
+        assert.equal(aGot.length, downTotal);
+        aGot.forEach((v, i) => assert.equal(v, i & 0xff));
+        assert.ok(aEnded && bEnded);
+        assert.deepEqual(closes.sort(), ['a:closed', 'b:closed']);
+      },
+    ),
+    { numRuns: 60 },
+  );
+});

@@ -205,11 +205,20 @@ export class TcpConnection {
   /** Active open: send a SYN to the guest. */
   static connect(events: TcpConnectionEvents, config: TcpConnectionConfig = {}): TcpConnection {
     const c = new TcpConnection(events, config);
-    c.state = 'SYN_SENT';
-    c.sndNxt = seqAdd(c.iss, 1);
-    c.armRtx();
-    c.step(() => c.sendSyn());
+    c.open();
     return c;
+  }
+
+  /**
+   * Active open of a connection built with `new` (state CLOSED): sends the SYN. Separate from construction so
+   * the owner can register the connection before the first segment leaves (an answer may come back at once).
+   */
+  open(): void {
+    if (this.state !== 'CLOSED' || this.closed) return;
+    this.state = 'SYN_SENT';
+    this.sndNxt = seqAdd(this.iss, 1);
+    this.armRtx();
+    this.step(() => this.sendSyn());
   }
 
   /** The host side is ready (its connection succeeded): answer the guest's SYN with SYN-ACK. */

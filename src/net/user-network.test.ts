@@ -431,3 +431,39 @@ test('host forward: a port already in use rejects ready with a clear message', a
   n.close();
   busy.close();
 });
+
+test('host forward: a host client that gives up before the guest answers leaves no flow behind', async () => {
+  const { net: n, guest } = rig({ hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestAddress: '10.0.2.15', guestPort: 8080 }] });
+  await n.ready;
+  guest.arpRequest(GATEWAY_IP);
+  const s = net.connect(n.forwards()[0]!.hostPort, '127.0.0.1');
+  await guest.waitFor((r) => r.tcp !== undefined && r.tcp.flags === TCP_SYN);
+  assert.equal(n.tcpFlowCount, 1);
+  s.destroy();
+  await until(() => n.tcpFlowCount === 0);
+  n.close();
+});
+
+test('close() releases sockets and listeners; later frames are ignored', async () => {
+  const { net: n, guest } = rig({ hostForwards: [{ protocol: 'tcp', hostAddress: '127.0.0.1', hostPort: 0, guestAddress: '10.0.2.15', guestPort: 80 }] });
+  await n.ready;
+  const port = n.forwards()[0]!.hostPort;
+  const echo = await listenUdp(() => {});
+  guest.sendUdp(40000, GATEWAY_IP, echo.port, enc('x'));
+  assert.equal(n.udpFlowCount, 1);
+  n.close();
+  assert.equal(n.udpFlowCount, 0);
+  const before = guest.inbox.length;
+  guest.ping(GATEWAY_IP, 1, 1, enc('x'));
+  assert.equal(guest.inbox.length, before);
+  const refused = await new Promise<string>((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    s.on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? 'error'));
+    s.on('connect', () => {
+      s.destroy();
+      resolve('connected');
+    });
+  });
+  assert.equal(refused, 'ECONNREFUSED');
+  echo.close();
+});

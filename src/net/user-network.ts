@@ -524,17 +524,12 @@ export class UserNetwork implements NetBackend {
     remotePort: number,
     make: (events: Parameters<typeof TcpConnection.connect>[0]) => TcpConnection,
   ): TcpFlow {
-    let established = false;
     let hostGone = false;
     const flow = { key, socket, guestIp, guestPort, remoteIp, remotePort } as TcpFlow;
     const conn = make({
       output: (o: TcpOutput) => {
         const seg: TcpSegment = { srcPort: remotePort, dstPort: guestPort, ...o };
         this.sendIp(remoteIp, guestIp, PROTO_TCP, buildTcp(seg, remoteIp, guestIp));
-      },
-      onEstablished: () => {
-        established = true;
-        if (socket.isPaused()) socket.resume();
       },
       onData: (d) => {
         if (hostGone) return;
@@ -556,13 +551,20 @@ export class UserNetwork implements NetBackend {
       },
     });
     flow.conn = conn;
-    this.tcpFlows.set(key, flow);
+    this.tcpFlows.set(key, flow); // before an active open sends its SYN (the answer may come synchronously)
+    if (conn.state === 'CLOSED') conn.open();
     this.stats.tcpFlows++;
     socket.on('data', (d: Buffer) => {
       if (!conn.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))) socket.pause();
     });
     socket.on('drain', () => conn.setHostBacklog(socket.writableLength));
-    socket.on('end', () => conn.end());
+    let hostEnded = false;
+    socket.on('end', () => {
+      hostEnded = true;
+      // A forwarded client that left before the guest even answered, having sent nothing: drop it.
+      if (conn.state === 'SYN_SENT' && conn.bufferedAmount === 0) conn.abort();
+      else conn.end();
+    });
     socket.on('error', (err) => {
       this.log(`user network: tcp ${key}: ${err.message}`);
       hostGone = true;
@@ -570,10 +572,10 @@ export class UserNetwork implements NetBackend {
       else conn.abort();
     });
     socket.on('close', () => {
-      // Closed without an error: if the guest side is still open, it was ended and acknowledged; nothing to do
-      // unless the socket vanished before it ended cleanly.
+      // After a clean end the FIN exchange with the guest finishes on its own; a socket that vanished without
+      // one (destroyed, or the host client gave up during the handshake) takes the guest connection with it.
       hostGone = true;
-      if (!established && !conn.isClosed && conn.state === 'LISTEN') conn.refuse();
+      if (!hostEnded && !conn.isClosed) conn.abort();
     });
     return flow;
   }
@@ -582,7 +584,7 @@ export class UserNetwork implements NetBackend {
 
   private listen(fwd: HostForward): Promise<void> {
     const guestIp = ip(fwd.guestAddress);
-    const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true }, (socket) => this.forwardIn(socket, fwd, guestIp));
+    const server = net.createServer({ allowHalfOpen: true }, (socket) => this.forwardIn(socket, fwd, guestIp));
     this.servers.push({ server, fwd });
     return new Promise((resolve, reject) => {
       server.once('error', (err) => reject(new Error(`hostfwd ${fwd.hostAddress}:${fwd.hostPort}: ${err.message}`)));
@@ -613,6 +615,6 @@ export class UserNetwork implements NetBackend {
       return;
     }
     const key = `${guestIp}:${fwd.guestPort}>${GATEWAY_IP}:${port}`;
-    this.addTcpFlow(key, socket, guestIp, fwd.guestPort, GATEWAY_IP, port, (events) => TcpConnection.connect(events, this.tcpConfig));
+    this.addTcpFlow(key, socket, guestIp, fwd.guestPort, GATEWAY_IP, port, (events) => new TcpConnection(events, this.tcpConfig));
   }
 }
