@@ -467,3 +467,23 @@ test('close() releases sockets and listeners; later frames are ignored', async (
   assert.equal(refused, 'ECONNREFUSED');
   echo.close();
 });
+
+test('hostile addresses: multicast/local UDP, spoofed virtual sources and odd DHCP ciaddr open nothing on the host', () => {
+  const { net: n, guest } = rig();
+  guest.sendUdp(5353, ip('224.0.0.251'), 5353, enc('mdns')); // never leaves: multicast
+  guest.sendUdp(1000, ip('10.0.2.99'), 1000, enc('x')); // local network
+  guest.sendUdp(1000, ip('0.1.2.3'), 1000, enc('x'));
+  guest.sendUdp(1000, GATEWAY_IP, 1000, enc('x'), GATEWAY_IP); // spoofed gateway source
+  assert.equal(n.udpFlowCount, 0);
+  assert.equal(n.drops.count('udp: broadcast, multicast or local destination'), 3);
+  assert.equal(n.drops.count('udp: source not a guest address'), 1);
+  guest.sendTcp(ip('10.0.2.99'), { srcPort: 1, dstPort: 2, seq: 5, ack: 0, flags: TCP_SYN, window: 100, payload: new Uint8Array(0) });
+  const rst = guest.inbox.at(-1)?.tcp;
+  assert.equal(rst?.flags, TCP_RST | TCP_ACK);
+  assert.equal(rst.ack, 6);
+  assert.equal(n.tcpFlowCount, 0);
+  // A DHCP renewal claiming an outside address is answered by broadcast, not ARPed for.
+  guest.dhcp(DHCPREQUEST, 1, [], ip('8.8.8.8'));
+  assert.equal(guest.inbox.at(-1)?.ip?.dst, 0xffffffff);
+  n.close();
+});

@@ -257,8 +257,10 @@ export class UserNetwork implements NetBackend {
     const pkt = buildIpv4({ src, dst, protocol, id: this.nextIpId++ & 0xffff }, payload);
     const mac = dstMac ?? (dst === BROADCAST_IP ? BROADCAST_MAC : this.arpTable.get(dst));
     if (mac) return this.output(buildEthernet(mac, GATEWAY_MAC, ETHERTYPE_IPV4, pkt));
+    if (!this.isGuestAddress(dst)) return this.drops.drop('arp: destination not a guest address');
     let q = this.pendingArp.get(dst);
     if (!q) {
+      if (this.pendingArp.size >= 16) return this.drops.drop('arp: too many unresolved addresses');
       q = [];
       this.pendingArp.set(dst, q);
     }
@@ -272,6 +274,17 @@ export class UserNetwork implements NetBackend {
 
   private inSubnet(a: number): boolean {
     return (a & GUEST_NETMASK) >>> 0 === GUEST_NETWORK;
+  }
+
+  /** An address a guest may use as its source: in the subnet, not a virtual or network/broadcast address. */
+  private isGuestAddress(a: number): boolean {
+    const host = a & 0xff;
+    return this.inSubnet(a) && a !== GATEWAY_IP && a !== DNS_IP && host !== 0 && host !== 255;
+  }
+
+  /** A destination NAT may reach: not this network, not multicast/broadcast/reserved, not 0.0.0.0/8. */
+  private isNatDestination(a: number): boolean {
+    return !this.inSubnet(a) && a >>> 28 < 14 && a >>> 24 !== 0;
   }
 
   // --- IPv4 ---
@@ -310,10 +323,10 @@ export class UserNetwork implements NetBackend {
     if (!r.ok) return this.drops.drop(r.reason);
     const d = r.value;
     if (d.dstPort === DHCP_SERVER_PORT && (p.dst === BROADCAST_IP || p.dst === GATEWAY_IP)) return this.handleDhcp(d.payload, srcMac);
-    if (p.dst === BROADCAST_IP || this.inSubnet(p.dst) && p.dst !== GATEWAY_IP && p.dst !== DNS_IP) {
-      return this.drops.drop('udp: broadcast or local destination');
+    if (p.dst !== GATEWAY_IP && p.dst !== DNS_IP && !this.isNatDestination(p.dst)) {
+      return this.drops.drop('udp: broadcast, multicast or local destination');
     }
-    if (p.src === 0 || !this.inSubnet(p.src)) return this.drops.drop('udp: source outside the guest network');
+    if (!this.isGuestAddress(p.src)) return this.drops.drop('udp: source not a guest address');
     let host: string;
     let port = d.dstPort;
     let idle = this.udpIdle;
@@ -470,7 +483,8 @@ export class UserNetwork implements NetBackend {
       options,
     });
     // The client has no address yet: broadcast at the IP layer, unicast to its MAC at the link layer.
-    const dst = type !== DHCPNAK && req.ciaddr !== 0 && (req.flags & 0x8000) === 0 ? req.ciaddr : BROADCAST_IP;
+    const unicast = type !== DHCPNAK && this.isGuestAddress(req.ciaddr) && (req.flags & 0x8000) === 0;
+    const dst = unicast ? req.ciaddr : BROADCAST_IP;
     const udp = buildUdp({ srcPort: DHCP_SERVER_PORT, dstPort: DHCP_CLIENT_PORT, payload: reply }, GATEWAY_IP, dst);
     this.sendIp(GATEWAY_IP, dst, PROTO_UDP, udp, dst === BROADCAST_IP ? dstMac : undefined);
   }
@@ -487,10 +501,10 @@ export class UserNetwork implements NetBackend {
     if (flow && !(syn && flow.conn.state === 'TIME_WAIT')) return flow.conn.input(s);
     if (flow) flow.conn.abort(); // a new connection reusing a tuple in TIME_WAIT
     if (!syn) return this.resetUnknown(p, s);
-    if (!this.inSubnet(p.src)) return this.drops.drop('tcp: source outside the guest network');
+    if (!this.isGuestAddress(p.src)) return this.drops.drop('tcp: source not a guest address');
     let host: string;
     if (p.dst === GATEWAY_IP) host = '127.0.0.1';
-    else if (this.inSubnet(p.dst) || p.dst === BROADCAST_IP || p.dst >>> 28 >= 14) return this.resetUnknown(p, s);
+    else if (!this.isNatDestination(p.dst)) return this.resetUnknown(p, s);
     else host = ipToString(p.dst);
     if (this.tcpFlows.size >= this.maxFlows) {
       this.drops.drop('tcp: too many flows');
