@@ -9,7 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../machine/machine.js';
@@ -19,8 +22,10 @@ import { VIRT } from '../machine/virt-layout.js';
 import { ArrayGuestMemory } from './guest-memory.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from './mmio-transport.js';
 import { MemoryBlockBackend, VirtioBlk } from './blk.js';
+import { FileBlockBackend } from './blk-file-backend.js';
 import { VirtioRng } from './rng.js';
 import { VirtioConsole } from './console.js';
+import type { VirtioDevice } from './device.js';
 
 const images = (name: string) => fileURLToPath(new URL(`../../guest/images/${name}`, import.meta.url));
 
@@ -29,25 +34,32 @@ function readImage(name: string): Uint8Array {
   return name.endsWith('.gz') && name !== 'initramfs.cpio.gz' ? gunzipSync(b) : b;
 }
 
-test('Linux 6.1 drives virtio-blk, virtio-rng and virtio-console over virtio-mmio', { timeout: 240_000 }, async () => {
+interface GuestSession {
+  readonly m: Machine;
+  readonly transports: VirtioMmioTransport[];
+  readonly logs: string[];
+  /** Waits for `needle` in console output not consumed yet; returns the output up to it. */
+  waitFor(needle: string | RegExp, ms?: number): Promise<string>;
+  send(line: string): void;
+  /** Runs a shell command and returns its output. */
+  sh(cmd: string, ms?: number): Promise<string>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Boots the bundled guest with `devices` in virtio-mmio slots 0.. and waits for its shell. (The machine has no
+ * virtio wiring yet: the transports are mapped here and the device tree in RAM is rewritten with their nodes.)
+ */
+async function bootWith(devices: readonly VirtioDevice[]): Promise<GuestSession> {
   let text = '';
   const m = new Machine({ memBytes: 256 << 20, onOutput: (b) => (text += Buffer.from(b).toString('latin1')) });
   const memory = ArrayGuestMemory.fromRam(m.ram, (o, n) => m.hart.decode.written(o, n));
-
-  const disk = new MemoryBlockBackend(1 << 20);
-  for (let i = 0; i < disk.size; i++) disk.bytes[i] = (i * 7 + (i >> 9)) & 0xff;
-  const sector0 = createHash('md5').update(disk.bytes.subarray(0, 512)).digest('hex');
-  const blk = new VirtioBlk({ backend: disk, serial: 'TYPEVISOR-E2E' });
-  const rng = new VirtioRng({ random: randomFillSync });
-  let hvc = '';
-  const con = new VirtioConsole({ output: (b) => (hvc += Buffer.from(b).toString('latin1')) });
   const logs: string[] = [];
-  const transports = [blk, rng, con].map((device, i) => {
+  const transports = devices.map((device, i) => {
     const t = new VirtioMmioTransport({ device, memory, irq: m.plic.irqLine(VIRT.virtioIrqBase + i), log: (s) => logs.push(s) });
     m.bus.map(VIRT.virtioBase + i * VIRT.virtioStride, VIRTIO_MMIO_WINDOW, t);
     return t;
   });
-
   const cmdline = 'console=ttyS0';
   const layout = bootLinux(m, {
     firmware: readFileSync(images('fw_dynamic.bin')),
@@ -64,7 +76,7 @@ test('Linux 6.1 drives virtio-blk, virtio-rng and virtio-console over virtio-mmi
     bootargs: cmdline,
     timebaseFrequency: VIRT.timebaseFrequency,
     initrd: { start: layout.initrdStart!, end: layout.initrdEnd! },
-    virtio: [0, 1, 2],
+    virtio: devices.map((_d, i) => i),
   });
   m.ram.load(layout.dtb, dtb);
 
@@ -74,29 +86,38 @@ test('Linux 6.1 drives virtio-blk, virtio-rng and virtio-console over virtio-mmi
     const deadline = Date.now() + ms;
     for (;;) {
       const rest = text.slice(consumed);
-      const hit = typeof needle === 'string' ? { index: rest.indexOf(needle), len: needle.length } : (() => {
+      let index = -1;
+      let len = 0;
+      if (typeof needle === 'string') {
+        index = rest.indexOf(needle);
+        len = needle.length;
+      } else {
         const r = rest.match(needle);
-        return { index: r?.index ?? -1, len: r?.[0].length ?? 0 };
-      })();
-      if (hit.index >= 0) {
-        consumed += hit.index + hit.len;
-        return rest.slice(0, hit.index + hit.len);
+        index = r?.index ?? -1;
+        len = r?.[0].length ?? 0;
+      }
+      if (index >= 0) {
+        consumed += index + len;
+        return rest.slice(0, index + len);
       }
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${String(needle)}; output ends with:\n${text.slice(-3000)}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   };
-  const send = (line: string) => m.sendInput(new TextEncoder().encode(line + '\n'));
+  const send = (line: string): void => m.sendInput(new TextEncoder().encode(line + '\n'));
   let marker = 0;
-  /** Runs a command and returns its output (between two markers, so the echo of the command is skipped). */
   const sh = async (cmd: string, ms = 60_000): Promise<string> => {
+    // The marker is split by '' in the command so that the echoed command line does not match it.
     const id = `@@${++marker}@@`;
-    send(`echo ${id.slice(0, 2)}''${id.slice(2)}; ${cmd}; echo ${id.slice(0, 2)}''${id.slice(2)}`);
+    send(`echo @@''${id.slice(2)}; ${cmd}; echo @@''${id.slice(2)}`);
     await waitFor(id, ms);
     const out = await waitFor(id, ms);
     return out.slice(0, -id.length).replace(/\r/g, '').trim();
   };
-
+  const stop = async (): Promise<void> => {
+    m.stop();
+    await running;
+  };
   try {
     await waitFor('~ # ', 180_000);
     for (let attempt = 0; ; attempt++) {
@@ -108,6 +129,24 @@ test('Linux 6.1 drives virtio-blk, virtio-rng and virtio-console over virtio-mmi
         if (attempt > 20) throw e;
       }
     }
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  await sh('dmesg -n 1'); // kernel messages would interleave with command output
+  return { m, transports, logs, waitFor, send, sh, stop };
+}
+
+test('Linux 6.1 drives virtio-blk, virtio-rng and virtio-console over virtio-mmio', { timeout: 240_000 }, async () => {
+  const disk = new MemoryBlockBackend(1 << 20);
+  for (let i = 0; i < disk.size; i++) disk.bytes[i] = (i * 7 + (i >> 9)) & 0xff;
+  const sector0 = createHash('md5').update(disk.bytes.subarray(0, 512)).digest('hex');
+  const blk = new VirtioBlk({ backend: disk, serial: 'TYPEVISOR-E2E' });
+  const rng = new VirtioRng({ random: randomFillSync });
+  let hvc = '';
+  const con = new VirtioConsole({ output: (b) => (hvc += Buffer.from(b).toString('latin1')) });
+  const { transports, logs, waitFor, send, sh, stop } = await bootWith([blk, rng, con]);
+  try {
     assert.equal(await sh('cat /sys/bus/virtio/devices/*/device | tr "\\n" " "'), '0x0002 0x0004 0x0003');
 
     // virtio-blk: capacity, serial (GET_ID), reads, durable writes.
@@ -156,7 +195,58 @@ test('Linux 6.1 drives virtio-blk, virtio-rng and virtio-console over virtio-mmi
     const dmesg = await sh('dmesg | grep -i virtio | grep -i -E "error|fail|warn" | head -5');
     assert.equal(dmesg, '');
   } finally {
-    m.stop();
-    await running;
+    await stop();
+  }
+});
+
+test('an ext4 filesystem on a file-backed virtio disk keeps its files across a power cycle; fstrim discards', { timeout: 240_000 }, async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'typevisor-ext4-'));
+  try {
+    const path = join(dir, 'disk.img');
+    writeFileSync(path, new Uint8Array(0));
+    truncateSync(path, 32 << 20);
+    const mkfs = spawnSync('mkfs.ext4', ['-q', '-F', path], { encoding: 'utf8' });
+    if (mkfs.error !== undefined || mkfs.status !== 0) {
+      t.skip('mkfs.ext4 is not available on this host');
+      return;
+    }
+    {
+      const backend = new FileBlockBackend(path);
+      const blk = new VirtioBlk({ backend });
+      const vm = await bootWith([blk]);
+      try {
+        assert.equal(await vm.sh('mkdir -p /mnt && mount -t ext4 /dev/vda /mnt && echo mounted'), 'mounted');
+        await vm.sh('dd if=/dev/urandom of=/mnt/big bs=64k count=32 2>/dev/null; md5sum /mnt/big > /mnt/big.md5; echo persistent-hello > /mnt/hello');
+        await vm.sh('rm -f /mnt/big; sync');
+        const discardsBefore = blk.stats.requests;
+        assert.match(await vm.sh('fstrim -v /mnt'), /trimmed/);
+        assert.ok(blk.stats.requests > discardsBefore);
+        await vm.sh('dd if=/dev/urandom of=/mnt/big bs=64k count=32 2>/dev/null; md5sum /mnt/big > /mnt/big.md5');
+        assert.equal(await vm.sh('umount /mnt && echo unmounted'), 'unmounted');
+        assert.ok(blk.stats.flushes > 0);
+        for (const tr of vm.transports) assert.deepEqual(tr.errorCounts(), {});
+      } finally {
+        await vm.stop();
+        backend.close();
+      }
+    }
+    // The host sees a clean filesystem.
+    const fsck = spawnSync('e2fsck', ['-f', '-n', path], { encoding: 'utf8' });
+    if (fsck.error === undefined) assert.equal(fsck.status, 0, fsck.stdout + fsck.stderr);
+    {
+      const backend = new FileBlockBackend(path, { readOnly: true });
+      const vm = await bootWith([new VirtioBlk({ backend })]);
+      try {
+        assert.equal(await vm.sh('cat /sys/block/vda/ro'), '1');
+        assert.equal(await vm.sh('mkdir -p /mnt && mount -t ext4 -o ro,noload /dev/vda /mnt && cat /mnt/hello'), 'persistent-hello');
+        assert.equal(await vm.sh('md5sum -c /mnt/big.md5'), '/mnt/big: OK');
+        assert.match(await vm.sh('touch /mnt/x 2>&1'), /Read-only file system/);
+      } finally {
+        await vm.stop();
+        backend.close();
+      }
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
