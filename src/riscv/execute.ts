@@ -12,7 +12,7 @@ import { CAUSE, CSR, MIP_SEIP, MSTATUS_FS, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
 import { csrRead, csrReadOnly, csrWrite } from './csr.js';
 import { TRAP, type Hart } from './hart.js';
 import { divrem32, divrem64, divremu64, mul64, mulh64 } from './muldiv.js';
-import { fetchParcel, loadSlow, storeSlow, translate } from './mmu.js';
+import { fetchParcel, loadSlow, loadSlowAt, storeSlow, storeSlowAt, translate } from './mmu.js';
 import { ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
 import { mret, sret, takeTrap } from './trap.js';
 
@@ -39,7 +39,6 @@ export function runBlock(h: Hart, budget: number): number {
   const decode = h.decode;
   let pc = h.pc;
   let n = 0;
-  let raw = 0;
   // The page instructions are being fetched from: its virtual base, its RAM offset in 16-bit units, and its
   // decoded instructions. Forgotten after anything that may write RAM or change translation.
   let fetchPage = NaN;
@@ -73,11 +72,9 @@ export function runBlock(h: Hart, budget: number): number {
         if ((v & 1) !== 0) {
           insn = v;
           ilen = 4;
-          raw = v;
         } else {
           insn = v | 3;
           ilen = 2;
-          raw = RAW_COMPRESSED;
         }
       } else {
         // A TLB miss, an instruction crossing a page, code outside RAM, or an illegal compressed parcel: fetch
@@ -86,10 +83,8 @@ export function runBlock(h: Hart, budget: number): number {
         if ((insn & 3) === 3) {
           insn |= fetchParcel(h, pc + 2) << 16;
           ilen = 4;
-          raw = insn;
         } else {
-          raw = insn;
-          insn = cexp[raw]!;
+          insn = cexp[insn]!;
           ilen = 2;
         }
       }
@@ -115,7 +110,8 @@ export function runBlock(h: Hart, budget: number): number {
               let v: number;
               if (hit) v = u8[base]!;
               else {
-                loadSlow(h, va, 1);
+                h.addr[0] = va;
+                loadSlowAt(h, 1);
                 fetchPage = NaN;
                 v = tmp[0]!;
               }
@@ -129,7 +125,8 @@ export function runBlock(h: Hart, budget: number): number {
               let v: number;
               if (hit && (off & 1) === 0) v = u16[base >>> 1]!;
               else {
-                loadSlow(h, va, 2);
+                h.addr[0] = va;
+                loadSlowAt(h, 2);
                 fetchPage = NaN;
                 v = tmp[0]!;
               }
@@ -145,7 +142,8 @@ export function runBlock(h: Hart, budget: number): number {
               let v: number;
               if (hit && (off & 3) === 0) v = i32[base >>> 2]!;
               else {
-                loadSlow(h, va, 4);
+                h.addr[0] = va;
+                loadSlowAt(h, 4);
                 fetchPage = NaN;
                 v = tmp[0]!;
               }
@@ -159,7 +157,8 @@ export function runBlock(h: Hart, budget: number): number {
                 x[rd] = i32[p]!;
                 x[rd + 1] = i32[p + 1]!;
               } else {
-                loadSlow(h, va, 8);
+                h.addr[0] = va;
+                loadSlowAt(h, 8);
                 fetchPage = NaN;
                 x[rd] = tmp[0]!;
                 x[rd + 1] = tmp[1]!;
@@ -170,7 +169,8 @@ export function runBlock(h: Hart, budget: number): number {
               let v: number;
               if (hit) v = u8[base]!;
               else {
-                loadSlow(h, va, 1);
+                h.addr[0] = va;
+                loadSlowAt(h, 1);
                 fetchPage = NaN;
                 v = tmp[0]!;
               }
@@ -179,7 +179,7 @@ export function runBlock(h: Hart, budget: number): number {
               break;
             }
             default:
-              illegal(h, raw);
+              illegal(h, insn, ilen);
           }
           break;
         }
@@ -197,21 +197,27 @@ export function runBlock(h: Hart, budget: number): number {
             case 0:
               if (hit) u8[base] = lo;
               else {
-                storeSlow(h, va, 1, lo, 0);
+                h.addr[0] = va;
+                tmp[0] = lo;
+                storeSlowAt(h, 1);
                 fetchPage = NaN;
               }
               break;
             case 1:
               if (hit && (off & 1) === 0) u16[base >>> 1] = lo;
               else {
-                storeSlow(h, va, 2, lo, 0);
+                h.addr[0] = va;
+                tmp[0] = lo;
+                storeSlowAt(h, 2);
                 fetchPage = NaN;
               }
               break;
             case 2:
               if (hit && (off & 3) === 0) i32[base >>> 2] = lo;
               else {
-                storeSlow(h, va, 4, lo, 0);
+                h.addr[0] = va;
+                tmp[0] = lo;
+                storeSlowAt(h, 4);
                 fetchPage = NaN;
               }
               break;
@@ -221,12 +227,15 @@ export function runBlock(h: Hart, budget: number): number {
                 i32[p] = lo;
                 i32[p + 1] = x[rs2 + 1]!;
               } else {
-                storeSlow(h, va, 8, lo, x[rs2 + 1]!);
+                h.addr[0] = va;
+                tmp[0] = lo;
+                tmp[1] = x[rs2 + 1]!;
+                storeSlowAt(h, 8);
                 fetchPage = NaN;
               }
               break;
             default:
-              illegal(h, raw);
+              illegal(h, insn, ilen);
           }
           break;
         }
@@ -243,7 +252,7 @@ export function runBlock(h: Hart, budget: number): number {
               break;
             }
             case 1: {
-              if (insn >>> 26 !== 0) illegal(h, raw);
+              if (insn >>> 26 !== 0) illegal(h, insn, ilen);
               sll(x, rd, alo, ahi, imm & 63);
               break;
             }
@@ -268,7 +277,7 @@ export function runBlock(h: Hart, budget: number): number {
               const sh = imm & 63;
               if (top === 0) srl(x, rd, alo, ahi, sh);
               else if (top === 0x10) sra(x, rd, alo, ahi, sh);
-              else illegal(h, raw);
+              else illegal(h, insn, ilen);
               break;
             }
             case 6:
@@ -328,7 +337,7 @@ export function runBlock(h: Hart, budget: number): number {
               x[rd + 1] = (ahi - bhi - (alo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
               x[rd] = lo;
             } else if (f3 === 5) sra(x, rd, alo, ahi, blo & 63);
-            else illegal(h, raw);
+            else illegal(h, insn, ilen);
           } else if (f7 === 1) {
             switch (f3) {
               case 0:
@@ -357,7 +366,7 @@ export function runBlock(h: Hart, budget: number): number {
             }
             x[rd] = tmp[0]!;
             x[rd + 1] = tmp[1]!;
-          } else illegal(h, raw);
+          } else illegal(h, insn, ilen);
           break;
         }
         case 0x06: {
@@ -368,7 +377,7 @@ export function runBlock(h: Hart, budget: number): number {
           else if (f3 === 1 && insn >>> 25 === 0) v = alo << ((insn >>> 20) & 31);
           else if (f3 === 5 && insn >>> 25 === 0) v = alo >>> ((insn >>> 20) & 31);
           else if (f3 === 5 && insn >>> 25 === 0x20) v = alo >> ((insn >>> 20) & 31);
-          else illegal(h, raw);
+          else illegal(h, insn, ilen);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
@@ -383,16 +392,16 @@ export function runBlock(h: Hart, budget: number): number {
             if (f3 === 0) v = (a + b) | 0;
             else if (f3 === 1) v = a << (b & 31);
             else if (f3 === 5) v = a >>> (b & 31);
-            else illegal(h, raw);
+            else illegal(h, insn, ilen);
           } else if (f7 === 0x20) {
             if (f3 === 0) v = (a - b) | 0;
             else if (f3 === 5) v = a >> (b & 31);
-            else illegal(h, raw);
+            else illegal(h, insn, ilen);
           } else if (f7 === 1) {
             if (f3 === 0) v = Math.imul(a, b);
             else if (f3 >= 4) v = divrem32(a, b, (f3 & 1) === 1, f3 >= 6);
-            else illegal(h, raw);
-          } else illegal(h, raw);
+            else illegal(h, insn, ilen);
+          } else illegal(h, insn, ilen);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
@@ -420,7 +429,7 @@ export function runBlock(h: Hart, budget: number): number {
         }
         case 0x19: {
           // JALR
-          if (f3 !== 0) illegal(h, raw);
+          if (f3 !== 0) illegal(h, insn, ilen);
           const t = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
           x[rd] = npc | 0;
           x[rd + 1] = Math.floor(npc / TWO32) | 0;
@@ -454,7 +463,7 @@ export function runBlock(h: Hart, budget: number): number {
               taken = !(ahi >>> 0 < bhi >>> 0 || (ahi === bhi && alo >>> 0 < blo >>> 0));
               break;
             default:
-              illegal(h, raw);
+              illegal(h, insn, ilen);
           }
           if (taken) {
             npc =
@@ -466,15 +475,15 @@ export function runBlock(h: Hart, budget: number): number {
         }
         case 0x03:
           // MISC-MEM: FENCE and FENCE.I. One hart, no instruction cache: nothing to order or flush.
-          if (f3 > 1) illegal(h, raw);
+          if (f3 > 1) illegal(h, insn, ilen);
           break;
         case 0x0b:
-          amo(h, insn, raw, rd, rs1, rs2, f3);
+          amo(h, insn, ilen, rd, rs1, rs2, f3);
           fetchPage = NaN;
           break;
         case 0x01: {
           // LOAD-FP
-          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, raw);
+          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, insn, ilen);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
           const fd = rd;
           loadSlowOrFast(h, va, f3 === 3 ? 8 : 4, lTags, lOffs, i32);
@@ -486,7 +495,7 @@ export function runBlock(h: Hart, budget: number): number {
         }
         case 0x09: {
           // STORE-FP
-          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, raw);
+          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, insn, ilen);
           const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + imm;
           storeSlowOrFast(h, va, f3 === 3 ? 8 : 4, f[rs2]!, f[rs2 + 1]!, sTags, sOffs, i32);
@@ -498,13 +507,13 @@ export function runBlock(h: Hart, budget: number): number {
         case 0x12:
         case 0x13:
         case 0x14:
-          if ((h.mstatus & MSTATUS_FS) === 0 || executeFp(insn, x, h.fp) !== FP_OK) illegal(h, raw);
+          if ((h.mstatus & MSTATUS_FS) === 0 || executeFp(insn, x, h.fp) !== FP_OK) illegal(h, insn, ilen);
           h.mstatus |= FS_DIRTY;
           break;
         case 0x1c: {
           // SYSTEM: these may change privilege, interrupts or translation, so the block ends after them.
           h.pc = pc;
-          const trapped = system(h, insn, raw, rd, rs1, f3, npc);
+          const trapped = system(h, insn, ilen, rd, rs1, f3, npc);
           x[0] = 0;
           x[1] = 0;
           if (trapped) {
@@ -515,7 +524,7 @@ export function runBlock(h: Hart, budget: number): number {
           return n + 1;
         }
         default:
-          illegal(h, raw);
+          illegal(h, insn, ilen);
       }
       x[0] = 0;
       x[1] = 0;
@@ -539,16 +548,15 @@ export function runBlock(h: Hart, budget: number): number {
   return n;
 }
 
-/**
- * `raw` for an instruction that came from the decode cache expanded from 16 bits (bits not at hand): no real
- * instruction has these bits (a 4-byte one ends in 0b11, a compressed one fits in 16 bits).
- */
-const RAW_COMPRESSED = 0x10000;
 const NO_PAGE = new Int32Array(2048);
 
-function illegal(h: Hart, raw: number): never {
-  // tval's high half is never -1 for instruction bits: it marks "re-read the compressed parcel".
-  return raw === RAW_COMPRESSED ? h.raise(CAUSE.ILLEGAL_INSTRUCTION, 0, -1) : h.raise(CAUSE.ILLEGAL_INSTRUCTION, raw, 0);
+/**
+ * Raises an illegal-instruction trap. mtval wants the instruction's own bits: a 4-byte instruction is at hand; a
+ * compressed one was expanded, so tval's high half -1 (never instruction bits) asks the trap path to re-read
+ * the 16-bit parcel from memory.
+ */
+function illegal(h: Hart, insn: number, ilen: number): never {
+  return ilen === 4 ? h.raise(CAUSE.ILLEGAL_INSTRUCTION, insn, 0) : h.raise(CAUSE.ILLEGAL_INSTRUCTION, 0, -1);
 }
 
 function rawParcel(h: Hart, pc: number): number {
@@ -644,16 +652,16 @@ function amoTarget(h: Hart, va: number, size: number, kind: number): number {
 }
 
 /** The A extension: LR, SC and the AMOs, on RAM. */
-function amo(h: Hart, insn: number, raw: number, rd: number, rs1: number, rs2: number, f3: number): void {
+function amo(h: Hart, insn: number, ilen: number, rd: number, rs1: number, rs2: number, f3: number): void {
   const x = h.x;
-  if (f3 !== 2 && f3 !== 3) illegal(h, raw);
+  if (f3 !== 2 && f3 !== 3) illegal(h, insn, ilen);
   const size = f3 === 3 ? 8 : 4;
   const op = insn >>> 27;
   const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0);
   const i32 = h.bus.ram.i32;
   if (op === 0x02) {
     // LR
-    if (rs2 !== 0) illegal(h, raw);
+    if (rs2 !== 0) illegal(h, insn, ilen);
     const o = amoTarget(h, va, size, ACCESS_LOAD);
     const lo = i32[o >>> 2]!;
     x[rd] = lo;
@@ -718,7 +726,7 @@ function amo(h: Hart, insn: number, raw: number, rd: number, rs1: number, rs2: n
       break;
     }
     default:
-      return illegal(h, raw);
+      return illegal(h, insn, ilen);
   }
   i32[o] = rlo;
   if (size === 8) i32[o + 1] = rhi;
@@ -732,29 +740,29 @@ const scratch = new Int32Array(2);
  * SYSTEM instructions. On return h.pc is the next pc. Returns true when a trap was taken instead (h.pc is then
  * the handler), false when the instruction completed.
  */
-function system(h: Hart, insn: number, raw: number, rd: number, rs1: number, f3: number, npc: number): boolean {
+function system(h: Hart, insn: number, ilen: number, rd: number, rs1: number, f3: number, npc: number): boolean {
   const x = h.x;
   if (f3 === 0) {
-    if (rd !== 0) illegal(h, raw);
+    if (rd !== 0) illegal(h, insn, ilen);
     switch (insn >>> 20) {
       case 0x000:
-        if (rs1 !== 0) illegal(h, raw);
+        if (rs1 !== 0) illegal(h, insn, ilen);
         throwTrap(h, CAUSE.ECALL_FROM_U + h.priv, 0, 0);
         return true;
       case 0x001:
-        if (rs1 !== 0) illegal(h, raw);
+        if (rs1 !== 0) illegal(h, insn, ilen);
         throwTrap(h, CAUSE.BREAKPOINT, h.pc | 0, Math.floor(h.pc / TWO32) | 0);
         return true;
       case 0x102:
-        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TSR) !== 0)) illegal(h, raw);
+        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TSR) !== 0)) illegal(h, insn, ilen);
         sret(h);
         return false;
       case 0x302:
-        if (rs1 !== 0 || h.priv !== PRIV_M) illegal(h, raw);
+        if (rs1 !== 0 || h.priv !== PRIV_M) illegal(h, insn, ilen);
         mret(h);
         return false;
       case 0x105:
-        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TW) !== 0)) illegal(h, raw);
+        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TW) !== 0)) illegal(h, insn, ilen);
         if (((h.mipHw | h.mipSw) & h.mie) === 0) h.waiting = true;
         h.pc = npc;
         return false;
@@ -762,26 +770,26 @@ function system(h: Hart, insn: number, raw: number, rd: number, rs1: number, f3:
     if (insn >>> 25 === 0x09) {
       // SFENCE.VMA: with an address, that page's translations go (in every address space: no ASIDs are kept);
       // without one, all of them.
-      if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h, raw);
+      if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h, insn, ilen);
       if (rs1 === 0) h.tlb.flushTranslated();
       else h.tlb.flushPage(x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0));
       h.pc = npc;
       return false;
     }
-    illegal(h, raw);
+    illegal(h, insn, ilen);
   }
-  if (f3 === 4) illegal(h, raw);
+  if (f3 === 4) illegal(h, insn, ilen);
   const num = insn >>> 20;
   const src = (f3 & 4) !== 0 ? rs1 >> 1 : 0;
   const srcLo = (f3 & 4) !== 0 ? src : x[rs1]!;
   const srcHi = (f3 & 4) !== 0 ? 0 : x[rs1 + 1]!;
   const op = f3 & 3;
   const writes = op === 1 || rs1 !== 0;
-  if (writes && csrReadOnly(num)) illegal(h, raw);
+  if (writes && csrReadOnly(num)) illegal(h, insn, ilen);
   let oldLo = 0;
   let oldHi = 0;
   if (op !== 1 || rd !== 0) {
-    if (!csrRead(h, num, scratch)) illegal(h, raw);
+    if (!csrRead(h, num, scratch)) illegal(h, insn, ilen);
     oldLo = scratch[0]!;
     oldHi = scratch[1]!;
   }
@@ -798,7 +806,7 @@ function system(h: Hart, insn: number, raw: number, rd: number, rs1: number, f3:
       lo = base & ~srcLo;
       hi = oldHi & ~srcHi;
     }
-    if (!csrWrite(h, num, lo, hi)) illegal(h, raw);
+    if (!csrWrite(h, num, lo, hi)) illegal(h, insn, ilen);
   }
   x[rd] = oldLo;
   x[rd + 1] = oldHi;

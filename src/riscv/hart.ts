@@ -76,8 +76,10 @@ export class Hart {
   /** Decoded instructions of the RAM pages code runs from. */
   readonly decode: DecodeCache;
   readonly pmp = new Pmp();
-  /** Scratch results of slow-path loads and of M-extension helpers. */
+  /** Scratch results of slow-path loads and of M-extension helpers, and a slow store's value. */
   readonly tmp = new Int32Array(2);
+  /** A slow-path access's virtual address (see mmu.ts loadSlowAt). */
+  readonly addr = new Float64Array(1);
 
   constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState) {
     this.hartId = hartId;

@@ -244,6 +244,19 @@ export function storeSlow(h: Hart, va: number, size: number, lo: number, hi: num
   }
 }
 
+/**
+ * The interpreter's entry points to the slow paths take their operands from the hart's scratch arrays (the
+ * address in h.addr[0], a store's value in h.tmp) rather than as arguments: a double or a large int32 passed to
+ * a call must be boxed, and V8 hoists that boxing out of the rarely taken branch onto every load and store.
+ */
+export function loadSlowAt(h: Hart, size: number): void {
+  loadSlow(h, h.addr[0]!, size);
+}
+
+export function storeSlowAt(h: Hart, size: number): void {
+  storeSlow(h, h.addr[0]!, size, h.tmp[0]!, h.tmp[1]!);
+}
+
 /** Fetches a 16-bit parcel at `va` (instruction fetch slow path). */
 export function fetchParcel(h: Hart, va: number): number {
   readPhys(h, translate(h, va, ACCESS_FETCH), 2, ACCESS_FETCH, va);
