@@ -4,7 +4,8 @@ import fc from 'fast-check';
 import { TestDriver } from './fake-driver.js';
 import { VIRTIO_STATUS as S, featureBit } from './device.js';
 import { VIRTIO_MMIO_INT, VIRTIO_MMIO_REG as R } from './mmio-transport.js';
-import { VIRTIO_CONSOLE_CONFIG as C, VIRTIO_CONSOLE_F as F, VirtioConsole, type VirtioConsoleConfig } from './console.js';
+import { VIRTIO_CONSOLE_CONFIG as C, VIRTIO_CONSOLE_F as F, VIRTIO_CONSOLE_MAX_TX, VirtioConsole, type VirtioConsoleConfig } from './console.js';
+import { VIRTQ_DESC_F_INDIRECT, VIRTQ_DESC_F_NEXT } from './queue.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);
@@ -99,6 +100,24 @@ test('a receive buffer with no writable bytes is returned empty and counted', ()
   assert.equal(con.receive(enc('ok')), 2);
   assert.deepEqual(q.takeUsed().map((u) => u.len), [0, 2]);
   assert.equal(d.transport.errorCounts()['console-malformed'], 1);
+});
+
+test('a transmit chain longer than VIRTIO_CONSOLE_MAX_TX is cut there and counted', () => {
+  const out: number[] = [];
+  const con = new VirtioConsole({ output: (b) => out.push(b.length) });
+  const d = TestDriver.up(con, { ramSize: 4 << 20 });
+  // An indirect table repeating one 1 MiB buffer: 2 MiB of "output" from 1 MiB of RAM.
+  const q = d.queue(1);
+  const buf = d.ram.alloc(1 << 20);
+  const table = d.ram.alloc(32, 16);
+  q.writeDesc(0, buf, 1 << 20, VIRTQ_DESC_F_NEXT, 1, table);
+  q.writeDesc(1, buf, 1 << 20, 0, 0, table);
+  q.writeDesc(0, table, 32, VIRTQ_DESC_F_INDIRECT, 0);
+  q.pushAvail(0);
+  q.notify();
+  assert.deepEqual(out, [VIRTIO_CONSOLE_MAX_TX]);
+  assert.equal(d.transport.errorCounts()['console-oversize'], 1);
+  assert.deepEqual(q.takeUsed(), [{ id: 0, len: 0 }]);
 });
 
 test('emerg_wr outputs a byte; it reads as 0', () => {

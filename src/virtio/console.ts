@@ -6,7 +6,9 @@
  * than offered (maybe 0) when the guest has no buffers posted or the driver is not up. The host keeps the rest
  * and offers it again when `onRxSpace` fires (the guest posted buffers), so input is never lost.
  *
- * Output: each transmit chain's device-readable bytes go to `output` in one call, in order.
+ * Output: each transmit chain's device-readable bytes go to `output` in one call, in order. A chain of more
+ * than VIRTIO_CONSOLE_MAX_TX bytes (Linux sends at most a page) is cut there and counted as 'console-oversize',
+ * so a hostile guest cannot make the host allocate unbounded memory.
  *
  * Features: VIRTIO_CONSOLE_F_EMERG_WRITE always (a 32-bit write to emerg_wr at config offset 8 outputs its low
  * byte, even before the queues are up); VIRTIO_CONSOLE_F_SIZE when the config gives a size, which `setSize`
@@ -20,6 +22,8 @@ export const VIRTIO_CONSOLE_F = { size: 0, multiport: 1, emergWrite: 2 } as cons
 export const VIRTIO_CONSOLE_CONFIG = { cols: 0, rows: 2, maxNrPorts: 4, emergWr: 8, size: 12 } as const;
 export const VIRTIO_CONSOLE_RX = 0;
 export const VIRTIO_CONSOLE_TX = 1;
+/** Most bytes taken from one transmit chain. */
+export const VIRTIO_CONSOLE_MAX_TX = 1 << 20;
 
 export interface VirtioConsoleConfig {
   /** Receives guest output (one call per transmit buffer chain). */
@@ -157,7 +161,12 @@ export class VirtioConsole implements VirtioDevice {
     let any = false;
     for (let chain = q.pop(); chain !== null; chain = q.pop()) {
       any = true;
-      if (chain.readableLength > 0) this.output(chain.readBytes(ctx.memory, 0, chain.readableLength));
+      let n = chain.readableLength;
+      if (n > VIRTIO_CONSOLE_MAX_TX) {
+        ctx.count('console-oversize', `transmit chain of ${n} bytes cut to ${VIRTIO_CONSOLE_MAX_TX}`);
+        n = VIRTIO_CONSOLE_MAX_TX;
+      }
+      if (n > 0) this.output(chain.readBytes(ctx.memory, 0, n));
       q.push(chain.head, 0);
     }
     if (any) ctx.usedBuffers(q);
