@@ -557,3 +557,32 @@ test('two connections wired back to back (synchronous, re-entrant delivery, loss
     { numRuns: 60 },
   );
 });
+
+test('delayed ACK: every second segment is acknowledged at once, a lone one after the delay; data piggybacks it', () => {
+  const r = established({ delayedAck: 40 });
+  r.conn.input(seg({ seq: G1, ack: ISS + 1, flags: TCP_ACK, payload: bytes(100) }));
+  assert.deepEqual(take(r), []);
+  r.conn.input(seg({ seq: add(G1, 100), ack: ISS + 1, flags: TCP_ACK, payload: bytes(100, 100) }));
+  assert.deepEqual(take(r).map((s) => s.ack), [add(G1, 200)]);
+  r.conn.input(seg({ seq: add(G1, 200), ack: ISS + 1, flags: TCP_ACK, payload: bytes(100, 200) }));
+  assert.deepEqual(take(r), []);
+  r.timers.advance(39);
+  assert.deepEqual(take(r), []);
+  r.timers.advance(1);
+  assert.deepEqual(take(r).map((s) => s.ack), [add(G1, 300)]);
+  // Data going back carries the ACK; the timer then has nothing to send.
+  r.conn.input(seg({ seq: add(G1, 300), ack: ISS + 1, flags: TCP_ACK, payload: bytes(10, 300) }));
+  r.conn.write(bytes(5));
+  const out = take(r);
+  assert.equal(out.length, 1);
+  assert.equal(out[0]?.ack, add(G1, 310));
+  r.timers.advance(100);
+  assert.deepEqual(take(r), []);
+  // Out of order and FIN are acknowledged at once.
+  r.conn.input(seg({ seq: add(G1, 400), ack: ISS + 1, flags: TCP_ACK, payload: bytes(10) }));
+  assert.equal(take(r).length, 1);
+  r.conn.input(seg({ seq: add(G1, 310), ack: ISS + 6, flags: TCP_ACK, payload: bytes(90, 310) }));
+  assert.equal(take(r).at(-1)?.ack, add(G1, 410), 'hole filled: immediate ACK');
+  r.conn.input(seg({ seq: add(G1, 410), ack: ISS + 6, flags: TCP_ACK | TCP_FIN }));
+  assert.equal(take(r).at(-1)?.ack, add(G1, 411));
+});

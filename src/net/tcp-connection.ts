@@ -84,6 +84,8 @@ export interface TcpConnectionConfig {
   timeWait?: number;
   /** Zero-window probe interval in ms (default 500). */
   persistInterval?: number;
+  /** Delayed ACK in ms: acknowledge every second segment, or after this long (default 0: every segment). */
+  delayedAck?: number;
   /** Initial send sequence number (default random). */
   iss?: number;
   timers?: TcpTimers;
@@ -169,6 +171,9 @@ export class TcpConnection {
   private rtxTimer: unknown = undefined;
   private persistTimer: unknown = undefined;
   private timeWaitTimer: unknown = undefined;
+  private delackTimer: unknown = undefined;
+  private unackedSegments = 0;
+  private readonly ackDelay: number;
   private closed = false;
 
   constructor(events: TcpConnectionEvents, config: TcpConnectionConfig = {}) {
@@ -182,6 +187,7 @@ export class TcpConnection {
     this.maxRetries = config.maxRetries ?? 8;
     this.timeWaitMs = config.timeWait ?? 2000;
     this.persistMs = config.persistInterval ?? 500;
+    this.ackDelay = config.delayedAck ?? 0;
     this.iss = (config.iss ?? Math.floor(Math.random() * 0x100000000)) >>> 0;
     this.sndUna = this.iss;
     this.sndNxt = this.iss;
@@ -477,6 +483,7 @@ export class TcpConnection {
       this.sendAck(); // duplicate ACK tells the guest what is missing
       return;
     }
+    const filledHole = this.ooo.length > 0;
     this.deliver(d, fin);
     // Pull whatever the out-of-order queue now continues.
     let progress = true;
@@ -496,6 +503,16 @@ export class TcpConnection {
       }
     }
     if (this.finReceived) this.ooo = [];
+    // Delayed ACK (RFC 9293 3.8.6.3): at least every second full segment, at once for a FIN or a filled hole.
+    if (this.ackDelay > 0 && !fin && !this.finReceived && !filledHole && d.length > 0 && ++this.unackedSegments < 2) {
+      if (this.delackTimer === undefined) {
+        this.delackTimer = this.timers.setTimeout(() => this.step(() => {
+          this.delackTimer = undefined;
+          if (!this.closed && this.unackedSegments > 0) this.sendAck();
+        }), this.ackDelay);
+      }
+      return;
+    }
     this.sendAck();
   }
 
@@ -741,6 +758,12 @@ export class TcpConnection {
 
   private emit(seg: TcpOutput): void {
     this.stats.segmentsOut++;
+    // Every segment carries the acknowledgement: nothing is pending for the delayed-ACK timer any more.
+    this.unackedSegments = 0;
+    if (this.delackTimer !== undefined) {
+      this.timers.clearTimeout(this.delackTimer);
+      this.delackTimer = undefined;
+    }
     this.ev.output(seg);
   }
 
@@ -752,8 +775,8 @@ export class TcpConnection {
     if (this.closed) return;
     this.closed = true;
     this.state = 'CLOSED';
-    for (const t of [this.rtxTimer, this.persistTimer, this.timeWaitTimer]) if (t !== undefined) this.timers.clearTimeout(t);
-    this.rtxTimer = this.persistTimer = this.timeWaitTimer = undefined;
+    for (const t of [this.rtxTimer, this.persistTimer, this.timeWaitTimer, this.delackTimer]) if (t !== undefined) this.timers.clearTimeout(t);
+    this.rtxTimer = this.persistTimer = this.timeWaitTimer = this.delackTimer = undefined;
     this.sendQueue = [];
     this.sendLen = 0;
     this.ooo = [];

@@ -345,6 +345,7 @@ test('TCP NAT: 2 MB host->guest through a slow guest reader (flow control pauses
   assert.equal(got, SIZE);
   assert.equal(bad, false);
   assert.equal(serverBad, false);
+  assert.ok(n.stats.hostPauses > 0, 'the host socket was paused while the guest window was full');
   assert.equal(n.drops.count('internal error'), 0);
   n.close();
   server.close();

@@ -70,6 +70,7 @@ export interface UserNetworkConfig {
   leaseTime?: number;
   /** Most simultaneous NAT flows of each protocol (default 1024); beyond it new ones are refused. */
   maxFlows?: number;
+  /** TCP tuning for every NAT connection (this network defaults delayedAck to 20 ms). */
   tcp?: TcpConnectionConfig;
   log?: (msg: string) => void;
 }
@@ -108,8 +109,11 @@ interface TcpFlow {
 export interface UserNetworkStats {
   framesIn: number;
   framesOut: number;
+  /** NAT flows opened so far. */
   udpFlows: number;
   tcpFlows: number;
+  /** Times a host socket was paused because the guest's window and our send buffer were full. */
+  hostPauses: number;
 }
 
 /** First IPv4 nameserver of /etc/resolv.conf, if any. */
@@ -127,7 +131,7 @@ export function systemNameserver(path = '/etc/resolv.conf'): string | undefined 
 
 export class UserNetwork implements NetBackend {
   readonly drops = new DropCounter();
-  readonly stats: UserNetworkStats = { framesIn: 0, framesOut: 0, udpFlows: 0, tcpFlows: 0 };
+  readonly stats: UserNetworkStats = { framesIn: 0, framesOut: 0, udpFlows: 0, tcpFlows: 0, hostPauses: 0 };
   /** Resolves once every host forward listens (rejects if one cannot bind). */
   readonly ready: Promise<void>;
 
@@ -140,7 +144,8 @@ export class UserNetwork implements NetBackend {
   private readonly tcpConfig: TcpConnectionConfig;
   private readonly leases = new Map<string, number>();
   private readonly arpTable = new Map<number, Uint8Array>();
-  private readonly pendingArp = new Map<number, Uint8Array[]>();
+  /** Packets waiting for the guest's MAC, and when we last asked for it. */
+  private readonly pendingArp = new Map<number, { packets: Uint8Array[]; asked: number }>();
   private readonly udpFlows = new Map<string, UdpFlow>();
   private readonly tcpFlows = new Map<string, TcpFlow>();
   private readonly servers: Array<{ server: net.Server; fwd: HostForward }> = [];
@@ -156,7 +161,7 @@ export class UserNetwork implements NetBackend {
     this.udpIdle = config.udpIdleTimeout ?? 60_000;
     this.leaseTime = config.leaseTime ?? 86400;
     this.maxFlows = config.maxFlows ?? 1024;
-    this.tcpConfig = config.tcp ?? {};
+    this.tcpConfig = { delayedAck: 20, ...config.tcp };
     this.sweeper = setInterval(() => this.sweepUdp(), Math.min(5000, Math.max(50, this.udpIdle / 4)));
     this.sweeper.unref();
     this.ready = Promise.all((config.hostForwards ?? []).map((f) => this.listen(f))).then(() => undefined);
@@ -228,7 +233,7 @@ export class UserNetwork implements NetBackend {
     const r = parseArp(b);
     if (!r.ok) return this.drops.drop(r.reason);
     const a = r.value;
-    if (a.senderIp !== 0 && this.inSubnet(a.senderIp)) this.learn(a.senderIp, a.senderMac);
+    if (this.isGuestAddress(a.senderIp)) this.learn(a.senderIp, a.senderMac);
     if (a.op === ARP_REQUEST && (a.targetIp === GATEWAY_IP || a.targetIp === DNS_IP)) {
       const reply = buildArp({ op: ARP_REPLY, senderMac: GATEWAY_MAC, senderIp: a.targetIp, targetMac: a.senderMac, targetIp: a.senderIp });
       this.output(buildEthernet(a.senderMac, GATEWAY_MAC, ETHERTYPE_ARP, reply));
@@ -242,7 +247,7 @@ export class UserNetwork implements NetBackend {
     const q = this.pendingArp.get(ipAddr);
     if (q) {
       this.pendingArp.delete(ipAddr);
-      for (const p of q) this.output(buildEthernet(mac, GATEWAY_MAC, ETHERTYPE_IPV4, p));
+      for (const p of q.packets) this.output(buildEthernet(mac, GATEWAY_MAC, ETHERTYPE_IPV4, p));
     }
   }
 
@@ -261,12 +266,18 @@ export class UserNetwork implements NetBackend {
     let q = this.pendingArp.get(dst);
     if (!q) {
       if (this.pendingArp.size >= 16) return this.drops.drop('arp: too many unresolved addresses');
-      q = [];
+      q = { packets: [], asked: -Infinity };
       this.pendingArp.set(dst, q);
     }
-    if (q.length >= 64) return this.drops.drop('arp: pending queue full');
-    q.push(pkt);
-    if (q.length === 1) {
+    // Keep the newest packets (retransmissions supersede what they repeat).
+    if (q.packets.length >= 64) {
+      q.packets.shift();
+      this.drops.drop('arp: pending queue full');
+    }
+    q.packets.push(pkt);
+    const now = Date.now();
+    if (now - q.asked >= 1000) {
+      q.asked = now;
       const req = buildArp({ op: ARP_REQUEST, senderMac: GATEWAY_MAC, senderIp: GATEWAY_IP, targetMac: new Uint8Array(6), targetIp: dst });
       this.output(buildEthernet(BROADCAST_MAC, GATEWAY_MAC, ETHERTYPE_ARP, req));
     }
@@ -294,7 +305,10 @@ export class UserNetwork implements NetBackend {
     if (!r.ok) return this.drops.drop(r.reason);
     const p = r.value;
     if (p.fragment) return this.drops.drop('ipv4: fragments unsupported');
-    if (this.inSubnet(p.src) && !this.arpTable.has(p.src)) this.learn(p.src, srcMac);
+    if (this.isGuestAddress(p.src)) {
+      const known = this.arpTable.get(p.src);
+      if (!known || !macEquals(known, srcMac)) this.learn(p.src, srcMac);
+    }
     switch (p.protocol) {
       case PROTO_UDP:
         return this.handleUdp(p, srcMac);
@@ -569,7 +583,10 @@ export class UserNetwork implements NetBackend {
     if (conn.state === 'CLOSED') conn.open();
     this.stats.tcpFlows++;
     socket.on('data', (d: Buffer) => {
-      if (!conn.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength))) socket.pause();
+      if (!conn.write(new Uint8Array(d.buffer, d.byteOffset, d.byteLength)) && !socket.isPaused()) {
+        this.stats.hostPauses++;
+        socket.pause();
+      }
     });
     socket.on('drain', () => conn.setHostBacklog(socket.writableLength));
     let hostEnded = false;
