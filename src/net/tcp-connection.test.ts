@@ -586,3 +586,30 @@ test('delayed ACK: every second segment is acknowledged at once, a lone one afte
   r.conn.input(seg({ seq: add(G1, 410), ack: ISS + 6, flags: TCP_ACK | TCP_FIN }));
   assert.equal(take(r).at(-1)?.ack, add(G1, 411));
 });
+
+test('RTT estimation (RFC 6298): samples set the RTO; retransmitted segments give no sample (Karn)', () => {
+  const r = established({ rtoMin: 100 });
+  assert.equal(r.conn.retransmissionTimeout, 1000);
+  r.conn.write(bytes(10));
+  take(r);
+  r.timers.advance(300);
+  r.conn.input(seg({ seq: G1, ack: ISS + 11, flags: TCP_ACK }));
+  assert.equal(r.conn.smoothedRtt, 300);
+  assert.equal(r.conn.retransmissionTimeout, 300 + 4 * 150);
+  // A lost segment: retransmitted at 900 ms, acknowledged later; no sample from it.
+  r.conn.write(bytes(10));
+  take(r);
+  r.timers.advance(900);
+  assert.equal(take(r).length, 1, 'retransmitted after the estimated RTO');
+  r.timers.advance(50);
+  r.conn.input(seg({ seq: G1, ack: ISS + 21, flags: TCP_ACK }));
+  assert.equal(r.conn.smoothedRtt, 300);
+  assert.equal(r.conn.retransmissionTimeout, 900, 'backoff ends, estimate kept');
+  // Fast samples bring it down to the floor.
+  for (let i = 0; i < 40; i++) {
+    r.conn.write(bytes(1));
+    r.timers.advance(1);
+    r.conn.input(seg({ seq: G1, ack: ISS + 22 + i, flags: TCP_ACK }));
+  }
+  assert.equal(r.conn.retransmissionTimeout, 100);
+});

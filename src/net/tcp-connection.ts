@@ -75,8 +75,9 @@ export interface TcpConnectionConfig {
   receiveBuffer?: number;
   /** write() returns false once this many bytes are buffered for the guest (default 256 KiB). */
   sendHighWater?: number;
-  /** Initial and maximum retransmission timeouts in ms (defaults 1000, 30000); no RTT estimation. */
+  /** Initial, minimum and maximum retransmission timeouts in ms (defaults 1000, 200, 30000); RTT estimated per RFC 6298. */
   rtoInitial?: number;
+  rtoMin?: number;
   rtoMax?: number;
   /** Retransmissions of one segment before the connection is reset (default 8). */
   maxRetries?: number;
@@ -133,7 +134,14 @@ export class TcpConnection {
   private readonly ourMss: number;
   private readonly rcvBuf: number;
   private readonly highWater: number;
-  private readonly rtoBase: number;
+  /** RTO without backoff: the initial value until RTT samples exist, then RFC 6298's SRTT + 4 RTTVAR. */
+  private rtoBase: number;
+  private readonly rtoMin: number;
+  private srtt: number | undefined = undefined;
+  private rttvar = 0;
+  /** The sequence number whose acknowledgement times the segment being measured (Karn: none after a retransmit). */
+  private rttSeq: number | undefined = undefined;
+  private rttStart = 0;
   private readonly rtoMax: number;
   private readonly maxRetries: number;
   private readonly timeWaitMs: number;
@@ -183,6 +191,7 @@ export class TcpConnection {
     this.rcvBuf = Math.min(65535, config.receiveBuffer ?? 65535);
     this.highWater = config.sendHighWater ?? 256 * 1024;
     this.rto = this.rtoBase = config.rtoInitial ?? 1000;
+    this.rtoMin = config.rtoMin ?? 200;
     this.rtoMax = config.rtoMax ?? 30000;
     this.maxRetries = config.maxRetries ?? 8;
     this.timeWaitMs = config.timeWait ?? 2000;
@@ -434,6 +443,7 @@ export class TcpConnection {
         this.stats.dupAcks++;
         if (++this.dupAcks === 3) {
           this.stats.fastRetransmits++;
+          this.rttSeq = undefined;
           this.retransmitOldest();
         }
       }
@@ -550,6 +560,10 @@ export class TcpConnection {
     this.dropFromQueue(ackedBytes);
     this.sndUna = ack;
     this.retries = 0;
+    if (this.rttSeq !== undefined && seqLe(this.rttSeq, ack)) {
+      this.rttSample(this.timers.now() - this.rttStart);
+      this.rttSeq = undefined;
+    }
     this.rto = this.rtoBase; // new data acknowledged: the backoff ends
     if (this.sndUna === this.sndNxt) this.clearRtx();
     else this.armRtx(true);
@@ -633,6 +647,10 @@ export class TcpConnection {
       const payload = this.peek(sentBytes, n);
       const seq = this.sndNxt;
       this.sndNxt = seqAdd(this.sndNxt, n);
+      if (this.rttSeq === undefined) {
+        this.rttSeq = this.sndNxt;
+        this.rttStart = this.timers.now();
+      }
       this.stats.bytesOut += n;
       this.armRtx();
       this.emit({ seq, ack: this.rcvNxt, flags: TCP_ACK | (n === unsent ? TCP_PSH : 0), window: this.advertise(), payload });
@@ -689,6 +707,26 @@ export class TcpConnection {
 
   // --- timers ---
 
+  private rttSample(r: number): void {
+    if (this.srtt === undefined) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+    } else {
+      this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+      this.srtt = 0.875 * this.srtt + 0.125 * r;
+    }
+    this.rtoBase = Math.min(this.rtoMax, Math.max(this.rtoMin, this.srtt + Math.max(1, 4 * this.rttvar)));
+  }
+
+  /** Smoothed round-trip time in ms, once measured. */
+  get smoothedRtt(): number | undefined {
+    return this.srtt;
+  }
+
+  get retransmissionTimeout(): number {
+    return this.rto;
+  }
+
   private armRtx(restart = false): void {
     if (this.rtxTimer !== undefined) {
       if (!restart) return;
@@ -711,6 +749,7 @@ export class TcpConnection {
       return;
     }
     this.stats.retransmits++;
+    this.rttSeq = undefined; // Karn's algorithm: no sample from a retransmitted segment
     this.rto = Math.min(this.rtoMax, this.rto * 2);
     this.retransmitOldest();
     this.armRtx();
