@@ -67,7 +67,7 @@ export const VIRTIO_MMIO_REG = {
 
 export const VIRTIO_MMIO_INT = { vring: 1, config: 2 } as const;
 
-/** Default VendorID: "TVSR" read as a little-endian word would be odd; QEMU uses "QEMU", we use "TYPV". */
+/** Default VendorID: the bytes "TYPV" as a little-endian word (QEMU's is "QEMU", 0x554d4551). */
 export const TYPEVISOR_VENDOR_ID = 0x56505954;
 
 /** Feature bits the transport itself offers on top of the device's. */
