@@ -161,14 +161,9 @@ export class FakeGuest {
 
   /** Opens a guest TCP connection to dst:dstPort from localPort. */
   connect(localPort: number, dst: number, dstPort: number, events: Omit<TcpConnectionEvents, 'output'>, cfg: TcpConnectionConfig = {}): TcpConnection {
-    const c = TcpConnection.connect(
-      {
-        ...events,
-        output: (o) => this.sendTcp(dst, { srcPort: localPort, dstPort, ...o }),
-      },
-      cfg,
-    );
-    this.tcp.set(`${localPort}>${dst}:${dstPort}`, c);
+    const c = new TcpConnection({ ...events, output: (o) => this.sendTcp(dst, { srcPort: localPort, dstPort, ...o }) }, cfg);
+    this.tcp.set(`${localPort}>${dst}:${dstPort}`, c); // before the SYN: the answer may come synchronously
+    c.open();
     return c;
   }
 

@@ -488,3 +488,21 @@ test('hostile addresses: multicast/local UDP, spoofed virtual sources and odd DH
   assert.equal(guest.inbox.at(-1)?.ip?.dst, 0xffffffff);
   n.close();
 });
+
+test('DNS over TCP: 10.0.2.3:53 connects to the resolver; other TCP ports on 10.0.2.3 are reset', async () => {
+  const fakeDns = await listenTcp((s) => s.on('data', (d) => s.end(Buffer.concat([Buffer.from('answer to '), d]))));
+  const { net: n, guest } = rig({ dnsServer: { host: '127.0.0.1', port: fakeDns.port } });
+  const got: number[] = [];
+  let ended = false;
+  const c = guest.connect(46000, DNS_IP, 53, { onData: (d) => void got.push(...d), onEnd: () => (ended = true) });
+  await until(() => c.state === 'ESTABLISHED');
+  c.write(enc('query'));
+  await until(() => ended);
+  assert.equal(dec(got), 'answer to query');
+  let closed: TcpCloseReason | undefined;
+  guest.connect(46001, DNS_IP, 80, { onClose: (w) => (closed = w) });
+  await until(() => closed !== undefined);
+  assert.equal(closed, 'refused');
+  n.close();
+  fakeDns.close();
+});

@@ -5,7 +5,7 @@
  * to a host `net.Socket`). Host port forwards open TCP connections into the guest.
  *
  *   10.0.2.2   gateway and host (its TCP/UDP ports are the host's 127.0.0.1 ports)
- *   10.0.2.3   DNS forwarder (queries go to the host's resolver)
+ *   10.0.2.3   DNS forwarder (UDP and TCP port 53 go to the host's resolver)
  *   10.0.2.15  the address the DHCP server hands out (10.0.2.16.. for further MAC addresses)
  *
  * Frames for the guest are delivered synchronously to the onReceive callback.
@@ -517,8 +517,12 @@ export class UserNetwork implements NetBackend {
     if (!syn) return this.resetUnknown(p, s);
     if (!this.isGuestAddress(p.src)) return this.drops.drop('tcp: source not a guest address');
     let host: string;
+    let port = s.dstPort;
     if (p.dst === GATEWAY_IP) host = '127.0.0.1';
-    else if (!this.isNatDestination(p.dst)) return this.resetUnknown(p, s);
+    else if (p.dst === DNS_IP && s.dstPort === 53 && this.dns) {
+      host = this.dns.host; // DNS over TCP (large answers, truncated UDP replies)
+      port = this.dns.port;
+    } else if (!this.isNatDestination(p.dst)) return this.resetUnknown(p, s);
     else host = ipToString(p.dst);
     if (this.tcpFlows.size >= this.maxFlows) {
       this.drops.drop('tcp: too many flows');
@@ -527,7 +531,7 @@ export class UserNetwork implements NetBackend {
     const socket = new net.Socket({ allowHalfOpen: true });
     const f = this.addTcpFlow(key, socket, p.src, s.srcPort, p.dst, s.dstPort, (events) => TcpConnection.fromSyn(s, events, this.tcpConfig));
     socket.once('connect', () => f.conn.accept());
-    socket.connect({ host, port: s.dstPort });
+    socket.connect({ host, port });
   }
 
   /** RST for a segment that belongs to no connection (RFC 9293 3.10.7.1). */
