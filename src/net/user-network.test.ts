@@ -506,3 +506,13 @@ test('DNS over TCP: 10.0.2.3:53 connects to the resolver; other TCP ports on 10.
   n.close();
   fakeDns.close();
 });
+
+test('fromOptions: an option string builds a network with its forwards', async () => {
+  const n = UserNetwork.fromOptions('user,hostfwd=tcp:127.0.0.1:0-:80,dns=127.0.0.1:5353');
+  await n.ready;
+  const [f] = n.forwards();
+  assert.equal(f?.guestPort, 80);
+  assert.ok((f?.hostPort ?? 0) > 0);
+  n.close();
+  assert.throws(() => UserNetwork.fromOptions('user,hostfwd=tcp:1-'), /guest side must be/);
+});

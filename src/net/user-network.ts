@@ -48,7 +48,7 @@ import {
 import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from './ethernet.js';
 import { buildIcmp, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, parseIcmp } from './icmp.js';
 import { buildIpv4, parseIpv4, PROTO_ICMP, PROTO_TCP, PROTO_UDP, type Ipv4Packet } from './ipv4.js';
-import { GUEST_NETMASK, GUEST_NETWORK, type HostForward } from './options.js';
+import { GUEST_NETMASK, GUEST_NETWORK, parseUserNetOptions, type HostForward } from './options.js';
 import { buildTcp, parseTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from './tcp.js';
 import { TcpConnection, type TcpConnectionConfig, type TcpOutput } from './tcp-connection.js';
 import { buildUdp, parseUdp } from './udp.js';
@@ -156,7 +156,7 @@ export class UserNetwork implements NetBackend {
 
   constructor(config: UserNetworkConfig = {}) {
     this.log = config.log ?? (() => {});
-    const ns = systemNameserver();
+    const ns = config.dnsServer ? undefined : systemNameserver();
     this.dns = config.dnsServer ?? (ns !== undefined ? { host: ns, port: 53 } : undefined);
     this.udpIdle = config.udpIdleTimeout ?? 60_000;
     this.leaseTime = config.leaseTime ?? 86400;
@@ -166,6 +166,12 @@ export class UserNetwork implements NetBackend {
     this.sweeper.unref();
     this.ready = Promise.all((config.hostForwards ?? []).map((f) => this.listen(f))).then(() => undefined);
     this.ready.catch(() => {}); // callers that never await must not see an unhandled rejection
+  }
+
+  /** Builds a network from a `user,hostfwd=...` option string (throws NetOptionError on bad input). */
+  static fromOptions(options: string, config: Omit<UserNetworkConfig, 'hostForwards' | 'dnsServer'> = {}): UserNetwork {
+    const o = parseUserNetOptions(options);
+    return new UserNetwork({ ...config, hostForwards: o.hostForwards, ...(o.dnsServer ? { dnsServer: o.dnsServer } : {}) });
   }
 
   // --- NetBackend ---
