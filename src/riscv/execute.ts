@@ -79,9 +79,10 @@ export function runBlock(h: Hart, budget: number): number {
       } else {
         // A TLB miss, an instruction crossing a page, code outside RAM, or an illegal compressed parcel: fetch
         // through the MMU (which also refills the TLB).
-        insn = fetchParcel(h, pc);
+        h.addr[0] = pc;
+        insn = fetchSlow(h, 0);
         if ((insn & 3) === 3) {
-          insn |= fetchParcel(h, pc + 2) << 16;
+          insn |= fetchSlow(h, 2) << 16;
           ilen = 4;
         } else {
           insn = cexp[insn]!;
@@ -179,7 +180,7 @@ export function runBlock(h: Hart, budget: number): number {
               break;
             }
             default:
-              illegal(h, insn, ilen);
+              illegal(h);
           }
           break;
         }
@@ -235,7 +236,7 @@ export function runBlock(h: Hart, budget: number): number {
               }
               break;
             default:
-              illegal(h, insn, ilen);
+              illegal(h);
           }
           break;
         }
@@ -252,8 +253,8 @@ export function runBlock(h: Hart, budget: number): number {
               break;
             }
             case 1: {
-              if (insn >>> 26 !== 0) illegal(h, insn, ilen);
-              sll(x, rd, alo, ahi, imm & 63);
+              if (insn >>> 26 !== 0) illegal(h);
+              sll(x, rd, rs1, imm & 63);
               break;
             }
             case 2: {
@@ -275,9 +276,9 @@ export function runBlock(h: Hart, budget: number): number {
             case 5: {
               const top = insn >>> 26;
               const sh = imm & 63;
-              if (top === 0) srl(x, rd, alo, ahi, sh);
-              else if (top === 0x10) sra(x, rd, alo, ahi, sh);
-              else illegal(h, insn, ilen);
+              if (top === 0) srl(x, rd, rs1, sh);
+              else if (top === 0x10) sra(x, rd, rs1, sh);
+              else illegal(h);
               break;
             }
             case 6:
@@ -306,7 +307,7 @@ export function runBlock(h: Hart, budget: number): number {
                 break;
               }
               case 1:
-                sll(x, rd, alo, ahi, blo & 63);
+                sll(x, rd, rs1, blo & 63);
                 break;
               case 2:
                 x[rd] = ahi < bhi || (ahi === bhi && alo >>> 0 < blo >>> 0) ? 1 : 0;
@@ -321,7 +322,7 @@ export function runBlock(h: Hart, budget: number): number {
                 x[rd + 1] = ahi ^ bhi;
                 break;
               case 5:
-                srl(x, rd, alo, ahi, blo & 63);
+                srl(x, rd, rs1, blo & 63);
                 break;
               case 6:
                 x[rd] = alo | blo;
@@ -336,37 +337,11 @@ export function runBlock(h: Hart, budget: number): number {
               const lo = (alo - blo) | 0;
               x[rd + 1] = (ahi - bhi - (alo >>> 0 < blo >>> 0 ? 1 : 0)) | 0;
               x[rd] = lo;
-            } else if (f3 === 5) sra(x, rd, alo, ahi, blo & 63);
-            else illegal(h, insn, ilen);
+            } else if (f3 === 5) sra(x, rd, rs1, blo & 63);
+            else illegal(h);
           } else if (f7 === 1) {
-            switch (f3) {
-              case 0:
-                mul64(tmp, alo, ahi, blo, bhi);
-                break;
-              case 1:
-                mulh64(tmp, alo, ahi, blo, bhi, 0);
-                break;
-              case 2:
-                mulh64(tmp, alo, ahi, blo, bhi, 1);
-                break;
-              case 3:
-                mulh64(tmp, alo, ahi, blo, bhi, 2);
-                break;
-              case 4:
-                divrem64(tmp, alo, ahi, blo, bhi, false);
-                break;
-              case 5:
-                divremu64(tmp, alo, ahi, blo, bhi, false);
-                break;
-              case 6:
-                divrem64(tmp, alo, ahi, blo, bhi, true);
-                break;
-              default:
-                divremu64(tmp, alo, ahi, blo, bhi, true);
-            }
-            x[rd] = tmp[0]!;
-            x[rd + 1] = tmp[1]!;
-          } else illegal(h, insn, ilen);
+            mulDiv(x, rd, rs1, rs2, f3, tmp);
+          } else illegal(h);
           break;
         }
         case 0x06: {
@@ -377,7 +352,7 @@ export function runBlock(h: Hart, budget: number): number {
           else if (f3 === 1 && insn >>> 25 === 0) v = alo << ((insn >>> 20) & 31);
           else if (f3 === 5 && insn >>> 25 === 0) v = alo >>> ((insn >>> 20) & 31);
           else if (f3 === 5 && insn >>> 25 === 0x20) v = alo >> ((insn >>> 20) & 31);
-          else illegal(h, insn, ilen);
+          else illegal(h);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
@@ -392,16 +367,16 @@ export function runBlock(h: Hart, budget: number): number {
             if (f3 === 0) v = (a + b) | 0;
             else if (f3 === 1) v = a << (b & 31);
             else if (f3 === 5) v = a >>> (b & 31);
-            else illegal(h, insn, ilen);
+            else illegal(h);
           } else if (f7 === 0x20) {
             if (f3 === 0) v = (a - b) | 0;
             else if (f3 === 5) v = a >> (b & 31);
-            else illegal(h, insn, ilen);
+            else illegal(h);
           } else if (f7 === 1) {
             if (f3 === 0) v = Math.imul(a, b);
-            else if (f3 >= 4) v = divrem32(a, b, (f3 & 1) === 1, f3 >= 6);
-            else illegal(h, insn, ilen);
-          } else illegal(h, insn, ilen);
+            else if (f3 >= 4) v = divRem32(x, rs1, rs2, f3);
+            else illegal(h);
+          } else illegal(h);
           x[rd] = v;
           x[rd + 1] = v >> 31;
           break;
@@ -429,7 +404,7 @@ export function runBlock(h: Hart, budget: number): number {
         }
         case 0x19: {
           // JALR
-          if (f3 !== 0) illegal(h, insn, ilen);
+          if (f3 !== 0) illegal(h);
           const t = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
           x[rd] = npc | 0;
           x[rd + 1] = Math.floor(npc / TWO32) | 0;
@@ -463,7 +438,7 @@ export function runBlock(h: Hart, budget: number): number {
               taken = !(ahi >>> 0 < bhi >>> 0 || (ahi === bhi && alo >>> 0 < blo >>> 0));
               break;
             default:
-              illegal(h, insn, ilen);
+              illegal(h);
           }
           if (taken) {
             npc =
@@ -475,15 +450,16 @@ export function runBlock(h: Hart, budget: number): number {
         }
         case 0x03:
           // MISC-MEM: FENCE and FENCE.I. One hart, no instruction cache: nothing to order or flush.
-          if (f3 > 1) illegal(h, insn, ilen);
+          if (f3 > 1) illegal(h);
           break;
         case 0x0b:
-          amo(h, insn, ilen, rd, rs1, rs2, f3);
+          INSN[0] = insn;
+          amo(h, rd, rs1, rs2, f3);
           fetchPage = NaN;
           break;
         case 0x01: {
           // LOAD-FP
-          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, insn, ilen);
+          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
           const fd = rd;
           loadSlowOrFast(h, va, f3 === 3 ? 8 : 4, lTags, lOffs, i32);
@@ -495,7 +471,7 @@ export function runBlock(h: Hart, budget: number): number {
         }
         case 0x09: {
           // STORE-FP
-          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h, insn, ilen);
+          if ((h.mstatus & MSTATUS_FS) === 0 || (f3 !== 2 && f3 !== 3)) illegal(h);
           const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + imm;
           storeSlowOrFast(h, va, f3 === 3 ? 8 : 4, f[rs2]!, f[rs2 + 1]!, sTags, sOffs, i32);
@@ -507,13 +483,15 @@ export function runBlock(h: Hart, budget: number): number {
         case 0x12:
         case 0x13:
         case 0x14:
-          if ((h.mstatus & MSTATUS_FS) === 0 || executeFp(insn, x, h.fp) !== FP_OK) illegal(h, insn, ilen);
+          if ((h.mstatus & MSTATUS_FS) === 0 || fpOp(h, insn) !== FP_OK) illegal(h);
           h.mstatus |= FS_DIRTY;
           break;
         case 0x1c: {
           // SYSTEM: these may change privilege, interrupts or translation, so the block ends after them.
           h.pc = pc;
-          const trapped = system(h, insn, ilen, rd, rs1, f3, npc);
+          INSN[0] = insn;
+          h.addr[0] = npc;
+          const trapped = system(h, rd, rs1, f3);
           x[0] = 0;
           x[1] = 0;
           if (trapped) {
@@ -524,7 +502,7 @@ export function runBlock(h: Hart, budget: number): number {
           return n + 1;
         }
         default:
-          illegal(h, insn, ilen);
+          illegal(h);
       }
       x[0] = 0;
       x[1] = 0;
@@ -534,13 +512,9 @@ export function runBlock(h: Hart, budget: number): number {
     if (e !== TRAP) throw e;
     x[0] = 0;
     x[1] = 0;
-    if (h.trapCause === CAUSE.ILLEGAL_INSTRUCTION && h.trapTvalHi === -1) {
-      // A decoded compressed instruction: mtval wants its 16 bits, read again from memory.
-      h.trapTvalLo = rawParcel(h, pc);
-      h.trapTvalHi = 0;
-    }
+    h.addr[0] = pc;
+    trapAtAddr(h);
     h.instret += n;
-    takeTrap(h, h.trapCause, false, h.trapTvalLo, h.trapTvalHi, pc);
     return n;
   }
   h.pc = pc;
@@ -551,23 +525,43 @@ export function runBlock(h: Hart, budget: number): number {
 const NO_PAGE = new Int32Array(2048);
 
 /**
- * Raises an illegal-instruction trap. mtval wants the instruction's own bits: a 4-byte instruction is at hand; a
- * compressed one was expanded, so tval's high half -1 (never instruction bits) asks the trap path to re-read
- * the 16-bit parcel from memory.
+ * Raises an illegal-instruction trap. mtval wants the instruction's own bits; rather than carrying them here
+ * (passing the instruction word to a call would box it on every instruction, see mmu.ts loadSlowAt), tval's high
+ * half -1 (never instruction bits) asks the trap path to read them again from memory.
  */
-function illegal(h: Hart, insn: number, ilen: number): never {
-  return ilen === 4 ? h.raise(CAUSE.ILLEGAL_INSTRUCTION, insn, 0) : h.raise(CAUSE.ILLEGAL_INSTRUCTION, 0, -1);
+function illegal(h: Hart): never {
+  return h.raise(CAUSE.ILLEGAL_INSTRUCTION, 0, -1);
 }
 
-function rawParcel(h: Hart, pc: number): number {
+/** Fetches the parcel at h.addr[0] + `offset` through the MMU (the address travels unboxed, see loadSlowAt). */
+function fetchSlow(h: Hart, offset: number): number {
+  return fetchParcel(h, h.addr[0]! + offset);
+}
+
+/** Takes the pending synchronous trap for the instruction at h.addr[0], completing an illegal one's mtval. */
+function trapAtAddr(h: Hart): void {
+  const pc = h.addr[0]!;
+  if (h.trapCause === CAUSE.ILLEGAL_INSTRUCTION && h.trapTvalHi === -1) {
+    h.trapTvalLo = instructionBits(h, pc);
+    h.trapTvalHi = 0;
+  }
+  takeTrap(h, h.trapCause, false, h.trapTvalLo, h.trapTvalHi, pc);
+}
+
+/** The bits of the instruction at `pc` (16 or 32), for mtval. */
+function instructionBits(h: Hart, pc: number): number {
   try {
-    return fetchParcel(h, pc);
+    const lo = fetchParcel(h, pc);
+    return (lo & 3) === 3 ? (lo | (fetchParcel(h, pc + 2) << 16)) >>> 0 : lo;
   } catch {
     return 0;
   }
 }
 
-function sll(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+/** Shift of register pair `src` by `sh` (0..63) into `rd` (indices, not values: see illegal()). */
+function sll(x: Int32Array, rd: number, src: number, sh: number): void {
+  const lo = x[src]!;
+  const hi = x[src + 1]!;
   if (sh === 0) {
     x[rd] = lo;
     x[rd + 1] = hi;
@@ -580,7 +574,10 @@ function sll(x: Int32Array, rd: number, lo: number, hi: number, sh: number): voi
   }
 }
 
-function srl(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+/** Shift of register pair `src` by `sh` (0..63) into `rd` (indices, not values: see illegal()). */
+function srl(x: Int32Array, rd: number, src: number, sh: number): void {
+  const lo = x[src]!;
+  const hi = x[src + 1]!;
   if (sh === 0) {
     x[rd] = lo;
     x[rd + 1] = hi;
@@ -593,7 +590,10 @@ function srl(x: Int32Array, rd: number, lo: number, hi: number, sh: number): voi
   }
 }
 
-function sra(x: Int32Array, rd: number, lo: number, hi: number, sh: number): void {
+/** Shift of register pair `src` by `sh` (0..63) into `rd` (indices, not values: see illegal()). */
+function sra(x: Int32Array, rd: number, src: number, sh: number): void {
+  const lo = x[src]!;
+  const hi = x[src + 1]!;
   if (sh === 0) {
     x[rd] = lo;
     x[rd + 1] = hi;
@@ -604,6 +604,46 @@ function sra(x: Int32Array, rd: number, lo: number, hi: number, sh: number): voi
     x[rd] = hi >> (sh - 32);
     x[rd + 1] = hi >> 31;
   }
+}
+
+/** The M extension's 64-bit operations (funct3 0..7) on registers `rs1`, `rs2` into `rd` (indices). */
+function mulDiv(x: Int32Array, rd: number, rs1: number, rs2: number, f3: number, tmp: Int32Array): void {
+  const alo = x[rs1]!;
+  const ahi = x[rs1 + 1]!;
+  const blo = x[rs2]!;
+  const bhi = x[rs2 + 1]!;
+  switch (f3) {
+    case 0:
+      mul64(tmp, alo, ahi, blo, bhi);
+      break;
+    case 1:
+      mulh64(tmp, alo, ahi, blo, bhi, 0);
+      break;
+    case 2:
+      mulh64(tmp, alo, ahi, blo, bhi, 1);
+      break;
+    case 3:
+      mulh64(tmp, alo, ahi, blo, bhi, 2);
+      break;
+    case 4:
+      divrem64(tmp, alo, ahi, blo, bhi, false);
+      break;
+    case 5:
+      divremu64(tmp, alo, ahi, blo, bhi, false);
+      break;
+    case 6:
+      divrem64(tmp, alo, ahi, blo, bhi, true);
+      break;
+    default:
+      divremu64(tmp, alo, ahi, blo, bhi, true);
+  }
+  x[rd] = tmp[0]!;
+  x[rd + 1] = tmp[1]!;
+}
+
+/** DIVW, DIVUW, REMW, REMUW (funct3 4..7) on registers `rs1`, `rs2` (indices). */
+function divRem32(x: Int32Array, rs1: number, rs2: number, f3: number): number {
+  return divrem32(x[rs1]!, x[rs2]!, (f3 & 1) === 1, f3 >= 6);
 }
 
 /** FP loads: the TLB when aligned, the slow path otherwise. Result in h.tmp. */
@@ -651,17 +691,18 @@ function amoTarget(h: Hart, va: number, size: number, kind: number): number {
   return o;
 }
 
-/** The A extension: LR, SC and the AMOs, on RAM. */
-function amo(h: Hart, insn: number, ilen: number, rd: number, rs1: number, rs2: number, f3: number): void {
+/** The A extension: LR, SC and the AMOs, on RAM. The instruction is in INSN[0]. */
+function amo(h: Hart, rd: number, rs1: number, rs2: number, f3: number): void {
+  const insn = INSN[0]!;
   const x = h.x;
-  if (f3 !== 2 && f3 !== 3) illegal(h, insn, ilen);
+  if (f3 !== 2 && f3 !== 3) illegal(h);
   const size = f3 === 3 ? 8 : 4;
   const op = insn >>> 27;
   const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0);
   const i32 = h.bus.ram.i32;
   if (op === 0x02) {
     // LR
-    if (rs2 !== 0) illegal(h, insn, ilen);
+    if (rs2 !== 0) illegal(h);
     const o = amoTarget(h, va, size, ACCESS_LOAD);
     const lo = i32[o >>> 2]!;
     x[rd] = lo;
@@ -726,7 +767,7 @@ function amo(h: Hart, insn: number, ilen: number, rd: number, rs1: number, rs2: 
       break;
     }
     default:
-      return illegal(h, insn, ilen);
+      return illegal(h);
   }
   i32[o] = rlo;
   if (size === 8) i32[o + 1] = rhi;
@@ -735,34 +776,46 @@ function amo(h: Hart, insn: number, ilen: number, rd: number, rs1: number, rs2: 
 }
 
 const scratch = new Int32Array(2);
+/**
+ * The instruction word for the out-of-line handlers (SYSTEM, AMO, FP): handed over in a typed array, not as an
+ * argument, so V8 need not box it on every instruction (see mmu.ts loadSlowAt).
+ */
+const INSN = new Int32Array(1);
+
+function fpOp(h: Hart, insn: number): number {
+  INSN[0] = insn;
+  return executeFp(INSN[0]!, h.x, h.fp);
+}
 
 /**
  * SYSTEM instructions. On return h.pc is the next pc. Returns true when a trap was taken instead (h.pc is then
  * the handler), false when the instruction completed.
  */
-function system(h: Hart, insn: number, ilen: number, rd: number, rs1: number, f3: number, npc: number): boolean {
+function system(h: Hart, rd: number, rs1: number, f3: number): boolean {
+  const insn = INSN[0]!;
+  const npc = h.addr[0]!;
   const x = h.x;
   if (f3 === 0) {
-    if (rd !== 0) illegal(h, insn, ilen);
+    if (rd !== 0) illegal(h);
     switch (insn >>> 20) {
       case 0x000:
-        if (rs1 !== 0) illegal(h, insn, ilen);
+        if (rs1 !== 0) illegal(h);
         throwTrap(h, CAUSE.ECALL_FROM_U + h.priv, 0, 0);
         return true;
       case 0x001:
-        if (rs1 !== 0) illegal(h, insn, ilen);
+        if (rs1 !== 0) illegal(h);
         throwTrap(h, CAUSE.BREAKPOINT, h.pc | 0, Math.floor(h.pc / TWO32) | 0);
         return true;
       case 0x102:
-        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TSR) !== 0)) illegal(h, insn, ilen);
+        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TSR) !== 0)) illegal(h);
         sret(h);
         return false;
       case 0x302:
-        if (rs1 !== 0 || h.priv !== PRIV_M) illegal(h, insn, ilen);
+        if (rs1 !== 0 || h.priv !== PRIV_M) illegal(h);
         mret(h);
         return false;
       case 0x105:
-        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TW) !== 0)) illegal(h, insn, ilen);
+        if (rs1 !== 0 || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TW) !== 0)) illegal(h);
         if (((h.mipHw | h.mipSw) & h.mie) === 0) h.waiting = true;
         h.pc = npc;
         return false;
@@ -770,26 +823,26 @@ function system(h: Hart, insn: number, ilen: number, rd: number, rs1: number, f3
     if (insn >>> 25 === 0x09) {
       // SFENCE.VMA: with an address, that page's translations go (in every address space: no ASIDs are kept);
       // without one, all of them.
-      if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h, insn, ilen);
+      if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h);
       if (rs1 === 0) h.tlb.flushTranslated();
       else h.tlb.flushPage(x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0));
       h.pc = npc;
       return false;
     }
-    illegal(h, insn, ilen);
+    illegal(h);
   }
-  if (f3 === 4) illegal(h, insn, ilen);
+  if (f3 === 4) illegal(h);
   const num = insn >>> 20;
   const src = (f3 & 4) !== 0 ? rs1 >> 1 : 0;
   const srcLo = (f3 & 4) !== 0 ? src : x[rs1]!;
   const srcHi = (f3 & 4) !== 0 ? 0 : x[rs1 + 1]!;
   const op = f3 & 3;
   const writes = op === 1 || rs1 !== 0;
-  if (writes && csrReadOnly(num)) illegal(h, insn, ilen);
+  if (writes && csrReadOnly(num)) illegal(h);
   let oldLo = 0;
   let oldHi = 0;
   if (op !== 1 || rd !== 0) {
-    if (!csrRead(h, num, scratch)) illegal(h, insn, ilen);
+    if (!csrRead(h, num, scratch)) illegal(h);
     oldLo = scratch[0]!;
     oldHi = scratch[1]!;
   }
@@ -806,7 +859,7 @@ function system(h: Hart, insn: number, ilen: number, rd: number, rs1: number, f3
       lo = base & ~srcLo;
       hi = oldHi & ~srcHi;
     }
-    if (!csrWrite(h, num, lo, hi)) illegal(h, insn, ilen);
+    if (!csrWrite(h, num, lo, hi)) illegal(h);
   }
   x[rd] = oldLo;
   x[rd + 1] = oldHi;
