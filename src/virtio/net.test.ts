@@ -421,3 +421,40 @@ test('property: hostile descriptor tables on both queues never make the device t
     { numRuns: 500 },
   );
 });
+
+test('with the user-mode network as backend: an ARP request for the gateway is answered into a receive buffer', async () => {
+  const { UserNetwork } = await import('../net/user-network.js');
+  const backend = new UserNetwork({});
+  try {
+    const net = new VirtioNet({ backend, queueSize: 16 });
+    const d = TestDriver.up(net);
+    const q = d.queue(0);
+    const h = q.add([{ writable: 1600 }]);
+    q.notify();
+    const arp = new Uint8Array(42);
+    arp.fill(0xff, 0, 6);
+    arp.set(GUEST_MAC, 6);
+    arp.set([8, 6, 0, 1, 8, 0, 6, 4, 0, 1], 12);
+    arp.set(GUEST_MAC, 22);
+    arp.set([10, 0, 2, 15], 28);
+    arp.set([10, 0, 2, 2], 38);
+    d.request(1, [{ data: hdr() }, { data: arp }]);
+    await until(() => q.usedIdx() === 1);
+    const [u] = q.takeUsed();
+    assert.equal(u!.id, h);
+    const reply = q.written(h).subarray(VIRTIO_NET_HDR_LEN, u!.len);
+    assert.deepEqual([...reply.subarray(12, 14)], [8, 6]);
+    assert.equal(reply[21], 2, 'ARP reply');
+    assert.deepEqual([...reply.subarray(28, 32)], [10, 0, 2, 2]);
+  } finally {
+    backend.close();
+  }
+});
+
+async function until(cond: () => boolean, ms = 2000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
