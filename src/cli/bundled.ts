@@ -10,4 +10,8 @@ export const BUNDLED = {
 } as const;
 
 export const DEFAULT_CMDLINE = 'console=ttyS0';
+/**
+ * With --console virtio. The kernel's SBI console driver always takes hvc0, so the virtio console is hvc1.
+ */
+export const VIRTIO_CONSOLE_CMDLINE = 'console=hvc1';
 export const DEFAULT_MEMORY = '256M';

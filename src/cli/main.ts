@@ -3,7 +3,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { BUNDLED, DEFAULT_CMDLINE, DEFAULT_MEMORY } from './bundled.js';
+import { BUNDLED, DEFAULT_CMDLINE, DEFAULT_MEMORY, VIRTIO_CONSOLE_CMDLINE } from './bundled.js';
+import { createDiskCommand } from './disk-command.js';
 import { runCommand, UsageError, type RunOptions } from './run-command.js';
 
 function version(): string {
@@ -40,12 +41,34 @@ function buildProgram(result: { code: number }): Command {
       new Option('-f, --firmware <file>', "M-mode firmware (OpenSBI fw_dynamic), or 'none' for bare-metal mode")
         .default(BUNDLED.firmware, 'bundled OpenSBI guest/images/fw_dynamic.bin'),
     )
-    .addOption(new Option('-a, --append <cmdline>', 'kernel command line').default(DEFAULT_CMDLINE))
+    .addOption(
+      new Option('-a, --append <cmdline>', 'kernel command line (with --console virtio the default is console=hvc1)')
+        .default(DEFAULT_CMDLINE),
+    )
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 128M or 1G (16M..2G)').default(DEFAULT_MEMORY))
     .addOption(new Option('--mmu <mode>', 'largest virtual-memory mode offered to the guest').choices(['sv39', 'sv48']).default('sv39'))
+    .addOption(
+      new Option('-d, --disk <spec>', 'a virtio disk on a raw image file: path[,readonly][,serial=ID] (repeatable; /dev/vda, vdb, ...)')
+        .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
+    .addOption(new Option('--no-rng', 'leave out the virtio entropy device (/dev/hwrng)'))
+    .addOption(new Option('--console <where>', 'the guest console: the 16550 UART (ttyS0) or a virtio console (hvc1; hvc0 is the SBI console)').choices(['uart', 'virtio']).default('uart'))
     .addOption(new Option('--max-instructions <n>', 'stop after about n guest instructions (exit status 3)'))
-    .action(async (opts: RunOptions) => {
-      result.code = await runCommand(opts);
+    .action(async (opts: RunOptions, command: Command) => {
+      const append =
+        opts.console === 'virtio' && command.getOptionValueSource('append') === 'default' ? VIRTIO_CONSOLE_CMDLINE : opts.append;
+      result.code = await runCommand({ ...opts, append });
+    });
+
+  const disk = program.command('disk').description('Manage disk images');
+  disk
+    .command('create')
+    .description('Create a sparse raw disk image (takes no space until written)')
+    .argument('<file>', 'image file to create')
+    .argument('<size>', 'size, e.g. 2G or 512M (a multiple of 512 bytes)')
+    .option('--force', 'overwrite an existing file')
+    .action((file: string, size: string, opts: { force?: boolean }) => {
+      result.code = createDiskCommand(file, size, opts.force === true);
     });
   return program;
 }

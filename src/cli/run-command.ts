@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { bootBareMetal, bootLinux } from '../machine/boot.js';
 import { exitCodeOf } from '../machine/baremetal.js';
 import { inflateKernel } from '../machine/linux-image.js';
+import { attachDisk, attachRng, attachVirtioConsole, parseDiskSpec, type Attached, type DiskSpec } from '../machine/devices.js';
+import { VIRT } from '../machine/virt-layout.js';
 import { Machine, type MachineExit } from '../machine/machine.js';
 import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
 import { parseSize } from './size.js';
@@ -17,6 +19,12 @@ export interface RunOptions {
   readonly memory: string;
   readonly mmu: string;
   readonly maxInstructions?: string;
+  /** --disk, repeatable: `path[,readonly][,serial=ID]`. */
+  readonly disk?: readonly string[];
+  /** virtio-rng (on unless --no-rng). */
+  readonly rng: boolean;
+  /** Where the console is: the 16550 UART (ttyS0) or a virtio console (hvc0). */
+  readonly console: string;
 }
 
 /** A problem with what the user asked for: reported as one line, exit status 1. */
@@ -53,12 +61,17 @@ function parseMemory(text: string): number {
 }
 
 /** Builds and boots a machine from the options (again after each guest reset). */
-async function createMachine(o: RunOptions, files: BootFiles, onOutput: (b: Uint8Array) => void): Promise<Machine> {
+async function createMachine(
+  o: RunOptions, files: BootFiles, onOutput: (b: Uint8Array) => void, attached: Attached[],
+): Promise<Machine> {
   // Inflate the kernel on the thread pool while the machine (and the interpreter's warm-up) is built.
   const kernel = files.firmware === undefined ? Promise.resolve(files.kernel) : inflateKernel(files.kernel);
   kernel.catch(() => undefined); // a bad kernel is reported where it is awaited, below
   const max = o.maxInstructions !== undefined ? Number(o.maxInstructions) : undefined;
   const machine = new Machine({ memBytes: files.memBytes, onOutput, ...(max !== undefined ? { maxInstructions: max } : {}) });
+  for (const disk of files.disks) attached.push(attachDisk(machine, disk));
+  if (o.rng) attachRng(machine);
+  if (o.console === 'virtio') attachVirtioConsole(machine);
   if (files.firmware === undefined) bootBareMetal(machine, await kernel);
   else {
     bootLinux(machine, {
@@ -74,6 +87,7 @@ async function createMachine(o: RunOptions, files: BootFiles, onOutput: (b: Uint
 
 interface BootFiles {
   readonly memBytes: number;
+  readonly disks: readonly DiskSpec[];
   readonly kernel: Uint8Array;
   readonly initrd: Uint8Array | undefined;
   readonly firmware: Uint8Array | undefined;
@@ -85,9 +99,21 @@ function loadFiles(o: RunOptions): BootFiles {
     throw new UsageError(`--max-instructions: expected a whole number, got '${o.maxInstructions}'`);
   }
   const memBytes = parseMemory(o.memory);
+  if (o.console !== 'uart' && o.console !== 'virtio') {
+    throw new UsageError(`--console: expected uart or virtio, got '${o.console}'`);
+  }
+  let disks: DiskSpec[];
+  try {
+    disks = (o.disk ?? []).map(parseDiskSpec);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const devices = disks.length + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
+  if (devices > VIRT.virtioSlots) throw new UsageError(`too many virtio devices: ${devices} (at most ${VIRT.virtioSlots})`);
   const bare = o.firmware === 'none';
   return {
     memBytes,
+    disks,
     kernel: readInput('kernel', o.kernel),
     initrd: bare || o.initrd === 'none' ? undefined : readInput('initrd', o.initrd),
     firmware: bare ? undefined : readInput('firmware', o.firmware),
@@ -103,9 +129,14 @@ export async function runCommand(o: RunOptions): Promise<number> {
     stdout.write(b);
   };
   let machine: Machine;
+  const attached: Attached[] = [];
+  const release = (): void => {
+    for (const a of attached.splice(0)) a.close();
+  };
   try {
-    machine = await createMachine(o, files, write);
+    machine = await createMachine(o, files, write, attached);
   } catch (e) {
+    release();
     throw new UsageError((e as Error).message);
   }
   const input = new ConsoleInput({
@@ -126,9 +157,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
     for (;;) {
       exit = await machine.run();
       if (exit.kind !== 'reset') break;
-      machine = await createMachine(o, files, write);
+      release();
+      machine = await createMachine(o, files, write, attached);
     }
   } finally {
+    release();
     stdin.off('data', onData);
     if (raw) stdin.setRawMode(false);
     stdin.pause();

@@ -59,6 +59,7 @@ function dtbFor(m: Machine, cmdline: string, mmu: 'sv39' | 'sv48', initrd?: { st
     mmuType: mmu === 'sv48' ? 'riscv,sv48' : 'riscv,sv39',
     bootargs: cmdline,
     timebaseFrequency: VIRT.timebaseFrequency,
+    virtio: m.virtio.map((_t, slot) => slot),
     ...(initrd !== undefined ? { initrd } : {}),
   });
 }

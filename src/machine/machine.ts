@@ -14,6 +14,9 @@ import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
 import { runHart, isIdle } from '../riscv/run.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
+import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
+import type { VirtioDevice } from '../virtio/device.js';
+import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
 import { VIRT } from './virt-layout.js';
 
@@ -43,6 +46,12 @@ const MAX_IDLE_MS = 50;
 
 let warmedUp = false;
 
+/** A console device that takes host input one byte at a time, with backpressure. */
+export interface ConsoleInput {
+  canReceive(): boolean;
+  receive(byte: number): boolean;
+}
+
 export class Machine {
   readonly ram: GuestRam;
   readonly bus: SystemBus;
@@ -51,13 +60,19 @@ export class Machine {
   readonly plic: Plic;
   readonly uart: Uart16550;
   readonly hart: Hart;
+  /** Guest RAM as devices see it (DMA): writes there also drop decoded instructions. */
+  readonly guestMemory: GuestMemory;
+  /** virtio-mmio transports, by slot. */
+  readonly virtio: VirtioMmioTransport[] = [];
+  /** Where host console input goes; the UART unless a virtio console takes over. */
+  private consoleIn: ConsoleInput;
   private exit: MachineExit | undefined;
   private readonly onOutput: (bytes: Uint8Array) => void;
   private readonly maxInstructions: number;
   private out = new Uint8Array(4096);
   private outLength = 0;
   private readonly input: number[] = [];
-  private wake: (() => void) | undefined;
+  private wakeIdle: (() => void) | undefined;
 
   constructor(options: MachineOptions) {
     if (!warmedUp) {
@@ -90,6 +105,9 @@ export class Machine {
       output: (byte) => this.emit(byte),
       onRxSpace: () => this.feedInput(),
     });
+    this.guestMemory = ArrayGuestMemory.fromRam(this.ram, (offset, length) => hart.decode.written(offset, length));
+    const uart = this.uart;
+    this.consoleIn = { canReceive: () => uart.canReceive(), receive: (b) => uart.receive(b) };
     const test = new SifiveTest({ onExit: (event) => this.onTestDevice(event) });
     this.bus.map(VIRT.testBase, VIRT.testSize, test);
     this.bus.map(VIRT.clintBase, VIRT.clintSize, this.clint);
@@ -97,7 +115,35 @@ export class Machine {
     this.bus.map(VIRT.uartBase, VIRT.uartSize, this.uart);
   }
 
-  /** Queues console input for the guest's UART. */
+  /**
+   * Puts `device` in the next free virtio-mmio slot (window virtioBase + slot * stride, PLIC source
+   * virtioIrqBase + slot). Returns the slot; the device tree lists every attached slot.
+   */
+  attachVirtio(device: VirtioDevice, log?: (line: string) => void): number {
+    const slot = this.virtio.length;
+    if (slot >= VIRT.virtioSlots) throw new RangeError(`at most ${VIRT.virtioSlots} virtio devices fit in the machine`);
+    const transport = new VirtioMmioTransport({
+      device,
+      memory: this.guestMemory,
+      irq: this.plic.irqLine(VIRT.virtioIrqBase + slot),
+      ...(log !== undefined ? { log } : {}),
+    });
+    this.bus.map(VIRT.virtioBase + slot * VIRT.virtioStride, VIRTIO_MMIO_WINDOW, transport);
+    this.virtio.push(transport);
+    return slot;
+  }
+
+  /** Sends host console input to `sink` (a virtio console) instead of the UART. */
+  routeConsoleInput(sink: ConsoleInput): void {
+    this.consoleIn = sink;
+  }
+
+  /** Wakes the run loop (a device got host input while the guest sleeps). */
+  wake(): void {
+    this.wakeUp();
+  }
+
+  /** Queues console input for the guest's console (the UART unless routed elsewhere). */
   sendInput(bytes: Uint8Array): void {
     for (const b of bytes) this.input.push(b);
     this.feedInput();
@@ -149,17 +195,22 @@ export class Machine {
         clearTimeout(timer);
         resolve();
       }
-      this.wake = done;
+      this.wakeIdle = done;
     });
-    this.wake = undefined;
+    this.wakeIdle = undefined;
   }
 
   private wakeUp(): void {
-    this.wake?.();
+    this.wakeIdle?.();
   }
 
-  private feedInput(): void {
-    while (this.input.length > 0 && this.uart.canReceive()) this.uart.receive(this.input.shift()!);
+  /** Moves queued host input into the console device while it has room. */
+  feedInput(): void {
+    const sink = this.consoleIn;
+    while (this.input.length > 0 && sink.canReceive()) {
+      if (!sink.receive(this.input[0]!)) break;
+      this.input.shift();
+    }
   }
 
   private flushOutput(): void {

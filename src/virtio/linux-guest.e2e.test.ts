@@ -2,9 +2,6 @@
  * End to end against Linux 6.1's own drivers (virtio_mmio, virtio_ring, virtio_blk, virtio-rng, virtio_console):
  * boots the bundled guest in-process with a virtio-blk, a virtio-rng and a virtio-console mapped in the first
  * three virtio-mmio slots, and checks from the guest's shell that each works.
- *
- * The machine has no virtio wiring yet, so this test maps the transports on the bus itself and rewrites the
- * device tree bootLinux placed in RAM with the three virtio_mmio nodes added.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,11 +13,8 @@ import { spawnSync } from 'node:child_process';
 import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { Machine } from '../machine/machine.js';
-import { HART_ISA, bootLinux } from '../machine/boot.js';
-import { generateVirtDtb } from '../machine/virt-dt.js';
-import { VIRT } from '../machine/virt-layout.js';
-import { ArrayGuestMemory } from './guest-memory.js';
-import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from './mmio-transport.js';
+import { bootLinux } from '../machine/boot.js';
+import type { VirtioMmioTransport } from './mmio-transport.js';
 import { MemoryBlockBackend, VirtioBlk } from './blk.js';
 import { FileBlockBackend } from './blk-file-backend.js';
 import { VirtioRng } from './rng.js';
@@ -46,39 +40,19 @@ interface GuestSession {
   stop(): Promise<void>;
 }
 
-/**
- * Boots the bundled guest with `devices` in virtio-mmio slots 0.. and waits for its shell. (The machine has no
- * virtio wiring yet: the transports are mapped here and the device tree in RAM is rewritten with their nodes.)
- */
+/** Boots the bundled guest with `devices` in virtio-mmio slots 0.. and waits for its shell. */
 async function bootWith(devices: readonly VirtioDevice[]): Promise<GuestSession> {
   let text = '';
   const m = new Machine({ memBytes: 256 << 20, onOutput: (b) => (text += Buffer.from(b).toString('latin1')) });
-  const memory = ArrayGuestMemory.fromRam(m.ram, (o, n) => m.hart.decode.written(o, n));
   const logs: string[] = [];
-  const transports = devices.map((device, i) => {
-    const t = new VirtioMmioTransport({ device, memory, irq: m.plic.irqLine(VIRT.virtioIrqBase + i), log: (s) => logs.push(s) });
-    m.bus.map(VIRT.virtioBase + i * VIRT.virtioStride, VIRTIO_MMIO_WINDOW, t);
-    return t;
-  });
-  const cmdline = 'console=ttyS0';
-  const layout = bootLinux(m, {
+  for (const device of devices) m.attachVirtio(device, (s) => logs.push(s));
+  const transports = m.virtio;
+  bootLinux(m, {
     firmware: readFileSync(images('fw_dynamic.bin')),
     kernel: readImage('Image.gz'),
     initrd: readFileSync(images('initramfs.cpio.gz')),
-    cmdline,
+    cmdline: 'console=ttyS0',
   });
-  const dtb = generateVirtDtb({
-    harts: 1,
-    ramBase: m.ram.base,
-    ramSize: m.ram.size,
-    isa: HART_ISA,
-    mmuType: 'riscv,sv39',
-    bootargs: cmdline,
-    timebaseFrequency: VIRT.timebaseFrequency,
-    initrd: { start: layout.initrdStart!, end: layout.initrdEnd! },
-    virtio: devices.map((_d, i) => i),
-  });
-  m.ram.load(layout.dtb, dtb);
 
   const running = m.run();
   let consumed = 0;
