@@ -1,0 +1,55 @@
+// npm run bench:io — sequential disk read and write from inside the guest, Typevisor vs QEMU (TCG) with a
+// virtio-blk disk on a raw image file, timed from the host (command sent to prompt back). Network throughput is
+// added when virtio-net lands.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { GuestConsole, TYPEVISOR_BIN } from '../dist/testing/guest-console.js';
+import { engines, machineLine, median, qemuVersion } from './peer.mjs';
+
+const runs = Number(process.env.RUNS ?? 3);
+const MIB = Number(process.env.MIB ?? 64);
+const dir = mkdtempSync(join(tmpdir(), 'typevisor-bench-io-'));
+const WORKLOADS = [
+  { name: `write ${MIB} MiB`, cmd: `dd if=/dev/zero of=/dev/vda bs=1048576 count=${MIB} conv=fsync 2>/dev/null` },
+  // Drop the guest's page cache first, so the data really comes through the device.
+  { name: `read ${MIB} MiB`, cmd: `echo 3 > /proc/sys/vm/drop_caches; dd if=/dev/vda of=/dev/null bs=1048576 count=${MIB} 2>/dev/null` },
+];
+console.log(`disk I/O inside the guest, ${runs} runs each — ${machineLine()}`);
+if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: apt-get install qemu-system-misc to compare)');
+const results = new Map();
+for (const e of engines()) {
+  const img = join(dir, `${e.name}.img`);
+  execFileSync(process.execPath, [TYPEVISOR_BIN, 'disk', 'create', img, `${MIB * 2}M`, '--force']);
+  const args =
+    e.name === 'typevisor'
+      ? [...e.args, '--disk', img]
+      : [...e.args, '-drive', `file=${img},format=raw,if=none,id=d0,cache=writeback`, '-device', 'virtio-blk-device,drive=d0'];
+  const vm = new GuestConsole(args, e.command);
+  try {
+    await vm.waitForShell('~ # ', 300_000);
+    for (const w of WORKLOADS) {
+      for (let run = 0; run < runs; run++) {
+        const t0 = performance.now();
+        await vm.run(w.cmd, '~ # ', 600_000);
+        const s = (performance.now() - t0) / 1000;
+        const key = `${w.name}|${e.name}`;
+        if (!results.has(key)) results.set(key, []);
+        results.get(key).push(MIB / s);
+        process.stdout.write(`  ${e.name.padEnd(10)} ${w.name}: ${(MIB / s).toFixed(1)} MiB/s\n`);
+      }
+    }
+  } finally {
+    vm.kill();
+    await vm.exited;
+  }
+}
+console.log('\nworkload            typevisor     qemu-tcg      typevisor/qemu');
+for (const w of WORKLOADS) {
+  const tv = results.get(`${w.name}|typevisor`);
+  const q = results.get(`${w.name}|qemu-tcg`);
+  const fmt = (xs) => (xs ? `${median(xs).toFixed(1)} MiB/s` : '-').padEnd(14);
+  console.log(`${w.name.padEnd(20)}${fmt(tv)}${fmt(q)}${tv && q ? (median(tv) / median(q)).toFixed(2) : '-'}`);
+}
