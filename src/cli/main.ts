@@ -51,6 +51,13 @@ function buildProgram(result: { code: number }): Command {
       new Option('-d, --disk <spec>', 'a virtio disk on a raw image file: path[,readonly][,serial=ID] (repeatable; /dev/vda, vdb, ...)')
         .argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
+    .addOption(
+      new Option(
+        '-n, --net <spec>',
+        'a virtio network interface: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...] (no privileges; guest ' +
+          '10.0.2.15, host 10.0.2.2, DNS 10.0.2.3) or tap,fd=N; add mac=52:54:00:xx:xx:xx to set the MAC (repeatable)',
+      ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+    )
     .addOption(new Option('--no-rng', 'leave out the virtio entropy device (/dev/hwrng)'))
     .addOption(new Option('--console <where>', 'the guest console: the 16550 UART (ttyS0) or a virtio console (hvc1; hvc0 is the SBI console)').choices(['uart', 'virtio']).default('uart'))
     .addOption(new Option('--max-instructions <n>', 'stop after about n guest instructions (exit status 3)'))

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { bootBareMetal, bootLinux } from '../machine/boot.js';
 import { exitCodeOf } from '../machine/baremetal.js';
 import { inflateKernel } from '../machine/linux-image.js';
-import { attachDisk, attachRng, attachVirtioConsole, parseDiskSpec, type Attached, type DiskSpec } from '../machine/devices.js';
+import { attachDisk, attachNet, attachRng, attachVirtioConsole, parseDiskSpec, type Attached, type DiskSpec } from '../machine/devices.js';
 import { VIRT } from '../machine/virt-layout.js';
 import { Machine, type MachineExit } from '../machine/machine.js';
 import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
@@ -21,6 +21,8 @@ export interface RunOptions {
   readonly maxInstructions?: string;
   /** --disk, repeatable: `path[,readonly][,serial=ID]`. */
   readonly disk?: readonly string[];
+  /** --net, repeatable: `user[,hostfwd=...]`, `tap,fd=N`, ... */
+  readonly net?: readonly string[];
   /** virtio-rng (on unless --no-rng). */
   readonly rng: boolean;
   /** Where the console is: the 16550 UART (ttyS0) or a virtio console (hvc0). */
@@ -70,6 +72,11 @@ async function createMachine(
   const max = o.maxInstructions !== undefined ? Number(o.maxInstructions) : undefined;
   const machine = new Machine({ memBytes: files.memBytes, onOutput, ...(max !== undefined ? { maxInstructions: max } : {}) });
   for (const disk of files.disks) attached.push(attachDisk(machine, disk));
+  for (const spec of o.net ?? []) {
+    const net = attachNet(machine, spec);
+    attached.push(net);
+    await net.ready;
+  }
   if (o.rng) attachRng(machine);
   if (o.console === 'virtio') attachVirtioConsole(machine);
   if (files.firmware === undefined) bootBareMetal(machine, await kernel);
@@ -108,7 +115,7 @@ function loadFiles(o: RunOptions): BootFiles {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const devices = disks.length + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
+  const devices = disks.length + (o.net?.length ?? 0) + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
   if (devices > VIRT.virtioSlots) throw new UsageError(`too many virtio devices: ${devices} (at most ${VIRT.virtioSlots})`);
   const bare = o.firmware === 'none';
   return {
