@@ -59,3 +59,43 @@ test('a bad --net spec is a one-line error', () => {
   assert.equal(fwd.status, 1);
   assert.match(fwd.stderr, /^typevisor: --net user,hostfwd=tcp:99999-:80: .*\n$/);
 });
+
+/** Attaches a TAP device (created inside the current network namespace) and runs the rest of argv with it as fd 3. */
+const TAP_PARENT = `
+import fcntl,os,struct,subprocess,sys
+fd=os.open("/dev/net/tun",os.O_RDWR|os.O_NONBLOCK)
+fcntl.ioctl(fd,0x400454ca,struct.pack("16sH",sys.argv[1].encode(),0x1002))
+subprocess.run(["ip","addr","add","10.213.7.1/24","dev",sys.argv[1]],check=True)
+subprocess.run(["ip","link","set",sys.argv[1],"up"],check=True)
+os.dup2(fd,3)
+sys.exit(subprocess.run(sys.argv[2:],pass_fds=[3]).returncode)
+`;
+
+function tapPrerequisites(): string | undefined {
+  if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) for a network namespace and a TAP device';
+  for (const cmd of ['python3', 'ip']) {
+    if (spawnSync(cmd, ['-V'], { stdio: 'ignore' }).error !== undefined) return `needs ${cmd}`;
+  }
+  return undefined;
+}
+
+test('TAP: the guest reaches a host kernel in a network namespace the test creates and removes', { timeout: 240_000, skip: tapPrerequisites() ?? false }, async () => {
+  const ns = `typevisor-test-${process.pid}`;
+  const add = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
+  assert.equal(add.status, 0, `ip netns add: ${add.stderr}`);
+  const vm = new GuestConsole(
+    ['netns', 'exec', ns, 'python3', '-c', TAP_PARENT, 'tvtap0', process.execPath, TYPEVISOR_BIN, 'run', '--net', 'tap,fd=3'],
+    'ip',
+  );
+  try {
+    await vm.waitForShell();
+    await vm.run('ip addr add 10.213.7.2/24 dev eth0; ip link set eth0 up');
+    assert.match(await vm.run('ping -c 2 -W 5 10.213.7.1'), /2 packets received/);
+    vm.send('poweroff');
+    assert.equal((await vm.exited).code, 0);
+  } finally {
+    vm.kill();
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+  assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(ns));
+});
