@@ -9,6 +9,9 @@ export const BUNDLED = {
   firmware: fileURLToPath(new URL('fw_dynamic.bin', imagesDir)),
 } as const;
 
+/** The `typevisor` executable, for re-running the CLI. */
+export const TYPEVISOR_BIN_PATH = fileURLToPath(new URL('../../bin/typevisor.js', import.meta.url));
+
 export const DEFAULT_CMDLINE = 'console=ttyS0';
 /**
  * With --console virtio. The kernel's SBI console driver always takes hvc0, so the virtio console is hvc1.

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED, DEFAULT_CMDLINE, DEFAULT_MEMORY, VIRTIO_CONSOLE_CMDLINE } from './bundled.js';
 import { createDiskCommand } from './disk-command.js';
+import { runWithTaps } from './tap-attach.js';
 import { runCommand, UsageError, type RunOptions } from './run-command.js';
 
 function version(): string {
@@ -16,7 +17,8 @@ function version(): string {
   }
 }
 
-function buildProgram(result: { code: number }): Command {
+/** `argv` is kept to run the command again under the TAP attaching helper (tap-attach.ts). */
+function buildProgram(result: { code: number }, argv: readonly string[]): Command {
   const program = new Command('typevisor')
     .description('A hypervisor written in TypeScript: runs RISC-V (RV64GC) virtual machines that boot unmodified Linux.')
     .version(version())
@@ -64,7 +66,8 @@ function buildProgram(result: { code: number }): Command {
     .action(async (opts: RunOptions, command: Command) => {
       const append =
         opts.console === 'virtio' && command.getOptionValueSource('append') === 'default' ? VIRTIO_CONSOLE_CMDLINE : opts.append;
-      result.code = await runCommand({ ...opts, append });
+      const viaTap = await runWithTaps(argv, opts.net ?? []);
+      result.code = viaTap ?? (await runCommand({ ...opts, append }));
     });
 
   const disk = program.command('disk').description('Manage disk images');
@@ -83,7 +86,7 @@ function buildProgram(result: { code: number }): Command {
 /** Runs the CLI with `argv` (without node and script). Returns the exit status. */
 export async function main(argv: readonly string[]): Promise<number> {
   const result = { code: 0 };
-  const program = buildProgram(result);
+  const program = buildProgram(result, argv);
   if (argv.length === 0) {
     program.outputHelp();
     return 0;

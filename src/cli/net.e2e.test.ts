@@ -99,3 +99,37 @@ test('TAP: the guest reaches a host kernel in a network namespace the test creat
   }
   assert.doesNotMatch(spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout, new RegExp(ns));
 });
+
+test('TAP by name: --net tap,ifname=X attaches an interface the user made in a network namespace', { timeout: 240_000, skip: tapPrerequisites() ?? false }, async () => {
+  const ns = `typevisor-test-ifname-${process.pid}`;
+  const inNs = (...cmd: string[]) => spawnSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8' });
+  assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
+  try {
+    for (const cmd of [['ip', 'tuntap', 'add', 'tvtap1', 'mode', 'tap'], ['ip', 'addr', 'add', '10.213.8.1/24', 'dev', 'tvtap1'], ['ip', 'link', 'set', 'tvtap1', 'up']]) {
+      const r = inNs(...cmd);
+      assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
+    }
+    const vm = new GuestConsole(['netns', 'exec', ns, process.execPath, TYPEVISOR_BIN, 'run', '--net', 'tap,ifname=tvtap1,mac=52:54:00:aa:bb:cc'], 'ip');
+    try {
+      await vm.waitForShell();
+      assert.match(await vm.run('cat /sys/class/net/eth0/address'), /52:54:00:aa:bb:cc/);
+      await vm.run('ip addr add 10.213.8.2/24 dev eth0; ip link set eth0 up');
+      assert.match(await vm.run('ping -c 2 -W 5 10.213.8.1'), /2 packets received/);
+      vm.send('poweroff');
+      assert.equal((await vm.exited).code, 0);
+    } finally {
+      vm.kill();
+    }
+  } finally {
+    spawnSync('ip', ['netns', 'del', ns]);
+  }
+});
+
+test('TAP by name without permission is a one-line error that says what to do', () => {
+  // As root, drop CAP_NET_ADMIN (util-linux setpriv): without it the attach must fail cleanly.
+  const cli = [process.execPath, TYPEVISOR_BIN, 'run', '--net', 'tap,ifname=tvtap9'];
+  const argv = process.getuid?.() === 0 ? ['setpriv', '--bounding-set', '-net_admin', '--inh-caps', '-net_admin', ...cli] : cli;
+  const r = spawnSync(argv[0]!, argv.slice(1), { encoding: 'utf8', input: '' });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^typevisor: --net tap,ifname=tvtap9: cannot attach: .*CAP_NET_ADMIN.*\n$/);
+});
