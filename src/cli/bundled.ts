@@ -13,8 +13,6 @@ export const BUNDLED = {
 export const TYPEVISOR_BIN_PATH = fileURLToPath(new URL('../../bin/typevisor.js', import.meta.url));
 
 export const DEFAULT_CMDLINE = 'console=ttyS0';
-/**
- * With --console virtio. The kernel's SBI console driver always takes hvc0, so the virtio console is hvc1.
- */
-export const VIRTIO_CONSOLE_CMDLINE = 'console=hvc1';
+/** With --console virtio: the virtio console is the guest's hvc0. */
+export const VIRTIO_CONSOLE_CMDLINE = 'console=hvc0';
 export const DEFAULT_MEMORY = '256M';

@@ -95,12 +95,12 @@ test('/dev/hwrng gives random bytes; --no-rng leaves the device out', { timeout:
   }
 });
 
-test('--console virtio: the shell runs on the virtio console (hvc1)', { timeout: 240_000 }, async () => {
+test('--console virtio: the shell runs on the virtio console (hvc0)', { timeout: 240_000 }, async () => {
   const vm = new GuestConsole(['run', '--console', 'virtio']);
   try {
     await vm.waitForShell();
-    assert.equal((await vm.run('cat /proc/cmdline')).trim(), 'console=hvc1');
-    assert.match(await vm.run('readlink /proc/self/fd/0'), /hvc1|console/);
+    assert.equal((await vm.run('cat /proc/cmdline')).trim(), 'console=hvc0');
+    assert.match(await vm.run('readlink /proc/self/fd/0'), /hvc0|console/);
     assert.equal((await vm.run('echo $((6*7))')).trim(), '42');
     vm.send('poweroff');
     assert.equal((await vm.exited).code, 0);

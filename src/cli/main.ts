@@ -44,7 +44,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
         .default(BUNDLED.firmware, 'bundled OpenSBI guest/images/fw_dynamic.bin'),
     )
     .addOption(
-      new Option('-a, --append <cmdline>', 'kernel command line (with --console virtio the default is console=hvc1)')
+      new Option('-a, --append <cmdline>', 'kernel command line (with --console virtio the default is console=hvc0)')
         .default(DEFAULT_CMDLINE),
     )
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 128M or 1G (16M..2G)').default(DEFAULT_MEMORY))
@@ -57,11 +57,11 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
       new Option(
         '-n, --net <spec>',
         'a virtio network interface: user[,hostfwd=tcp:[HOSTADDR]:HOSTPORT-:GUESTPORT...] (no privileges; guest ' +
-          '10.0.2.15, host 10.0.2.2, DNS 10.0.2.3) or tap,fd=N; add mac=52:54:00:xx:xx:xx to set the MAC (repeatable)',
+          '10.0.2.15, host 10.0.2.2, DNS 10.0.2.3), tap,ifname=X or tap,fd=N; add mac=52:54:00:xx:xx:xx to set the MAC (repeatable)',
       ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
     )
     .addOption(new Option('--no-rng', 'leave out the virtio entropy device (/dev/hwrng)'))
-    .addOption(new Option('--console <where>', 'the guest console: the 16550 UART (ttyS0) or a virtio console (hvc1; hvc0 is the SBI console)').choices(['uart', 'virtio']).default('uart'))
+    .addOption(new Option('--console <where>', 'the guest console: the 16550 UART (ttyS0) or a virtio console (hvc0)').choices(['uart', 'virtio']).default('uart'))
     .addOption(new Option('--max-instructions <n>', 'stop after about n guest instructions (exit status 3)'))
     .action(async (opts: RunOptions, command: Command) => {
       const append =
