@@ -9,6 +9,7 @@ import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { GuestConsole, TYPEVISOR_BIN } from '../testing/guest-console.js';
+import { TAP_ATTACH_SCRIPT } from './tap-attach.js';
 
 function listen(server: Server): Promise<number> {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as AddressInfo).port)));
@@ -60,16 +61,13 @@ test('a bad --net spec is a one-line error', () => {
   assert.match(fwd.stderr, /^typevisor: --net user,hostfwd=tcp:99999-:80: .*\n$/);
 });
 
-/** Attaches a TAP device (created inside the current network namespace) and runs the rest of argv with it as fd 3. */
-const TAP_PARENT = `
-import fcntl,os,struct,subprocess,sys
-fd=os.open("/dev/net/tun",os.O_RDWR|os.O_NONBLOCK)
-fcntl.ioctl(fd,0x400454ca,struct.pack("16sH",sys.argv[1].encode(),0x1002))
-subprocess.run(["ip","addr","add","10.213.7.1/24","dev",sys.argv[1]],check=True)
-subprocess.run(["ip","link","set",sys.argv[1],"up"],check=True)
-os.dup2(fd,3)
-sys.exit(subprocess.run(sys.argv[2:],pass_fds=[3]).returncode)
-`;
+/** Creates TAP interface `name` in namespace `ns` with the host side at `cidr`, up. */
+function makeTap(ns: string, name: string, cidr: string): void {
+  for (const cmd of [['ip', 'tuntap', 'add', name, 'mode', 'tap'], ['ip', 'addr', 'add', cidr, 'dev', name], ['ip', 'link', 'set', name, 'up']]) {
+    const r = spawnSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8' });
+    assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
+  }
+}
 
 function tapPrerequisites(): string | undefined {
   if (process.getuid?.() !== 0) return 'needs root (CAP_NET_ADMIN) for a network namespace and a TAP device';
@@ -83,8 +81,10 @@ test('TAP: the guest reaches a host kernel in a network namespace the test creat
   const ns = `typevisor-test-${process.pid}`;
   const add = spawnSync('ip', ['netns', 'add', ns], { encoding: 'utf8' });
   assert.equal(add.status, 0, `ip netns add: ${add.stderr}`);
+  makeTap(ns, 'tvtap0', '10.213.7.1/24');
+  // The descriptor is attached by a parent, as a launcher would (the same helper --net tap,ifname= uses).
   const vm = new GuestConsole(
-    ['netns', 'exec', ns, 'python3', '-c', TAP_PARENT, 'tvtap0', process.execPath, TYPEVISOR_BIN, 'run', '--net', 'tap,fd=3'],
+    ['netns', 'exec', ns, 'python3', '-c', TAP_ATTACH_SCRIPT, '1', 'tvtap0', process.execPath, TYPEVISOR_BIN, 'run', '--net', 'tap,fd=3'],
     'ip',
   );
   try {
@@ -102,13 +102,9 @@ test('TAP: the guest reaches a host kernel in a network namespace the test creat
 
 test('TAP by name: --net tap,ifname=X attaches an interface the user made in a network namespace', { timeout: 240_000, skip: tapPrerequisites() ?? false }, async () => {
   const ns = `typevisor-test-ifname-${process.pid}`;
-  const inNs = (...cmd: string[]) => spawnSync('ip', ['netns', 'exec', ns, ...cmd], { encoding: 'utf8' });
   assert.equal(spawnSync('ip', ['netns', 'add', ns]).status, 0);
   try {
-    for (const cmd of [['ip', 'tuntap', 'add', 'tvtap1', 'mode', 'tap'], ['ip', 'addr', 'add', '10.213.8.1/24', 'dev', 'tvtap1'], ['ip', 'link', 'set', 'tvtap1', 'up']]) {
-      const r = inNs(...cmd);
-      assert.equal(r.status, 0, `${cmd.join(' ')}: ${r.stderr}`);
-    }
+    makeTap(ns, 'tvtap1', '10.213.8.1/24');
     const vm = new GuestConsole(['netns', 'exec', ns, process.execPath, TYPEVISOR_BIN, 'run', '--net', 'tap,ifname=tvtap1,mac=52:54:00:aa:bb:cc'], 'ip');
     try {
       await vm.waitForShell();

@@ -12,7 +12,10 @@ const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
 /** Set in the re-run process, so it never re-runs itself again. */
 const MARK = 'TYPEVISOR_TAP_ATTACHED';
 
-const ATTACH = `
+/**
+ * python3 -c ATTACH N ifname1..ifnameN argv...: attaches each interface as fd 3, 4, ... and execs argv.
+ */
+export const TAP_ATTACH_SCRIPT = `
 import fcntl, os, struct, sys
 n = int(sys.argv[1])
 for i in range(n):
@@ -65,7 +68,7 @@ export async function runWithTaps(argv: readonly string[], nets: readonly string
   const rewritten = argv.map((a) => (a.startsWith('--net=') ? `--net=${rewrite(a.slice(6))}` : rewrite(a)));
   const child = spawn(
     'python3',
-    ['-c', ATTACH, String(names.length), ...names, process.execPath, TYPEVISOR_BIN_PATH, ...rewritten],
+    ['-c', TAP_ATTACH_SCRIPT, String(names.length), ...names, process.execPath, TYPEVISOR_BIN_PATH, ...rewritten],
     { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
   );
   const forward = (signal: NodeJS.Signals): void => {
