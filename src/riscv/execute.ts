@@ -85,7 +85,8 @@ export function runBlock(h: Hart, budget: number): number {
           insn |= fetchSlow(h, 2) << 16;
           ilen = 4;
         } else {
-          insn = cexp[insn]!;
+          // An illegal parcel expands to 0; make it an opcode the switch sends to `illegal`.
+          insn = cexp[insn]! || ILLEGAL_OPCODE;
           ilen = 2;
         }
       }
@@ -96,8 +97,9 @@ export function runBlock(h: Hart, budget: number): number {
       const f3 = (insn >>> 12) & 7;
 
       // ---- execute ----
-      // Dense case labels (opcode >> 2) let V8 dispatch through a jump table; 32-bit opcodes end in 0b11.
-      switch ((insn & 3) === 3 ? (insn >>> 2) & 31 : 32) {
+      // Dense case labels (opcode >> 2) let V8 dispatch through a jump table. Every instruction here ends in
+      // 0b11 (compressed ones are expanded), so bits 6:2 alone select the case.
+      switch ((insn >>> 2) & 31) {
         case 0x00: {
           // LOAD
           const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0) + (insn >> 20);
@@ -523,6 +525,8 @@ export function runBlock(h: Hart, budget: number): number {
 }
 
 const NO_PAGE = new Int32Array(2048);
+/** Opcode 0b1111111 (reserved for long encodings): what an illegal compressed parcel becomes. */
+const ILLEGAL_OPCODE = 0x7f;
 
 /**
  * Raises an illegal-instruction trap. mtval wants the instruction's own bits; rather than carrying them here
