@@ -94,3 +94,7 @@ test('bare-metal mode: HTIF output reaches stdout and the exit code becomes the 
   const three = fileURLToPath(new URL('../../test-programs/bin/exit3.elf', import.meta.url));
   assert.equal(typevisor('run', '--firmware', 'none', '--kernel', three).status, 3);
 });
+
+test('a kernel command line longer than Linux accepts is refused', () => {
+  assertOneLineError(typevisor('run', '--append', 'x'.repeat(1024)), /--append: .* at most 1023/);
+});

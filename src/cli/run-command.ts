@@ -2,10 +2,20 @@
  * `typevisor run`: boot a VM whose serial console is this terminal.
  */
 import { readFileSync } from 'node:fs';
-import { bootBareMetal, bootLinux } from '../machine/boot.js';
+import { BootError, bootBareMetal, bootLinux } from '../machine/boot.js';
+import { ElfError } from '../machine/elf.js';
 import { exitCodeOf } from '../machine/baremetal.js';
-import { inflateKernel } from '../machine/linux-image.js';
-import { attachDisk, attachNet, attachRng, attachVirtioConsole, parseDiskSpec, type Attached, type DiskSpec } from '../machine/devices.js';
+import { inflateKernel, KernelImageError } from '../machine/linux-image.js';
+import {
+  attachDisk,
+  attachNet,
+  attachRng,
+  attachVirtioConsole,
+  DeviceSpecError,
+  parseDiskSpec,
+  type Attached,
+  type DiskSpec,
+} from '../machine/devices.js';
 import { VIRT } from '../machine/virt-layout.js';
 import { Machine, type MachineExit } from '../machine/machine.js';
 import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
@@ -106,6 +116,10 @@ function loadFiles(o: RunOptions): BootFiles {
     throw new UsageError(`--max-instructions: expected a whole number, got '${o.maxInstructions}'`);
   }
   const memBytes = parseMemory(o.memory);
+  // Linux/riscv keeps COMMAND_LINE_SIZE (1024) bytes, terminator included, and silently drops the rest.
+  if (Buffer.byteLength(o.append) > 1023) {
+    throw new UsageError(`--append: the kernel command line is ${Buffer.byteLength(o.append)} bytes; Linux takes at most 1023`);
+  }
   if (o.console !== 'uart' && o.console !== 'virtio') {
     throw new UsageError(`--console: expected uart or virtio, got '${o.console}'`);
   }
@@ -127,6 +141,12 @@ function loadFiles(o: RunOptions): BootFiles {
   };
 }
 
+/** Errors about what the user gave us become one-line usage errors; anything else is a bug and keeps its stack. */
+function asUsageError(e: unknown): unknown {
+  const known = [BootError, KernelImageError, ElfError, DeviceSpecError, UsageError];
+  return known.some((k) => e instanceof k) ? new UsageError((e as Error).message) : e;
+}
+
 /** Runs the VM until it powers off or the user quits. Returns the process exit status. */
 export async function runCommand(o: RunOptions): Promise<number> {
   const files = loadFiles(o);
@@ -144,7 +164,7 @@ export async function runCommand(o: RunOptions): Promise<number> {
     machine = await createMachine(o, files, write, attached);
   } catch (e) {
     release();
-    throw new UsageError((e as Error).message);
+    throw asUsageError(e);
   }
   const input = new ConsoleInput({
     toGuest: (bytes) => machine.sendInput(bytes),
@@ -165,7 +185,11 @@ export async function runCommand(o: RunOptions): Promise<number> {
       exit = await machine.run();
       if (exit.kind !== 'reset') break;
       release();
-      machine = await createMachine(o, files, write, attached);
+      try {
+        machine = await createMachine(o, files, write, attached);
+      } catch (e) {
+        throw asUsageError(e);
+      }
     }
   } finally {
     release();
