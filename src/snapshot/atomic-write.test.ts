@@ -1,0 +1,80 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { spawn } from 'node:child_process';
+import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
+
+function tmpdir(): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), 'tv-atomic-'));
+}
+
+test('writes, replaces, and leaves no temp files', async () => {
+  const d = tmpdir();
+  const p = path.join(d, 'snap');
+  await writeFileAtomic(p, new Uint8Array([1, 2, 3]));
+  assert.deepEqual([...fs.readFileSync(p)], [1, 2, 3]);
+  writeFileAtomicSync(p, new Uint8Array([4, 5]));
+  assert.deepEqual([...fs.readFileSync(p)], [4, 5]);
+  await writeFileAtomic(p, new Uint8Array(0));
+  assert.equal(fs.readFileSync(p).length, 0);
+  assert.deepEqual(fs.readdirSync(d), ['snap']);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('a failure leaves the old file untouched and cleans up', async (t) => {
+  if (process.getuid?.() === 0) {
+    t.skip('root ignores directory permissions');
+    return;
+  }
+  const d = tmpdir();
+  const p = path.join(d, 'snap');
+  fs.writeFileSync(p, 'old');
+  fs.chmodSync(d, 0o555);
+  try {
+    await assert.rejects(writeFileAtomic(p, new Uint8Array([9, 9, 9])), /EACCES|EPERM/);
+    assert.throws(() => writeFileAtomicSync(p, new Uint8Array([9])), /EACCES|EPERM/);
+    assert.equal(fs.readFileSync(p, 'utf8'), 'old');
+  } finally {
+    fs.chmodSync(d, 0o755);
+  }
+  assert.deepEqual(fs.readdirSync(d), ['snap']);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('a failure when renaming (target is a directory) leaves it and removes the temp file', async () => {
+  const d = tmpdir();
+  const p = path.join(d, 'snapdir');
+  fs.mkdirSync(p);
+  fs.writeFileSync(path.join(p, 'inner'), 'x');
+  await assert.rejects(writeFileAtomic(p, new Uint8Array([1])));
+  assert.deepEqual(fs.readdirSync(d), ['snapdir']);
+  assert.equal(fs.readFileSync(path.join(p, 'inner'), 'utf8'), 'x');
+  fs.rmSync(d, { recursive: true });
+});
+
+test('kill -9 in the middle of writing leaves the old file intact', async () => {
+  const d = tmpdir();
+  const p = path.join(d, 'snap');
+  fs.writeFileSync(p, 'old snapshot');
+  const mod = new URL('./atomic-write.js', import.meta.url).href;
+  // The child writes a large file in many chunks forever; we kill it once a temp file has appeared.
+  const script = `
+    import { writeFileAtomic } from ${JSON.stringify(mod)};
+    const big = new Uint8Array(64 * 1024 * 1024).fill(7);
+    for (;;) await writeFileAtomic(${JSON.stringify(p)}, big);
+  `;
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (Date.now() < deadline && !fs.readdirSync(d).some((n) => n.includes('.tmp-'))) {
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  child.kill('SIGKILL');
+  await new Promise((r) => child.once('exit', r));
+  const content = fs.readFileSync(p);
+  // Either the old file or one complete new one: never a partial write.
+  const ok = content.toString() === 'old snapshot' || (content.length === 64 * 1024 * 1024 && content.every((b) => b === 7));
+  assert.ok(ok, `partial file of ${content.length} bytes at the destination`);
+  fs.rmSync(d, { recursive: true });
+});
