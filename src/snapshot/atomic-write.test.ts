@@ -70,11 +70,43 @@ test('kill -9 in the middle of writing leaves the old file intact', async () => 
   while (Date.now() < deadline && !fs.readdirSync(d).some((n) => n.includes('.tmp-'))) {
     await new Promise((r) => setTimeout(r, 2));
   }
+  const caughtMidWrite = fs.readdirSync(d).some((n) => n.includes('.tmp-'));
   child.kill('SIGKILL');
   await new Promise((r) => child.once('exit', r));
+  assert.ok(caughtMidWrite, 'the child never started writing');
   const content = fs.readFileSync(p);
   // Either the old file or one complete new one: never a partial write.
   const ok = content.toString() === 'old snapshot' || (content.length === 64 * 1024 * 1024 && content.every((b) => b === 7));
   assert.ok(ok, `partial file of ${content.length} bytes at the destination`);
+  fs.rmSync(d, { recursive: true });
+});
+
+test('a write that fails part-way (file size limit: EFBIG) leaves the old file and no temp file', async (t) => {
+  if (process.platform === 'win32' || !fs.existsSync('/bin/sh')) {
+    t.skip('needs a POSIX shell for ulimit');
+    return;
+  }
+  const d = tmpdir();
+  const p = path.join(d, 'snap');
+  fs.writeFileSync(p, 'old');
+  const mod = new URL('./atomic-write.js', import.meta.url).href;
+  const script = `
+    import { writeFileAtomic, writeFileAtomicSync } from ${JSON.stringify(mod)};
+    const big = new Uint8Array(1 << 20).fill(1);
+    const codes = [];
+    try { await writeFileAtomic(${JSON.stringify(p)}, big); codes.push('ok'); } catch (e) { codes.push(e.code); }
+    try { writeFileAtomicSync(${JSON.stringify(p)}, big); codes.push('ok'); } catch (e) { codes.push(e.code); }
+    console.log(codes.join(','));
+  `;
+  // ulimit -f is in 512- or 1024-byte blocks depending on the shell: either way far below 1 MiB.
+  const child = spawn('/bin/sh', ['-c', 'ulimit -f 64 && exec "$0" --input-type=module -e "$1"', process.execPath, script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+  await new Promise((r) => child.once('exit', r));
+  assert.equal(out.trim(), 'EFBIG,EFBIG');
+  assert.equal(fs.readFileSync(p, 'utf8'), 'old');
+  assert.deepEqual(fs.readdirSync(d), ['snap']);
   fs.rmSync(d, { recursive: true });
 });
