@@ -1,9 +1,10 @@
 import { test } from 'node:test';
+
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { writeFileAtomic, writeFileAtomicSync } from './atomic-write.js';
 
 function tmpdir(): string {
@@ -23,18 +24,29 @@ test('writes, replaces, and leaves no temp files', async () => {
   fs.rmSync(d, { recursive: true });
 });
 
-test('a failure leaves the old file untouched and cleans up', async (t) => {
-  if (process.getuid?.() === 0) {
-    t.skip('root ignores directory permissions');
-    return;
-  }
+test('a failure leaves the old file untouched and cleans up', async () => {
   const d = tmpdir();
   const p = path.join(d, 'snap');
   fs.writeFileSync(p, 'old');
   fs.chmodSync(d, 0o555);
   try {
-    await assert.rejects(writeFileAtomic(p, new Uint8Array([9, 9, 9])), /EACCES|EPERM/);
-    assert.throws(() => writeFileAtomicSync(p, new Uint8Array([9])), /EACCES|EPERM/);
+    if (process.getuid?.() === 0) {
+      // Root ignores directory permissions: try from a child without CAP_DAC_OVERRIDE (util-linux setpriv).
+      const mod = new URL('./atomic-write.js', import.meta.url).href;
+      const script = `import(${JSON.stringify(mod)}).then(async (m) => {
+        const codes = [];
+        try { await m.writeFileAtomic(${JSON.stringify(p)}, new Uint8Array([9, 9, 9])); } catch (e) { codes.push(e.code); }
+        try { m.writeFileAtomicSync(${JSON.stringify(p)}, new Uint8Array([9])); } catch (e) { codes.push(e.code); }
+        console.log(codes.join(','));
+      })`;
+      const drop = '-dac_override,-dac_read_search';
+      const r = spawnSync('setpriv', ['--bounding-set', drop, '--inh-caps', drop, process.execPath, '-e', script], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.match(r.stdout.trim(), /^(EACCES|EPERM),(EACCES|EPERM)$/);
+    } else {
+      await assert.rejects(writeFileAtomic(p, new Uint8Array([9, 9, 9])), /EACCES|EPERM/);
+      assert.throws(() => writeFileAtomicSync(p, new Uint8Array([9])), /EACCES|EPERM/);
+    }
     assert.equal(fs.readFileSync(p, 'utf8'), 'old');
   } finally {
     fs.chmodSync(d, 0o755);
