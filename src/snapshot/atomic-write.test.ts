@@ -1,5 +1,4 @@
 import { test } from 'node:test';
-
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
