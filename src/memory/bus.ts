@@ -70,6 +70,7 @@ export class SystemBus {
     const ram = this.ram;
     if (ram.contains(addr, size)) {
       const o = addr - ram.base;
+      ram.ensure(o, size);
       const u8 = ram.u8;
       if (size === 1) return u8[o]!;
       if (size === 2) return u8[o]! | (u8[o + 1]! << 8);
@@ -89,6 +90,7 @@ export class SystemBus {
     const ram = this.ram;
     if (ram.contains(addr, size)) {
       const o = addr - ram.base;
+      ram.ensure(o, size);
       const u8 = ram.u8;
       u8[o] = value;
       if (size >= 2) u8[o + 1] = value >>> 8;

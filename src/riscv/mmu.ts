@@ -62,9 +62,11 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
     if (pmp === PMP_DENY || !h.pmp.check(pa, 1, priv, kind)) h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
     return pa;
   }
+  const ram = h.bus.ram;
+  // A lazily restored snapshot loads the page before anything (the TLB's fast paths included) reaches it.
+  if (ram.pending !== null && ram.contains(page, 4096)) ram.ensure(page - ram.base, 4096);
   // Stores to a page holding decoded code stay on the slow path, which keeps the decode cache right.
-  if (h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - h.bus.ram.base) / 4096))) {
-    const ram = h.bus.ram;
+  if (h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - ram.base) / 4096))) {
     const sum = (h.mstatus & MSTATUS_SUM) !== 0;
     h.tlb.insert(tlbContext(priv, kind !== ACCESS_FETCH && sum, bare), kind, va - offset, page - ram.base);
   }
@@ -77,6 +79,7 @@ function readPte(h: Hart, pteAddr: number, kind: number, faultVa: number): numbe
   if (!h.bus.isRam(pteAddr, 8) || !h.pmp.check(pteAddr, 8, PRIV_S, ACCESS_LOAD)) {
     h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
   }
+  if (ram.pending !== null) ram.ensure(pteAddr - ram.base, 8);
   const i = (pteAddr - ram.base) >>> 2;
   h.tmp[0] = ram.i32[i]!;
   h.tmp[1] = ram.i32[i + 1]!;

@@ -32,26 +32,14 @@ function fsyncDir(dir: string): void {
 
 /** Writes `data` to `target` atomically (synchronously). */
 export function writeFileAtomicSync(target: string, data: Uint8Array, mode = 0o644): void {
-  const tmp = tempPathFor(target);
-  let fd = -1;
-  try {
-    fd = fs.openSync(tmp, 'wx', mode);
-    let off = 0;
-    while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
-    fs.fsyncSync(fd);
-    fs.closeSync(fd);
-    fd = -1;
-    fs.renameSync(tmp, target);
-  } catch (e) {
-    if (fd >= 0) fs.closeSync(fd);
-    try {
-      fs.unlinkSync(tmp);
-    } catch {
-      // Never created, or already renamed.
-    }
-    throw e;
-  }
-  fsyncDir(path.dirname(target));
+  writeAtomicWithSync(
+    target,
+    (fd) => {
+      let off = 0;
+      while (off < data.length) off += fs.writeSync(fd, data, off, data.length - off);
+    },
+    mode,
+  );
 }
 
 /** Writes `data` to `target` atomically. */
@@ -72,6 +60,32 @@ export async function writeFileAtomic(target: string, data: Uint8Array, mode = 0
   } catch (e) {
     if (fh) await fh.close().catch(() => {});
     await fs.promises.unlink(tmp).catch(() => {});
+    throw e;
+  }
+  fsyncDir(path.dirname(target));
+}
+
+/**
+ * Atomic replacement with the contents produced by `write(fd)` (positional writes into a fresh temporary
+ * file): for files too large to build in memory first, such as guest RAM.
+ */
+export function writeAtomicWithSync(target: string, write: (fd: number) => void, mode = 0o644): void {
+  const tmp = tempPathFor(target);
+  let fd = -1;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode);
+    write(fd);
+    fs.fsyncSync(fd);
+    fs.closeSync(fd);
+    fd = -1;
+    fs.renameSync(tmp, target);
+  } catch (e) {
+    if (fd >= 0) fs.closeSync(fd);
+    try {
+      fs.unlinkSync(tmp);
+    } catch {
+      // Never created, or already renamed.
+    }
     throw e;
   }
   fsyncDir(path.dirname(target));

@@ -1,4 +1,9 @@
-/** CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320), table-driven. The same value zlib's crc32 gives. */
+/**
+ * CRC-32 (IEEE 802.3, reflected polynomial 0xEDB88320). Uses zlib's native crc32 where Node has it (20.15+,
+ * gigabytes per second, which matters for checksumming guest RAM), a table-driven version otherwise; both give
+ * the same values.
+ */
+import * as zlib from 'node:zlib';
 
 const TABLE = (() => {
   const t = new Uint32Array(256);
@@ -10,9 +15,15 @@ const TABLE = (() => {
   return t;
 })();
 
-/** CRC-32 of `bytes` (optionally continuing from a previous `crc`), as an unsigned 32-bit number. */
-export function crc32(bytes: Uint8Array, crc = 0): number {
+/** The portable version (also the reference the native one is tested against). */
+export function crc32Table(bytes: Uint8Array, crc = 0): number {
   let c = ~crc >>> 0;
   for (let i = 0; i < bytes.length; i++) c = TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
   return ~c >>> 0;
 }
+
+const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+
+/** CRC-32 of `bytes` (optionally continuing from a previous `crc`), as an unsigned 32-bit number. */
+export const crc32: (bytes: Uint8Array, crc?: number) => number =
+  native !== undefined ? (bytes, crc = 0) => native(bytes, crc) >>> 0 : crc32Table;

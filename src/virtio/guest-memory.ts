@@ -36,7 +36,12 @@ export interface GuestMemory {
 export interface RamLike {
   readonly base: number;
   readonly u8: Uint8Array;
+  /** Makes [offset, offset + length) present before it is touched (RAM restored lazily from a snapshot). */
+  ensure?(offset: number, length: number): void;
 }
+
+/** Called before every access with the RAM offset and length (lazy restore); see RamLike.ensure. */
+export type RamAccessHook = (offset: number, length: number) => void;
 
 /** Told about every device write: `offset` is relative to the start of the byte array (RAM offset). */
 export type RamWriteObserver = (offset: number, length: number) => void;
@@ -51,8 +56,9 @@ export class ArrayGuestMemory implements GuestMemory {
   readonly bytes: Uint8Array;
   private readonly dv: DataView;
   private readonly onWrite: RamWriteObserver | undefined;
+  private readonly onAccess: RamAccessHook | undefined;
 
-  constructor(base: number, bytes: Uint8Array, onWrite?: RamWriteObserver) {
+  constructor(base: number, bytes: Uint8Array, onWrite?: RamWriteObserver, onAccess?: RamAccessHook) {
     if (!Number.isSafeInteger(base) || base < 0) throw new RangeError('guest memory base must be a non-negative integer');
     if (!(bytes instanceof Uint8Array)) throw new TypeError('guest memory bytes must be a Uint8Array');
     if (onWrite !== undefined && typeof onWrite !== 'function') throw new TypeError('guest memory onWrite must be a function');
@@ -61,6 +67,7 @@ export class ArrayGuestMemory implements GuestMemory {
     this.bytes = bytes;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.onWrite = onWrite;
+    this.onAccess = onAccess;
   }
 
   /**
@@ -68,7 +75,8 @@ export class ArrayGuestMemory implements GuestMemory {
    * `ArrayGuestMemory.fromRam(m.ram, (o, n) => m.hart.decode.written(o, n))`.
    */
   static fromRam(ram: RamLike, onWrite?: RamWriteObserver): ArrayGuestMemory {
-    return new ArrayGuestMemory(ram.base, ram.u8, onWrite);
+    const ensure = ram.ensure;
+    return new ArrayGuestMemory(ram.base, ram.u8, onWrite, ensure !== undefined ? (o, n) => ensure.call(ram, o, n) : undefined);
   }
 
   /** The offset into `bytes` of [addr, addr + len), or -1 when that range is not entirely inside. */
@@ -77,6 +85,7 @@ export class ArrayGuestMemory implements GuestMemory {
     if (!(len >= 0) || !(addr >= this.base)) return -1;
     const o = addr - this.base;
     if (!(o + len <= this.size)) return -1;
+    this.onAccess?.(o, len);
     return o;
   }
 
