@@ -249,3 +249,19 @@ test('restoreState rejects a FIFO longer than 16 and other malformed fields', ()
   ];
   for (const [state, re] of bad) assert.throws(() => uart.restoreState(state), re);
 });
+
+test('a break arrives as a zero character with LSR.BI and a line-status interrupt, only into an empty FIFO', () => {
+  const { uart, irq } = rig();
+  uart.write(R.ierDlm, 1, UART_IER.rlsi | UART_IER.rdi);
+  assert.equal(uart.receive(0x41), true);
+  assert.equal(uart.receiveBreak(), false, 'the FIFO holds a byte: the break must wait');
+  assert.equal(uart.read(R.rbrThrDll, 1), 0x41);
+  assert.equal(uart.receiveBreak(), true);
+  assert.equal(irq.at(-1), true);
+  assert.equal(uart.read(R.iirFcr, 1) & 0x0f, UART_IIR.rlsi);
+  const lsr = uart.read(R.lsr, 1);
+  assert.equal(lsr & (UART_LSR.bi | UART_LSR.dr), UART_LSR.bi | UART_LSR.dr);
+  assert.equal(uart.read(R.lsr, 1) & UART_LSR.bi, 0, 'reading LSR clears BI');
+  assert.equal(uart.read(R.rbrThrDll, 1), 0);
+  assert.equal(irq.at(-1), false);
+});

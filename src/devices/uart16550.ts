@@ -150,6 +150,20 @@ export class Uart16550 implements MmioDevice {
     return true;
   }
 
+  /**
+   * Receives a break condition (the line held low for longer than a character), as QEMU's serial_receive_break
+   * does: a zero character with LSR.BI. Linux's 8250 driver turns a break on its console into the Magic SysRq
+   * prefix. Only taken when the FIFO is empty, so the break belongs to the character at its head; returns false
+   * otherwise (the host retries once the guest has read what is there).
+   */
+  receiveBreak(): boolean {
+    if (!this.canReceive() || this.count !== 0) return false;
+    this.push(0);
+    this.lsrErrors |= UART_LSR.bi;
+    this.updateIrq();
+    return true;
+  }
+
   /** Number of bytes waiting in the receive FIFO. */
   rxCount(): number {
     return this.count;
