@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED, DEFAULT_CMDLINE, DEFAULT_MEMORY, VIRTIO_CONSOLE_CMDLINE } from './bundled.js';
 import { createDiskCommand } from './disk-command.js';
+import { addControlCommands } from './control-commands.js';
+import { restoreCommand, type RestoreOptions } from './restore-command.js';
 import { runWithTaps } from './tap-attach.js';
 import { runCommand, UsageError, type RunOptions } from './run-command.js';
 
@@ -63,6 +65,11 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     .addOption(new Option('--no-rng', 'leave out the virtio entropy device (/dev/hwrng)'))
     .addOption(new Option('--console <where>', 'the guest console: the 16550 UART (ttyS0) or a virtio console (hvc0)').choices(['uart', 'virtio']).default('uart'))
     .addOption(new Option('--max-instructions <n>', 'stop after about n guest instructions (exit status 3)'))
+    .addOption(
+      new Option('--engine <engine>', 'CPU engine: the interpreter, or the translator to WebAssembly (default: interp, or $TYPEVISOR_ENGINE)')
+        .choices(['interp', 'jit']),
+    )
+    .addOption(new Option('--api-sock <path>', 'serve the control API (status, pause, resume, snapshot, shutdown, stop) on this Unix socket'))
     .action(async (opts: RunOptions, command: Command) => {
       const append =
         opts.console === 'virtio' && command.getOptionValueSource('append') === 'default' ? VIRTIO_CONSOLE_CMDLINE : opts.append;
@@ -80,6 +87,30 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     .action((file: string, size: string, opts: { force?: boolean }) => {
       result.code = createDiskCommand(file, size, opts.force === true);
     });
+
+  program
+    .command('restore')
+    .description(
+      'Continue a VM from a snapshot directory (made with `typevisor snapshot`) in this process, exactly where it\n' +
+        'was taken; the console is this terminal. Its disks must be unchanged since the snapshot (see --force).',
+    )
+    .argument('<dir>', 'snapshot directory')
+    .addOption(new Option('--api-sock <path>', 'serve the control API on this Unix socket'))
+    .addOption(new Option('--eager', 'read all of guest RAM before running (default: lazily, each page on first touch and the rest in the background)'))
+    .addOption(
+      new Option('--clock <mode>', "guest clock after restore: 'continue' from the snapshot's time, or 'catch-up' with the host's wall time")
+        .choices(['continue', 'catch-up'])
+        .default('continue'),
+    )
+    .addOption(new Option('--force', 'restore even if a disk image changed since the snapshot (the guest may then corrupt it)'))
+    .addOption(new Option('--timing', 'print how long the restore took to stderr'))
+    .addOption(new Option('--engine <engine>', 'CPU engine').choices(['interp', 'jit']))
+    .addOption(new Option('--max-instructions <n>', 'stop after about n more guest instructions (exit status 3)'))
+    .action(async (dir: string, opts: RestoreOptions) => {
+      result.code = await restoreCommand(dir, opts);
+    });
+
+  addControlCommands(program, result);
   return program;
 }
 

@@ -1,25 +1,16 @@
 /**
  * `typevisor run`: boot a VM whose serial console is this terminal.
  */
-import { readFileSync } from 'node:fs';
-import { BootError, bootBareMetal, bootLinux } from '../machine/boot.js';
-import { ElfError } from '../machine/elf.js';
-import { exitCodeOf } from '../machine/baremetal.js';
-import { inflateKernel, KernelImageError } from '../machine/linux-image.js';
-import {
-  attachDisk,
-  attachNet,
-  attachRng,
-  attachVirtioConsole,
-  DeviceSpecError,
-  parseDiskSpec,
-  type Attached,
-  type DiskSpec,
-} from '../machine/devices.js';
 import { VIRT } from '../machine/virt-layout.js';
-import { Machine, type MachineExit } from '../machine/machine.js';
-import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
+import { parseDiskSpec, type DiskSpec } from '../machine/devices.js';
+import { ENGINES, type Engine } from '../riscv/engine.js';
 import { parseSize } from './size.js';
+import { asUsageError, UsageError } from './usage-error.js';
+import { bootVm, readBootFiles, type MachineExtras } from './vm-build.js';
+import { absolute, type VmConfig } from './vm-config.js';
+import { VmSession } from './vm-session.js';
+
+export { UsageError } from './usage-error.js';
 
 export interface RunOptions {
   readonly kernel: string;
@@ -37,26 +28,15 @@ export interface RunOptions {
   readonly rng: boolean;
   /** Where the console is: the 16550 UART (ttyS0) or a virtio console (hvc0). */
   readonly console: string;
-}
-
-/** A problem with what the user asked for: reported as one line, exit status 1. */
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
+  /** --engine: interp or jit (default: defaultEngine()). */
+  readonly engine?: string;
+  /** --api-sock: serve the control API on this Unix socket. */
+  readonly apiSock?: string;
 }
 
 export const MIN_MEMORY = 16 * 1048576;
 /** The TLB keeps RAM offsets in 32-bit signed integers. */
 export const MAX_MEMORY = 2048 * 1048576;
-
-function readInput(what: string, path: string): Uint8Array {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new UsageError(`cannot read ${what} '${path}': ${why}`);
-  }
-}
 
 function parseMemory(text: string): number {
   let bytes: number;
@@ -72,49 +52,9 @@ function parseMemory(text: string): number {
   return bytes;
 }
 
-/** Builds and boots a machine from the options (again after each guest reset). */
-async function createMachine(
-  o: RunOptions, files: BootFiles, onOutput: (b: Uint8Array) => void, attached: Attached[],
-): Promise<Machine> {
-  // Inflate the kernel on the thread pool while the machine (and the interpreter's warm-up) is built.
-  const kernel = files.firmware === undefined ? Promise.resolve(files.kernel) : inflateKernel(files.kernel);
-  kernel.catch(() => undefined); // a bad kernel is reported where it is awaited, below
-  const max = o.maxInstructions !== undefined ? Number(o.maxInstructions) : undefined;
-  const machine = new Machine({ memBytes: files.memBytes, onOutput, ...(max !== undefined ? { maxInstructions: max } : {}) });
-  for (const disk of files.disks) attached.push(attachDisk(machine, disk));
-  for (const spec of o.net ?? []) {
-    const net = attachNet(machine, spec);
-    attached.push(net);
-    await net.ready;
-  }
-  if (o.rng) attachRng(machine);
-  if (o.console === 'virtio') attachVirtioConsole(machine);
-  if (files.firmware === undefined) bootBareMetal(machine, await kernel);
-  else {
-    bootLinux(machine, {
-      firmware: files.firmware,
-      kernel: await kernel,
-      cmdline: o.append,
-      mmu: o.mmu === 'sv48' ? 'sv48' : 'sv39',
-      ...(files.initrd !== undefined ? { initrd: files.initrd } : {}),
-    });
-  }
-  return machine;
-}
-
-interface BootFiles {
-  readonly memBytes: number;
-  readonly disks: readonly DiskSpec[];
-  readonly kernel: Uint8Array;
-  readonly initrd: Uint8Array | undefined;
-  readonly firmware: Uint8Array | undefined;
-}
-
-function loadFiles(o: RunOptions): BootFiles {
+/** Checks the options and resolves them into a VM configuration (absolute paths). */
+export function configFromOptions(o: RunOptions): VmConfig {
   if (o.mmu !== 'sv39' && o.mmu !== 'sv48') throw new UsageError(`--mmu: expected sv39 or sv48, got '${o.mmu}'`);
-  if (o.maxInstructions !== undefined && !/^\d+$/.test(o.maxInstructions)) {
-    throw new UsageError(`--max-instructions: expected a whole number, got '${o.maxInstructions}'`);
-  }
   const memBytes = parseMemory(o.memory);
   // Linux/riscv keeps COMMAND_LINE_SIZE (1024) bytes, terminator included, and silently drops the rest.
   if (Buffer.byteLength(o.append) > 1023) {
@@ -125,83 +65,56 @@ function loadFiles(o: RunOptions): BootFiles {
   }
   let disks: DiskSpec[];
   try {
-    disks = (o.disk ?? []).map(parseDiskSpec);
+    disks = (o.disk ?? []).map(parseDiskSpec).map((d) => ({ ...d, path: absolute(d.path) }));
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const devices = disks.length + (o.net?.length ?? 0) + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
+  const nets = o.net ?? [];
+  const devices = disks.length + nets.length + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
   if (devices > VIRT.virtioSlots) throw new UsageError(`too many virtio devices: ${devices} (at most ${VIRT.virtioSlots})`);
   const bare = o.firmware === 'none';
   return {
+    kernel: absolute(o.kernel),
+    initrd: bare ? 'none' : absolute(o.initrd),
+    firmware: absolute(o.firmware),
+    append: o.append,
+    mmu: o.mmu,
     memBytes,
+    console: o.console,
+    rng: o.rng,
     disks,
-    kernel: readInput('kernel', o.kernel),
-    initrd: bare || o.initrd === 'none' ? undefined : readInput('initrd', o.initrd),
-    firmware: bare ? undefined : readInput('firmware', o.firmware),
+    nets: [...nets],
   };
 }
 
-/** Errors about what the user gave us become one-line usage errors; anything else is a bug and keeps its stack. */
-function asUsageError(e: unknown): unknown {
-  const known = [BootError, KernelImageError, ElfError, DeviceSpecError, UsageError];
-  return known.some((k) => e instanceof k) ? new UsageError((e as Error).message) : e;
+/** The machine options that are not part of the VM's configuration. */
+export function machineExtras(o: { readonly maxInstructions?: string; readonly engine?: string }): MachineExtras {
+  if (o.maxInstructions !== undefined && !/^\d+$/.test(o.maxInstructions)) {
+    throw new UsageError(`--max-instructions: expected a whole number, got '${o.maxInstructions}'`);
+  }
+  if (o.engine !== undefined && !(ENGINES as readonly string[]).includes(o.engine)) {
+    throw new UsageError(`--engine: expected ${ENGINES.join(' or ')}, got '${o.engine}'`);
+  }
+  return {
+    ...(o.maxInstructions !== undefined ? { maxInstructions: Number(o.maxInstructions) } : {}),
+    ...(o.engine !== undefined ? { engine: o.engine as Engine } : {}),
+  };
 }
 
 /** Runs the VM until it powers off or the user quits. Returns the process exit status. */
 export async function runCommand(o: RunOptions): Promise<number> {
-  const files = loadFiles(o);
-  const stdin = process.stdin;
-  const stdout = process.stdout;
+  const config = configFromOptions(o);
+  const extras = machineExtras(o);
+  const files = readBootFiles(config);
   const write = (b: Uint8Array): void => {
-    stdout.write(b);
+    process.stdout.write(b);
   };
-  let machine: Machine;
-  const attached: Attached[] = [];
-  const release = (): void => {
-    for (const a of attached.splice(0)) a.close();
-  };
+  let session: VmSession;
   try {
-    machine = await createMachine(o, files, write, attached);
+    const vm = await bootVm(config, files, write, extras);
+    session = new VmSession({ config, vm, extras, write, ...(o.apiSock !== undefined ? { apiSock: o.apiSock } : {}) });
   } catch (e) {
-    release();
     throw asUsageError(e);
   }
-  const input = new ConsoleInput({
-    toGuest: (bytes) => machine.sendInput(bytes),
-    quit: () => machine.stop({ kind: 'stopped' }),
-    help: () => stdout.write(ESCAPE_HELP),
-  });
-  const onData = (chunk: Buffer): void => input.feed(chunk);
-  const raw = stdin.isTTY === true;
-  if (raw) stdin.setRawMode(true);
-  stdin.on('data', onData);
-  stdin.resume();
-  const onSignal = (): void => machine.stop({ kind: 'stopped' });
-  process.on('SIGTERM', onSignal);
-  if (!raw) process.on('SIGINT', onSignal);
-  let exit: MachineExit;
-  try {
-    for (;;) {
-      exit = await machine.run();
-      if (exit.kind !== 'reset') break;
-      release();
-      try {
-        machine = await createMachine(o, files, write, attached);
-      } catch (e) {
-        throw asUsageError(e);
-      }
-    }
-  } finally {
-    release();
-    stdin.off('data', onData);
-    if (raw) stdin.setRawMode(false);
-    stdin.pause();
-    process.off('SIGTERM', onSignal);
-    process.off('SIGINT', onSignal);
-  }
-  if (exit.kind === 'limit') {
-    process.stderr.write(`typevisor: stopped after ${machine.hart.instret} instructions (--max-instructions)\n`);
-    return 3;
-  }
-  return exitCodeOf(exit);
+  return session.run();
 }

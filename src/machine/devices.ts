@@ -49,8 +49,14 @@ export interface Attached {
   close(): void;
 }
 
+/** An attached disk: its image can be flushed to stable storage (before a snapshot records its identity). */
+export interface AttachedDisk extends Attached {
+  readonly spec: DiskSpec;
+  flush(): void;
+}
+
 /** Attaches a virtio-blk for the image file; throws DeviceSpecError when it cannot be opened. */
-export function attachDisk(m: Machine, spec: DiskSpec): Attached {
+export function attachDisk(m: Machine, spec: DiskSpec): AttachedDisk {
   let backend: FileBlockBackend;
   try {
     backend = new FileBlockBackend(spec.path, { readOnly: spec.readOnly });
@@ -64,7 +70,7 @@ export function attachDisk(m: Machine, spec: DiskSpec): Attached {
     throw new DeviceSpecError(`disk image '${spec.path}' is ${backend.size} bytes: too small for one sector`);
   }
   m.attachVirtio(new VirtioBlk({ backend, readOnly: spec.readOnly, ...(spec.serial !== undefined ? { serial: spec.serial } : {}) }));
-  return { close: () => backend.close() };
+  return { spec, close: () => backend.close(), flush: () => backend.flush() };
 }
 
 /** Attaches virtio-rng fed from the host's cryptographic random source. */
@@ -84,7 +90,12 @@ export function attachVirtioConsole(m: Machine): void {
     },
   });
   m.attachVirtio(con);
-  m.routeConsoleInput({ canReceive: () => true, receive: (b) => con.receive(Uint8Array.of(b)) === 1 });
+  // hvc has no break: Linux's hvc driver takes ^O on the console as the Magic SysRq prefix instead.
+  m.routeConsoleInput({
+    canReceive: () => true,
+    receive: (b) => con.receive(Uint8Array.of(b)) === 1,
+    receiveBreak: () => con.receive(Uint8Array.of(0x0f)) === 1,
+  });
 }
 
 /** A network interface being attached: `ready` settles once its host side listens (port forwards). */

@@ -13,6 +13,7 @@ import { GuestRam } from '../memory/ram.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
 import { runHart, isIdle } from '../riscv/run.js';
+import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
@@ -33,8 +34,12 @@ export interface MachineOptions {
   readonly memBytes: number;
   /** Receives guest console output (UART and HTIF), in chunks. */
   readonly onOutput: (bytes: Uint8Array) => void;
+  /** Warm the interpreter up after the constructor returns rather than in it (saves ~30 ms before running). */
+  readonly deferWarmUp?: boolean;
   /** Stop with `{ kind: 'limit' }` after about this many instructions. */
   readonly maxInstructions?: number;
+  /** The CPU engine (default: defaultEngine(), the interpreter unless TYPEVISOR_ENGINE says otherwise). */
+  readonly engine?: Engine;
 }
 
 /** Instructions run between checks of the clock and devices. */
@@ -50,7 +55,12 @@ let warmedUp = false;
 export interface ConsoleInput {
   canReceive(): boolean;
   receive(byte: number): boolean;
+  /** Delivers a serial break (the Magic SysRq prefix); false to retry later. Absent: breaks are dropped. */
+  receiveBreak?(): boolean;
 }
+
+/** In the console input queue, a break rather than a byte. */
+export const CONSOLE_BREAK = 0x100;
 
 export class Machine {
   readonly ram: GuestRam;
@@ -73,19 +83,28 @@ export class Machine {
   private outLength = 0;
   private readonly input: number[] = [];
   private wakeIdle: (() => void) | undefined;
+  private paused = false;
+  private wakePaused: (() => void) | undefined;
+  /** Host time when the machine was made (uptime is measured from here; time spent paused included). */
+  readonly createdAt = performance.now();
 
   constructor(options: MachineOptions) {
     if (!warmedUp) {
-      warmUpInterpreter();
       warmedUp = true;
+      // A restore wants the guest running within milliseconds: warm up between the first slices instead.
+      if (options.deferWarmUp === true) setImmediate(warmUpInterpreter);
+      else warmUpInterpreter();
     }
     this.onOutput = options.onOutput;
     this.maxInstructions = options.maxInstructions ?? Infinity;
-    this.ram = new GuestRam(VIRT.ramBase, options.memBytes);
+    const engine = options.engine ?? defaultEngine();
+    // The translator keeps registers and TLB next to RAM in one WebAssembly memory.
+    this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit' });
     this.bus = new SystemBus(this.ram);
     this.clock = new HostClock(VIRT.timebaseFrequency);
     this.hart = new Hart(0, this.bus, { readTime: () => this.clint.mtime() }, { f: new Int32Array(64), fflags: 0, frm: 0 });
     const hart = this.hart;
+    hart.engine = engine;
     const setBit = (bit: number, level: boolean): void => {
       hart.mipHw = level ? hart.mipHw | bit : hart.mipHw & ~bit;
     };
@@ -107,7 +126,7 @@ export class Machine {
     });
     this.guestMemory = ArrayGuestMemory.fromRam(this.ram, (offset, length) => hart.decode.written(offset, length));
     const uart = this.uart;
-    this.consoleIn = { canReceive: () => uart.canReceive(), receive: (b) => uart.receive(b) };
+    this.consoleIn = { canReceive: () => uart.canReceive(), receive: (b) => uart.receive(b), receiveBreak: () => uart.receiveBreak() };
     const test = new SifiveTest({ onExit: (event) => this.onTestDevice(event) });
     this.bus.map(VIRT.testBase, VIRT.testSize, test);
     this.bus.map(VIRT.clintBase, VIRT.clintSize, this.clint);
@@ -154,6 +173,50 @@ export class Machine {
   stop(exit: MachineExit = { kind: 'stopped' }): void {
     this.exit ??= exit;
     this.wakeUp();
+    this.wakePaused?.();
+  }
+
+  /** Whether the guest is running, paused, or gone (its run loop has an exit to return). */
+  get runState(): 'running' | 'paused' | 'stopped' {
+    return this.exit !== undefined ? 'stopped' : this.paused ? 'paused' : 'running';
+  }
+
+  /**
+   * Stops executing guest code at once: this is called between the run loop's slices (JavaScript runs one thing
+   * at a time), so no instruction is half done. The guest's clock stands still until resume().
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.clock.pause();
+    this.flushOutput();
+  }
+
+  /** Lets a paused guest run on, its clock continuing from where it stopped. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.clock.resume();
+    this.wakePaused?.();
+  }
+
+  /** Queues a serial break for the guest's console (see ConsoleInput.receiveBreak). */
+  sendBreak(): void {
+    this.input.push(CONSOLE_BREAK);
+    this.feedInput();
+    this.wakeUp();
+  }
+
+  /** Console input queued for the guest but not yet taken: bytes, and CONSOLE_BREAK for a break. */
+  pendingInput(): number[] {
+    return this.input.slice();
+  }
+
+  /** Replaces the queued console input (snapshot restore). */
+  setPendingInput(items: readonly number[]): void {
+    this.input.length = 0;
+    for (const b of items) this.input.push(b);
+    this.feedInput();
   }
 
   /** Appends a console byte (UART or HTIF) to the output buffer. */
@@ -171,6 +234,12 @@ export class Machine {
     const hart = this.hart;
     const clint = this.clint;
     for (;;) {
+      if (this.exit !== undefined) return this.exit;
+      if (this.paused) {
+        await new Promise<void>((resolve) => (this.wakePaused = resolve));
+        this.wakePaused = undefined;
+        continue;
+      }
       const sliceEnd = performance.now() + SLICE_MS;
       do {
         clint.update();
@@ -207,13 +276,17 @@ export class Machine {
   /** Moves queued host input into the console device while it has room. */
   feedInput(): void {
     const sink = this.consoleIn;
-    while (this.input.length > 0 && sink.canReceive()) {
-      if (!sink.receive(this.input[0]!)) break;
+    while (this.input.length > 0) {
+      const item = this.input[0]!;
+      if (item === CONSOLE_BREAK) {
+        if (sink.receiveBreak !== undefined && !sink.receiveBreak()) break;
+      } else if (!sink.canReceive() || !sink.receive(item)) break;
       this.input.shift();
     }
   }
 
-  private flushOutput(): void {
+  /** Hands buffered console output to onOutput now. */
+  flushOutput(): void {
     if (this.outLength === 0) return;
     this.onOutput(this.out.slice(0, this.outLength));
     this.outLength = 0;

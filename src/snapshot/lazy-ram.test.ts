@@ -20,7 +20,7 @@ function open(file: string, size: number): { loader: LazyRamLoader; target: { u8
   const fd = fs.openSync(file, 'r');
   const st = fs.fstatSync(fd);
   const index = readRamIndex(fileSource(fd, st.size), size);
-  const target = { u8: new Uint8Array(size).fill(0xee), pending: null as PendingPages | null };
+  const target = { u8: new Uint8Array(size), pending: null as PendingPages | null };
   return { loader: new LazyRamLoader(fd, st.size, index, target), target };
 }
 

@@ -44,8 +44,8 @@ export class LazyRamLoader implements PendingPages {
   private closeWhenRead = false;
 
   /**
-   * Takes ownership of `fd` (closed once every page is in, or on close()). Installs itself as `target.pending`
-   * when there is anything to load.
+   * Takes ownership of `fd` (closed once every page is in, or on close()). `target` must be all zero (fresh
+   * RAM). Installs itself as `target.pending` when there is anything to load.
    */
   private readonly index: RamFileIndex;
   private readonly target: LazyTarget;
@@ -59,7 +59,8 @@ export class LazyRamLoader implements PendingPages {
     this.recordOf = new Int32Array(index.size / PAGE_SIZE).fill(-1);
     for (let k = 0; k < index.pages.length; k++) this.recordOf[index.pages[k]!] = k;
     this.remaining = index.pages.length;
-    target.u8.fill(0);
+    // Pages not in the file are zero: the target must be all zero already (fresh guest RAM is). Zeroing it
+    // here would touch every page of a RAM that may be gigabytes, which is what a lazy restore avoids.
     if (this.remaining > 0) target.pending = this;
     else this.finish();
   }

@@ -1,0 +1,123 @@
+/**
+ * A VM running in this process with this terminal as its console: host input goes to the guest (Ctrl-A X quits),
+ * SIGTERM stops it, a guest reboot builds and boots a fresh machine, and with --api-sock the control API serves
+ * on a Unix socket for as long as the VM runs.
+ */
+import type { ControlServer } from '../api/server.js';
+import { exitCodeOf } from '../machine/baremetal.js';
+import type { MachineExit } from '../machine/machine.js';
+import type { LazyRamLoader } from '../snapshot/lazy-ram.js';
+import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
+import { asUsageError, UsageError } from './usage-error.js';
+import { bootVm, readBootFiles, releaseAll, type BuiltVm, type MachineExtras } from './vm-build.js';
+import type { VmConfig } from './vm-config.js';
+import { MachineController, type ControlledVm } from './vm-controller.js';
+
+export interface SessionOptions {
+  readonly config: VmConfig;
+  readonly vm: BuiltVm;
+  readonly extras: MachineExtras;
+  readonly apiSock?: string;
+  readonly restoredFrom?: string;
+  /** RAM still arriving from a snapshot (lazy restore). */
+  readonly lazyRam?: LazyRamLoader;
+  readonly write: (b: Uint8Array) => void;
+}
+
+export class VmSession implements ControlledVm {
+  readonly config: VmConfig;
+  readonly restoredFrom?: string;
+  private vm: BuiltVm;
+  private readonly o: SessionOptions;
+  private lazyRam: LazyRamLoader | undefined;
+  private failure: unknown;
+
+  constructor(o: SessionOptions) {
+    this.o = o;
+    this.config = o.config;
+    this.vm = o.vm;
+    this.lazyRam = o.lazyRam;
+    if (o.restoredFrom !== undefined) this.restoredFrom = o.restoredFrom;
+  }
+
+  current(): BuiltVm {
+    return this.vm;
+  }
+
+  loadAllRam(): void {
+    this.lazyRam?.ensureAll();
+  }
+
+  /** Stops the VM because something it depends on failed (a snapshot's RAM file went bad, say). */
+  fail(e: unknown): void {
+    this.failure ??= e;
+    this.vm.machine.stop({ kind: 'stopped' });
+  }
+
+  /** Runs the VM until it powers off or the user quits. Returns the process exit status. */
+  async run(): Promise<number> {
+    const stdin = process.stdin;
+    const stdout = process.stdout;
+    let server: ControlServer | undefined;
+    if (this.o.apiSock !== undefined) {
+      try {
+        // Loaded only when asked for: the HTTP stack costs start-up time every other run would pay.
+        const { startControlServer } = await import('../api/server.js');
+        server = await startControlServer(this.o.apiSock, new MachineController(this));
+      } catch (e) {
+        this.release();
+        throw new UsageError(`--api-sock ${this.o.apiSock}: ${(e as Error).message}`);
+      }
+    }
+    const input = new ConsoleInput({
+      toGuest: (bytes) => this.vm.machine.sendInput(bytes),
+      quit: () => this.vm.machine.stop({ kind: 'stopped' }),
+      help: () => stdout.write(ESCAPE_HELP),
+    });
+    const onData = (chunk: Buffer): void => input.feed(chunk);
+    const raw = stdin.isTTY === true;
+    if (raw) stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.resume();
+    const onSignal = (): void => this.vm.machine.stop({ kind: 'stopped' });
+    process.on('SIGTERM', onSignal);
+    if (!raw) process.on('SIGINT', onSignal);
+    let exit: MachineExit;
+    try {
+      for (;;) {
+        try {
+          exit = await this.vm.machine.run();
+        } catch (e) {
+          throw asUsageError(e);
+        }
+        if (this.failure !== undefined) throw asUsageError(this.failure);
+        if (exit.kind !== 'reset') break;
+        this.release();
+        try {
+          this.vm = await bootVm(this.config, readBootFiles(this.config), this.o.write, this.o.extras);
+        } catch (e) {
+          throw asUsageError(e);
+        }
+      }
+    } finally {
+      this.release();
+      await server?.close();
+      stdin.off('data', onData);
+      if (raw) stdin.setRawMode(false);
+      stdin.pause();
+      process.off('SIGTERM', onSignal);
+      process.off('SIGINT', onSignal);
+    }
+    if (exit.kind === 'limit') {
+      process.stderr.write(`typevisor: stopped after ${this.vm.machine.hart.instret} instructions (--max-instructions)\n`);
+      return 3;
+    }
+    return exitCodeOf(exit);
+  }
+
+  private release(): void {
+    this.lazyRam?.close();
+    this.lazyRam = undefined;
+    releaseAll(this.vm.attached);
+  }
+}
