@@ -13,6 +13,8 @@ export class GuestConsole {
   private consumed = 0;
   private waiters: (() => void)[] = [];
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Settles once the process has exited and all its output has been read. */
+  readonly closed: Promise<void>;
 
   /** Starts `typevisor` with `args`, or with `command` given, any program with a serial console on stdio. */
   constructor(args: readonly string[], command: string = process.execPath) {
@@ -24,6 +26,7 @@ export class GuestConsole {
     };
     this.child.stdout.on('data', onData);
     this.child.stderr.on('data', onData);
+    this.closed = new Promise((resolve) => this.child.on('close', () => resolve()));
     this.exited = new Promise((resolve) => {
       this.child.on('exit', (code, signal) => {
         for (const w of this.waiters.splice(0)) w();
