@@ -44,6 +44,8 @@ export function runBlock(h: Hart, budget: number): number {
   let fetchPage = NaN;
   let fetchBase = 0;
   let dec: Int32Array = NO_PAGE;
+  // Instructions of this call already added to h.instret (before a SYSTEM instruction).
+  let counted = 0;
   try {
     for (; n < budget; n++) {
       // ---- fetch ----
@@ -493,14 +495,14 @@ export function runBlock(h: Hart, budget: number): number {
           h.pc = pc;
           INSN[0] = insn;
           h.addr[0] = npc;
+          // A CSR access to instret or cycle counts the instructions this block has retired before it.
+          h.instret += n;
+          counted = n;
           const trapped = system(h, rd, rs1, f3);
           x[0] = 0;
           x[1] = 0;
-          if (trapped) {
-            h.instret += n;
-            return n;
-          }
-          h.instret += n + 1;
+          if (trapped) return n;
+          h.instret += 1;
           return n + 1;
         }
         default:
@@ -516,7 +518,7 @@ export function runBlock(h: Hart, budget: number): number {
     x[1] = 0;
     h.addr[0] = pc;
     trapAtAddr(h);
-    h.instret += n;
+    h.instret += n - counted;
     return n;
   }
   h.pc = pc;
