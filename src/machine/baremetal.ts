@@ -4,12 +4,15 @@
  */
 import { bootBareMetal } from './boot.js';
 import { Machine, type MachineExit } from './machine.js';
+import type { Engine } from '../riscv/engine.js';
 
 export interface BareMetalOptions {
   /** Guest RAM (default 128 MiB). */
   readonly memBytes?: number;
   /** Give up after about this many instructions (default: no limit). */
   readonly maxInstructions?: number;
+  /** The CPU engine (default: the machine's default). */
+  readonly engine?: Engine;
 }
 
 export interface BareMetalResult {
@@ -40,6 +43,7 @@ export async function runBareMetal(elf: Uint8Array, options: BareMetalOptions = 
     memBytes: options.memBytes ?? 128 * 1048576,
     onOutput: (bytes) => chunks.push(Buffer.from(bytes)),
     ...(options.maxInstructions !== undefined ? { maxInstructions: options.maxInstructions } : {}),
+    ...(options.engine !== undefined ? { engine: options.engine } : {}),
   });
   bootBareMetal(machine, elf);
   const exit = await machine.run();

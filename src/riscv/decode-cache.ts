@@ -18,6 +18,8 @@ export class DecodeCache {
   private readonly pages: (Int32Array | undefined)[];
   /** Called when a RAM page becomes a code page: the CPU drops its store-TLB entries for it. */
   onNewCodePage: (ramPage: number) => void = () => {};
+  /** Called when a code page is dropped (written), or with -1 when all are (clear): translated code goes too. */
+  onCodeDropped: (ramPage: number) => void = () => {};
 
   constructor(ramBytes: number) {
     this.pages = new Array<Int32Array | undefined>(Math.ceil(ramBytes / 4096)).fill(undefined);
@@ -49,6 +51,7 @@ export class DecodeCache {
       if (p !== undefined) {
         p.fill(0);
         this.pages[pg] = undefined;
+        this.onCodeDropped(pg);
       }
     }
   }
@@ -60,6 +63,7 @@ export class DecodeCache {
       if (p !== undefined) p.fill(0);
       this.pages[pg] = undefined;
     }
+    this.onCodeDropped(-1);
   }
 }
 

@@ -16,6 +16,9 @@ import {
 import { Tlb, tlbContext } from './tlb.js';
 import { Pmp } from './pmp.js';
 import { DecodeCache } from './decode-cache.js';
+import type { Engine } from './engine.js';
+import type { JitHart } from './jit/jit-hart.js';
+import { AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
 
 /** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
 export const TRAP = { trap: true } as const;
@@ -31,8 +34,17 @@ export class Hart {
   readonly bus: SystemBus;
   readonly platform: HartPlatform;
 
-  /** Integer registers as (lo, hi) pairs: x[2*i] is the low half of register i. x0 is kept zero. */
-  readonly x = new Int32Array(64);
+  /**
+   * Integer registers as (lo, hi) pairs: x[2*i] is the low half of register i. x0 is kept zero. On wasm-backed
+   * RAM this is a view of the hart's area in the WebAssembly memory, where translated code reaches it.
+   */
+  readonly x: Int32Array;
+  /** Which engine runHart uses: the interpreter, or the translator (which needs wasm-backed RAM). */
+  engine: Engine = 'interp';
+  /** The translator's per-hart state, made on first use (src/riscv/jit). */
+  jit: JitHart | undefined = undefined;
+  /** The byte offset of this hart's area in the WebAssembly memory, or -1 (RAM not wasm-backed). */
+  readonly area: number;
   /** FP registers and fcsr, shared with the FPU. */
   readonly fp: FpState;
   /** The program counter, as a number (sign-extended 64-bit value; exact for all valid addresses). */
@@ -72,7 +84,7 @@ export class Hart {
   trapTvalLo = 0;
   trapTvalHi = 0;
 
-  readonly tlb = new Tlb();
+  readonly tlb: Tlb;
   /** Decoded instructions of the RAM pages code runs from. */
   readonly decode: DecodeCache;
   readonly pmp = new Pmp();
@@ -86,6 +98,15 @@ export class Hart {
     this.bus = bus;
     this.platform = platform;
     this.fp = fp;
+    this.area = bus.ram.hartArea(hartId);
+    if (this.area >= 0) {
+      const buffer = bus.ram.buffer;
+      this.x = new Int32Array(buffer, this.area + AREA_X, 64);
+      this.tlb = new Tlb({ buffer, byteOffset: this.area + AREA_TLB, selectedAt: this.area + AREA_LOAD_SET });
+    } else {
+      this.x = new Int32Array(64);
+      this.tlb = new Tlb();
+    }
     this.decode = new DecodeCache(bus.ram.size);
     // A page becoming code must leave the store TLB, so that every store to it goes where it is seen.
     this.decode.onNewCodePage = (ramPage) => this.tlb.dropStorePage(ramPage * 4096);

@@ -5,9 +5,14 @@
 import type { Hart } from './hart.js';
 import { runBlock } from './execute.js';
 import { checkInterrupts } from './trap.js';
+import { JitHart } from './jit/jit-hart.js';
 
 /** Runs up to about `budget` instructions. Returns early when the hart waits for an interrupt (WFI). */
 export function runHart(h: Hart, budget: number): void {
+  if (h.engine === 'jit' && h.area >= 0) {
+    (h.jit ??= new JitHart(h)).run(budget);
+    return;
+  }
   let done = 0;
   while (done < budget) {
     if (h.waiting) {

@@ -37,15 +37,38 @@ export class Tlb {
   storeTags!: Float64Array;
   storeOffs!: Int32Array;
 
-  constructor() {
+  /** With a backing: [load set address, store set address] of the selected data context, for translated code. */
+  private readonly selected: Int32Array | undefined;
+  private readonly setBytes: number;
+  private readonly setsAt: number;
+
+  /**
+   * Without `backing` the arrays are the TLB's own. With it they are views of `backing.buffer` (a WebAssembly
+   * memory), set k (context * 3 + kind) at byteOffset + k * setBytes: tags (f64) then offsets (i32, at
+   * + TLB_SIZE * 8); `select` also writes the byte addresses of the load and store sets in use at selectedAt.
+   */
+  constructor(backing?: { buffer: ArrayBuffer; byteOffset: number; selectedAt: number }) {
+    this.setBytes = TLB_SIZE * 12;
+    this.setsAt = backing?.byteOffset ?? 0;
     for (let i = 0; i < CONTEXTS * 3; i++) {
-      this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
-      this.offs.push(new Int32Array(TLB_SIZE));
+      if (backing !== undefined) {
+        const at = backing.byteOffset + i * this.setBytes;
+        this.tags.push(new Float64Array(backing.buffer, at, TLB_SIZE).fill(NaN));
+        this.offs.push(new Int32Array(backing.buffer, at + TLB_SIZE * 8, TLB_SIZE));
+      } else {
+        this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
+        this.offs.push(new Int32Array(TLB_SIZE));
+      }
     }
+    this.selected = backing !== undefined ? new Int32Array(backing.buffer, backing.selectedAt, 2) : undefined;
     this.select(3, 3);
   }
 
   select(fetchContext: number, dataContext: number): void {
+    if (this.selected !== undefined) {
+      this.selected[0] = this.setsAt + (dataContext * 3 + 1) * this.setBytes;
+      this.selected[1] = this.setsAt + (dataContext * 3 + 2) * this.setBytes;
+    }
     this.fetchTags = this.tags[fetchContext * 3]!;
     this.fetchOffs = this.offs[fetchContext * 3]!;
     this.loadTags = this.tags[dataContext * 3 + 1]!;

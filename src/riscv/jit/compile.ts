@@ -1,0 +1,358 @@
+/**
+ * The translator's back end: one block of guest instructions (scan.ts) becomes one WebAssembly function
+ * `(area: i32, budget: i32) -> i32` over the hart's area (layout.ts) and guest RAM in the same memory.
+ *
+ * - Guest registers the block touches live in i64 locals: loaded at entry, stored back at every exit.
+ * - Loads and stores look up the hart's TLB inline (the load or store set selected now, whose address is in the
+ *   area) and do the access on RAM directly. A miss, a misaligned access or a store to a code page (never in the
+ *   store TLB) exits the block *before* the instruction with the "slow" flag: the interpreter then executes that
+ *   one instruction, so faults, MMIO and code invalidation keep the interpreter's exact behaviour.
+ * - A block that branches back to its own start loops inside wasm while the budget lasts.
+ * - Every exit writes the next pc (an f64, as Hart.pc) into the area, adds the instructions retired to the
+ *   area's counter, and returns the table slot of the next block when the exit is linked to one (chaining:
+ *   the hub keeps calling), else -1 (back to the dispatcher) or -2 (the interpreter must run the instruction).
+ * Every value is computed exactly as the interpreter computes it, including pcs and jump targets as doubles.
+ */
+import { Code, F64, I32, I64, moduleBytes, type MemName } from './wasm-code.js';
+import { AREA_LAST_EXIT, AREA_LOAD_SET, AREA_PC, AREA_RETIRED, AREA_STORE_SET, AREA_X, TLB_SET_OFFS } from './layout.js';
+import type { BlockInsn } from './scan.js';
+
+// Locals: parameters, i32 temporaries, i64 temporaries, an f64, then guest registers x1..x31.
+const L_AREA = 0;
+const L_BUDGET = 1;
+const L_LSET = 2;
+const L_SSET = 3;
+const L_IDX = 4;
+const L_DONE = 5;
+const L_XA = 6;
+const L_XB = 7;
+const L_VA = 8;
+const L_TA = 9;
+const L_TB = 10;
+const L_TC = 11;
+const L_TD = 12;
+const L_TF = 13;
+const L_REG0 = 13; // local of register r is L_REG0 + r (r >= 1)
+
+const LOCALS: readonly (readonly [number, number])[] = [
+  [6, I32],
+  [5, I64],
+  [1, F64],
+  [31, I64],
+];
+
+const LOADS: readonly MemName[] = [
+  'i64.load8_s', 'i64.load16_s', 'i64.load32_s', 'i64.load', 'i64.load8_u', 'i64.load16_u', 'i64.load32_u',
+];
+const STORES: readonly MemName[] = ['i64.store8', 'i64.store16', 'i64.store32', 'i64.store'];
+const BRANCH = ['i64.eq', 'i64.ne', null, null, 'i64.lt_s', 'i64.ge_s', 'i64.lt_u', 'i64.ge_u'] as const;
+const I64_MIN = -(1n << 63n);
+const TWO32 = 4294967296;
+
+/** Registers a block reads or writes, and those it writes (never x0). */
+function registers(insns: readonly BlockInsn[]): { used: Set<number>; written: Set<number> } {
+  const used = new Set<number>();
+  const written = new Set<number>();
+  for (const { insn } of insns) {
+    const op = insn & 0x7f;
+    const rd = (insn >>> 7) & 31;
+    const rs1 = (insn >>> 15) & 31;
+    const rs2 = (insn >>> 20) & 31;
+    const hasRs1 = op !== 0x37 && op !== 0x17 && op !== 0x6f;
+    const hasRs2 = op === 0x33 || op === 0x3b || op === 0x23 || op === 0x63;
+    const hasRd = op !== 0x23 && op !== 0x63;
+    if (hasRs1) used.add(rs1);
+    if (hasRs2) used.add(rs2);
+    if (hasRd) {
+      used.add(rd);
+      written.add(rd);
+    }
+  }
+  used.delete(0);
+  written.delete(0);
+  return { used, written };
+}
+
+/** The function body for a block (see the module comment). `insns` is non-empty. */
+export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number): Code {
+  const c = new Code();
+  const start = insns[0]!.pc;
+  const n = insns.length;
+  const last = insns[n - 1]!;
+  const lastOp = last.insn & 0x7f;
+  const selfLoop = lastOp === 0x63 && last.pc + branchOffset(last.insn) === start;
+  const { used, written } = registers(insns);
+
+  const R = (r: number): void => {
+    if (r === 0) c.i64(0);
+    else c.get(L_REG0 + r);
+  };
+  /** Pops an i64 into rd (dropped for x0). */
+  const W = (rd: number): void => {
+    if (rd === 0) c.op('drop');
+    else c.set(L_REG0 + rd);
+  };
+  /**
+   * Leaves the block after k more instructions: registers back to the area, the next pc (`pc` pushes an f64)
+   * into it, the instructions retired added to its counter. Returns the table slot to chain to (from link cell
+   * `cell`, -1 while unlinked), or without a cell -1, or -2 when the instruction at the pc needs the interpreter.
+   */
+  const exit = (k: number, pc: () => void, slow: boolean, cell: number): void => {
+    for (const r of written) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
+    c.get(L_AREA);
+    pc();
+    c.mem('f64.store', AREA_PC);
+    c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED).get(L_DONE).op('i32.add');
+    if (k !== 0) c.i32(k).op('i32.add');
+    c.mem('i32.store', AREA_RETIRED);
+    c.get(L_AREA).i32(cell).mem('i32.store', AREA_LAST_EXIT);
+    if (cell !== 0) c.get(L_AREA).mem('i32.load', cell).i32(1).op('i32.sub');
+    else c.i32(slow ? -2 : -1);
+    c.op('return');
+  };
+  const exitTo = (k: number, pc: number, slow: boolean): void =>
+    exit(k, () => c.f64(pc), slow, slow ? 0 : cellFor(pc));
+
+  /**
+   * The TLB lookup of a `size`-byte access at rs1 + imm through the set whose address is in local `set`; exits
+   * with the slow flag unless it hits and is aligned. Leaves the access's linear address (an i32) on the stack.
+   */
+  const access = (k: number, pc: number, rs1: number, imm: number, set: number, size: number): void => {
+    R(rs1);
+    c.i64(imm).op('i64.add').set(L_VA);
+    c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(1023).op('i32.and').set(L_IDX);
+    c.get(L_IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('f64.load');
+    c.get(L_VA).i64(-4096).op('i64.and').op('f64.convert_i64_s').op('f64.ne');
+    if (size > 1) c.get(L_VA).op('i32.wrap_i64').i32(size - 1).op('i32.and').op('i32.or');
+    c.if(() => exitTo(k, pc, true));
+    c.get(L_IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+    c.get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+  };
+
+  /** Pushes the low 32 bits of a register as an i32. */
+  const R32 = (r: number): void => {
+    R(r);
+    c.op('i32.wrap_i64');
+  };
+  /** high 64 bits of the unsigned product of L_TA and L_TB, via 32-bit halves. */
+  const mulhu = (): void => {
+    const M = 0xffffffffn;
+    // ll, hl, lh partial products
+    c.get(L_TA).i64(M).op('i64.and').get(L_TB).i64(M).op('i64.and', 'i64.mul').set(L_TC);
+    c.get(L_TA).i64(32).op('i64.shr_u').get(L_TB).i64(M).op('i64.and', 'i64.mul').set(L_TD);
+    c.get(L_TA).i64(M).op('i64.and').get(L_TB).i64(32).op('i64.shr_u', 'i64.mul').set(L_VA);
+    // mid = (ll >> 32) + lo(lh) + lo(hl)
+    c.get(L_TC).i64(32).op('i64.shr_u').get(L_VA).i64(M).op('i64.and', 'i64.add').get(L_TD).i64(M).op('i64.and', 'i64.add').set(L_TC);
+    // hh + (lh >> 32) + (hl >> 32) + (mid >> 32)
+    c.get(L_TA).i64(32).op('i64.shr_u').get(L_TB).i64(32).op('i64.shr_u', 'i64.mul');
+    c.get(L_VA).i64(32).op('i64.shr_u', 'i64.add').get(L_TD).i64(32).op('i64.shr_u', 'i64.add');
+    c.get(L_TC).i64(32).op('i64.shr_u', 'i64.add');
+  };
+
+  const body = (): void => {
+    insns.forEach(({ pc, insn, len }, k) => {
+      const op = insn & 0x7f;
+      const rd = (insn >>> 7) & 31;
+      const rs1 = (insn >>> 15) & 31;
+      const rs2 = (insn >>> 20) & 31;
+      const f3 = (insn >>> 12) & 7;
+      const f7 = insn >>> 25;
+      const immI = insn >> 20;
+      switch (op) {
+        case 0x03: {
+          access(k, pc, rs1, immI, L_LSET, 1 << (f3 & 3));
+          c.mem(LOADS[f3]!);
+          W(rd);
+          break;
+        }
+        case 0x23: {
+          const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+          access(k, pc, rs1, imm, L_SSET, 1 << f3);
+          R(rs2);
+          c.mem(STORES[f3]!);
+          break;
+        }
+        case 0x13: {
+          if (rd === 0) break;
+          R(rs1);
+          switch (f3) {
+            case 0: c.i64(immI).op('i64.add'); break;
+            case 1: c.i64(immI & 63).op('i64.shl'); break;
+            case 2: c.i64(immI).op('i64.lt_s', 'i64.extend_i32_u'); break;
+            case 3: c.i64(immI).op('i64.lt_u', 'i64.extend_i32_u'); break;
+            case 4: c.i64(immI).op('i64.xor'); break;
+            case 5: c.i64(immI & 63).op(insn >>> 26 === 0 ? 'i64.shr_u' : 'i64.shr_s'); break;
+            case 6: c.i64(immI).op('i64.or'); break;
+            default: c.i64(immI).op('i64.and');
+          }
+          W(rd);
+          break;
+        }
+        case 0x33: {
+          if (rd === 0) break;
+          if (f7 === 1) {
+            mulDiv64(f3, rs1, rs2);
+          } else {
+            R(rs1);
+            R(rs2);
+            if (f7 === 0x20) c.op(f3 === 0 ? 'i64.sub' : 'i64.shr_s');
+            else {
+              switch (f3) {
+                case 0: c.op('i64.add'); break;
+                case 1: c.op('i64.shl'); break;
+                case 2: c.op('i64.lt_s', 'i64.extend_i32_u'); break;
+                case 3: c.op('i64.lt_u', 'i64.extend_i32_u'); break;
+                case 4: c.op('i64.xor'); break;
+                case 5: c.op('i64.shr_u'); break;
+                case 6: c.op('i64.or'); break;
+                default: c.op('i64.and');
+              }
+            }
+          }
+          W(rd);
+          break;
+        }
+        case 0x1b: {
+          if (rd === 0) break;
+          R32(rs1);
+          if (f3 === 0) c.i32(immI).op('i32.add');
+          else c.i32(immI & 31).op(f3 === 1 ? 'i32.shl' : f7 === 0 ? 'i32.shr_u' : 'i32.shr_s');
+          c.op('i64.extend_i32_s');
+          W(rd);
+          break;
+        }
+        case 0x3b: {
+          if (rd === 0) break;
+          if (f7 === 1 && f3 >= 4) divRem32(f3, rs1, rs2);
+          else {
+            R32(rs1);
+            R32(rs2);
+            if (f7 === 1) c.op('i32.mul');
+            else if (f7 === 0x20) c.op(f3 === 0 ? 'i32.sub' : 'i32.shr_s');
+            else c.op(f3 === 0 ? 'i32.add' : f3 === 1 ? 'i32.shl' : 'i32.shr_u');
+          }
+          c.op('i64.extend_i32_s');
+          W(rd);
+          break;
+        }
+        case 0x37:
+          if (rd !== 0) c.i64(insn & 0xfffff000).set(L_REG0 + rd);
+          break;
+        case 0x17:
+          if (rd !== 0) c.i64(pc + (insn & 0xfffff000)).set(L_REG0 + rd);
+          break;
+        case 0x6f: {
+          const imm =
+            ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
+          if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
+          exitTo(k + 1, pc + imm, false);
+          break;
+        }
+        case 0x67: {
+          // The interpreter's target: t = hi * 2^32 + lo + imm in doubles, then t - (t & 1) = 2 * floor(t / 2).
+          R(rs1);
+          c.i64(32).op('i64.shr_s', 'i32.wrap_i64', 'f64.convert_i32_s').f64(TWO32).op('f64.mul');
+          R32(rs1);
+          c.op('f64.convert_i32_u', 'f64.add').f64(immI).op('f64.add');
+          c.f64(0.5).op('f64.mul', 'f64.floor').f64(2).op('f64.mul').set(L_TF);
+          if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
+          exit(k + 1, () => c.get(L_TF), false, 0);
+          break;
+        }
+        case 0x63: {
+          const target = pc + branchOffset(insn);
+          R(rs1);
+          R(rs2);
+          c.op(BRANCH[f3]!);
+          if (selfLoop && k === n - 1) {
+            c.if(() => {
+              // Around again while a whole further pass fits in the budget.
+              c.get(L_DONE).i32(n).op('i32.add').set(L_DONE);
+              c.get(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
+              c.brIf('top');
+              exitTo(0, target, false);
+            });
+          } else c.if(() => exitTo(k + 1, target, false));
+          exitTo(k + 1, pc + len, false);
+          break;
+        }
+        default:
+          throw new Error(`not translatable: ${insn.toString(16)}`);
+      }
+    });
+  };
+
+  /** MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU: pushes the result. */
+  function mulDiv64(f3: number, rs1: number, rs2: number): void {
+    R(rs1);
+    c.set(L_TA);
+    R(rs2);
+    c.set(L_TB);
+    if (f3 === 0) {
+      c.get(L_TA).get(L_TB).op('i64.mul');
+      return;
+    }
+    if (f3 <= 3) {
+      mulhu();
+      // Signed corrections: mulh(a, b) = mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0).
+      if (f3 !== 3) c.get(L_TA).i64(63).op('i64.shr_s').get(L_TB).op('i64.and', 'i64.sub');
+      if (f3 === 1) c.get(L_TB).i64(63).op('i64.shr_s').get(L_TA).op('i64.and', 'i64.sub');
+      return;
+    }
+    const signed = f3 === 4 || f3 === 6;
+    const div = f3 <= 5;
+    // Result when dividing by zero: all ones for div, the dividend for rem.
+    if (div) c.i64(-1);
+    else c.get(L_TA);
+    c.get(L_TA);
+    // The divisor, with 0 (and MIN / -1 for signed) replaced by 1: then MIN / 1 = MIN and MIN % 1 = 0 as RISC-V says.
+    c.i64(1).get(L_TB);
+    c.get(L_TB).op('i64.eqz');
+    if (signed) c.get(L_TA).i64(I64_MIN).op('i64.eq').get(L_TB).i64(-1).op('i64.eq', 'i32.and', 'i32.or');
+    c.op('select');
+    c.op(div ? (signed ? 'i64.div_s' : 'i64.div_u') : signed ? 'i64.rem_s' : 'i64.rem_u');
+    c.get(L_TB).op('i64.eqz', 'select');
+  }
+
+  /** DIVW, DIVUW, REMW, REMUW: pushes the i32 result. */
+  function divRem32(f3: number, rs1: number, rs2: number): void {
+    R32(rs1);
+    c.set(L_XA);
+    R32(rs2);
+    c.set(L_XB);
+    const signed = f3 === 4 || f3 === 6;
+    const div = f3 <= 5;
+    if (div) c.i32(-1);
+    else c.get(L_XA);
+    c.get(L_XA);
+    c.i32(1).get(L_XB);
+    c.get(L_XB).op('i32.eqz');
+    if (signed) c.get(L_XA).i32(-0x8000_0000).op('i32.eq').get(L_XB).i32(-1).op('i32.eq', 'i32.and', 'i32.or');
+    c.op('select');
+    c.op(div ? (signed ? 'i32.div_s' : 'i32.div_u') : signed ? 'i32.rem_s' : 'i32.rem_u');
+    c.get(L_XB).op('i32.eqz', 'select');
+  }
+
+  for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
+  c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+  c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+  // Only run when the whole block fits in the budget (the dispatcher then lets the interpreter finish).
+  c.get(L_BUDGET).i32(n).op('i32.lt_s');
+  c.if(() => {
+    c.get(L_AREA).f64(start).mem('f64.store', AREA_PC);
+    c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
+    c.i32(-1).op('return');
+  });
+  if (selfLoop) c.loop('top', body);
+  else body();
+  if (!(lastOp === 0x63 || lastOp === 0x6f || lastOp === 0x67)) exitTo(n, last.pc + last.len, false);
+  c.op('unreachable');
+  return c;
+}
+
+function branchOffset(insn: number): number {
+  return ((insn >> 31) << 12) | (((insn >>> 7) & 1) << 11) | (((insn >>> 25) & 0x3f) << 5) | (((insn >>> 8) & 0xf) << 1);
+}
+
+export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32]];
+export { LOCALS as BLOCK_LOCALS, moduleBytes };

@@ -1,0 +1,122 @@
+/**
+ * The translator's correctness cases that random programs rarely reach: code that rewrites itself while it is
+ * translated, a page-table change under running translated code, and a fault inside a translated block. Each
+ * runs on both engines; the end states must match each other and the expected values.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { A, MTVEC, RAM_BASE, RAM_SIZE, getX, iType, setCsrRaw, setX, write64, type Rig } from '../testing.js';
+import { CAUSE, CSR, PRIV_S } from '../constants.js';
+import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
+
+const CODE = RAM_BASE + 0x1000;
+const WFI = 0x10500073;
+
+function place(rig: Rig, addr: number, words: readonly number[]): void {
+  words.forEach((w, i) => (rig.ram.i32[(addr - RAM_BASE) / 4 + i] = w));
+}
+
+/** Runs `prepare` on an interpreter hart and a translator hart, both until WFI; returns both. */
+function both(prepare: (rig: Rig) => void): [Rig, Rig] {
+  const rigs = [makeEngineHart('interp'), makeEngineHart('jit')] as const;
+  for (const rig of rigs) {
+    place(rig, MTVEC, [WFI]);
+    rig.h.pc = CODE;
+    prepare(rig);
+    assert.ok(runUntilIdle(rig.h, 2_000_000), `${rig.h.engine}: reaches the WFI`);
+  }
+  assert.deepEqual(diffState(rigs[0], rigs[1]), []);
+  return [rigs[0], rigs[1]];
+}
+
+test('self-modifying code: a translated loop sees its rewritten instruction, also when translated code writes it', () => {
+  const [, jit] = both((rig) => {
+    const table = RAM_BASE + 0x8000;
+    place(rig, table, [A.addi(5, 5, 1), A.addi(5, 5, 1000)]);
+    place(rig, CODE, [
+      A.addi(31, 0, 50), //             0: inner count
+      A.addi(5, 5, 1), //               4: the instruction rewritten below
+      A.addi(31, 31, -1), //            8
+      A.bne(31, 0, -8), //             12
+      iType(0x13, 10, 7, 6, 1), //     16: andi x10, x6, 1
+      A.slli(10, 10, 2), //            20
+      A.add(10, 10, 8), //             24
+      A.lw(7, 10, 0), //               28
+      A.sw(7, 9, 4), //                32: rewrite CODE + 4
+      A.addi(6, 6, -1), //             36
+      A.bne(6, 0, -40), //             40: outer loop
+      A.ecall(), //                    44
+    ]);
+    setX(rig.h, 6, 30n);
+    setX(rig.h, 8, BigInt(table));
+    setX(rig.h, 9, BigInt(CODE));
+  });
+  // Outer pass i (30 down to 1) runs the word written by pass i+1: the first pass the original (+1), then +1 when
+  // the previous x6 was even, +1000 when odd.
+  let expect = 50n;
+  for (let x6 = 30; x6 > 1; x6--) expect += (x6 & 1) === 0 ? 50n : 50000n;
+  assert.equal(getX(jit.h, 5), expect);
+  const stats = jit.h.jit!.stats;
+  assert.ok(stats.compiled > 0 && stats.dropped > 0, JSON.stringify(stats));
+});
+
+test('a page-table change (PTE store and SFENCE.VMA) under translated code switches to the new code', () => {
+  const root = RAM_BASE + 0x10000;
+  const l1 = RAM_BASE + 0x11000;
+  const l0 = RAM_BASE + 0x12000;
+  const p1 = RAM_BASE + 0x20000;
+  const p2 = RAM_BASE + 0x21000;
+  const va = 0x1000_0000;
+  const leaf = (pa: number): bigint => (BigInt(pa / 4096) << 10n) | 0xcfn; // V R W X A D
+  const [, jit] = both((rig) => {
+    write64(rig, root + 8 * 2, leaf(0x8000_0000)); // gigapage: RAM at its own address
+    write64(rig, root + 8 * 0, (BigInt(l1 / 4096) << 10n) | 1n);
+    write64(rig, l1 + 8 * 128, (BigInt(l0 / 4096) << 10n) | 1n);
+    write64(rig, l0, leaf(p1));
+    const loop = (k: number): number[] => [A.addi(5, 5, k), A.addi(31, 31, -1), A.bne(31, 0, -8), A.jalr(0, 1, 0)];
+    place(rig, p1, loop(1));
+    place(rig, p2, loop(1000));
+    place(rig, CODE, [
+      A.addi(31, 0, 40),
+      A.jalr(1, 20, 0), // run the loop at va (p1)
+      A.sd(21, 22, 0), //  point va at p2
+      0x12000073, //       sfence.vma x0, x0
+      A.addi(31, 0, 40),
+      A.jalr(1, 20, 0), // run the loop at va (p2)
+      A.ecall(),
+    ]);
+    setX(rig.h, 20, BigInt(va));
+    setX(rig.h, 21, leaf(p2));
+    setX(rig.h, 22, BigInt(l0));
+    setCsrRaw(rig.h, CSR.satp, (8n << 60n) | BigInt(root / 4096));
+    rig.h.priv = PRIV_S;
+    rig.h.updateTlbContext();
+  });
+  assert.equal(getX(jit.h, 5), 40n + 40n * 1000n);
+  assert.ok(jit.h.jit!.stats.compiled > 0);
+});
+
+test('a fault inside a translated block: precise pc, tval and registers', () => {
+  const end = RAM_BASE + RAM_SIZE;
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(7, 7, 1), //   0
+      A.ld(5, 10, 0), //    4: faults once x10 reaches the end of RAM
+      A.add(6, 6, 5), //    8
+      A.addi(10, 10, 8), // 12
+      A.bne(10, 11, -16), // 16
+      A.ecall(),
+    ]);
+    for (let i = 0; i < 100; i++) write64(rig, end - 800 + 8 * i, BigInt(i + 1));
+    setX(rig.h, 10, BigInt(end - 800));
+    setX(rig.h, 11, 1n);
+  });
+  const h = jit.h;
+  assert.equal(getX(h, 7), 101n, 'the instruction before the load in the same block ran');
+  assert.equal(getX(h, 6), 5050n, 'the loads before the fault');
+  assert.equal(getX(h, 10), BigInt(end));
+  assert.equal(h.csr[CSR.mcause * 2], CAUSE.LOAD_ACCESS_FAULT);
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 4);
+  assert.equal(h.csr[CSR.mtval * 2]! >>> 0, end >>> 0);
+  assert.ok(h.jit!.stats.compiled > 0);
+});

@@ -1,0 +1,244 @@
+/**
+ * The translator's per-hart state and its run loop (the dispatcher). Code runs in the interpreter until a block
+ * start has been reached `tuning.hot` times; then the block (scan.ts) is compiled to a WebAssembly function (compile.ts)
+ * in a table slot, and runs there from then on, through the hub (hub.ts), chained to its successors.
+ *
+ * Finding blocks: by the RAM page the fetch TLB maps the pc to, then by pc. So a block runs only where the
+ * interpreter would fetch the same bytes with the same permissions, and satp writes, SFENCE.VMA and privilege
+ * changes need nothing beyond the TLB's own flushes. Chaining (a link cell patched with the successor's slot)
+ * is only done between blocks of the same virtual page, which the dispatcher's check of the first block covers.
+ *
+ * Invalidation: every write to a code page (guest stores, which never hit the store TLB there; page-table A/D
+ * updates; device DMA) reaches DecodeCache.written, which drops the page's blocks here: their slots get the stub,
+ * which returns to the dispatcher. All this happens in JavaScript, never while translated code runs.
+ */
+import type { Hart } from '../hart.js';
+import { runBlock } from '../execute.js';
+import { checkInterrupts } from '../trap.js';
+import { TLB_MASK } from '../tlb.js';
+import { HART_AREA_BYTES } from '../../memory/ram.js';
+import { AREA_CELLS, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED } from './layout.js';
+import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
+import type { FunctionDef } from './wasm-code.js';
+import { makeHub, type BlockFn, type Hub } from './hub.js';
+import { scanBlock } from './scan.js';
+
+/** When blocks get compiled. */
+export interface JitTuning {
+  /** Block starts reached this many times are compiled. */
+  hot: number;
+  /** Hot blocks compiled together in one module (the per-module cost is most of a small block's). */
+  batch: number;
+  /** A partial batch is compiled after this many more interpreted blocks. */
+  batchWait: number;
+}
+
+export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 16, batch: 32, batchWait: 2000 };
+/** Instructions the interpreter runs when the fetch TLB misses (it refills the TLB on the way). */
+const COLD_RUN = 16;
+
+/** What the dispatcher knows about one block start. */
+interface Entry {
+  readonly pc: number;
+  /** Instructions in the block (translatable ones), or 1 when the first is not translatable. */
+  readonly len: number;
+  readonly translatable: boolean;
+  count: number;
+  /** The table slot of the compiled block, or -1. */
+  slot: number;
+}
+
+export interface JitStats {
+  compiled: number;
+  modules: number;
+  dropped: number;
+  flushes: number;
+}
+
+export class JitHart {
+  private readonly h: Hart;
+  private readonly memory: WebAssembly.Memory;
+  private readonly table: WebAssembly.Table;
+  private readonly hub: Hub;
+  private readonly pages: (Map<number, Entry> | undefined)[];
+  private readonly pcView: Float64Array;
+  /** The hart's area as i32s (RETIRED, LAST_EXIT, the link cells). */
+  private readonly areaI32: Int32Array;
+  private readonly freeSlots: number[] = [];
+  private nextSlot = 0;
+  private nextCell = AREA_CELLS;
+  private queue: Entry[] = [];
+  private queuePages: number[] = [];
+  private waited = 0;
+  /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
+  readonly tuning: JitTuning = { ...DEFAULT_TUNING };
+  readonly stats: JitStats = { compiled: 0, modules: 0, dropped: 0, flushes: 0 };
+
+  constructor(h: Hart) {
+    const memory = h.bus.ram.memory;
+    if (memory === undefined || h.area < 0) throw new Error('the translator needs wasm-backed RAM');
+    this.h = h;
+    this.memory = memory;
+    this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
+    this.hub = makeHub(memory, this.table);
+    this.pages = new Array<Map<number, Entry> | undefined>(Math.ceil(h.bus.ram.size / 4096)).fill(undefined);
+    this.pcView = new Float64Array(h.bus.ram.buffer, h.area + AREA_PC, 1);
+    this.areaI32 = new Int32Array(h.bus.ram.buffer, h.area, HART_AREA_BYTES / 4);
+    h.decode.onCodeDropped = (ramPage) => {
+      if (ramPage < 0) this.flush();
+      else this.dropPage(ramPage);
+    };
+  }
+
+  /** Forgets the blocks of RAM page `ramPage`. */
+  private dropPage(ramPage: number): void {
+    const m = this.pages[ramPage];
+    if (m === undefined) return;
+    this.pages[ramPage] = undefined;
+    for (const e of m.values()) {
+      if (e.slot >= 0) {
+        this.table.set(e.slot, this.hub.stub);
+        this.freeSlots.push(e.slot);
+        this.stats.dropped++;
+      }
+    }
+  }
+
+  /** Forgets every block, and the link cells. */
+  flush(): void {
+    for (let p = 0; p < this.pages.length; p++) if (this.pages[p] !== undefined) this.dropPage(p);
+    this.areaI32.fill(0, AREA_CELLS / 4, this.nextCell / 4);
+    this.nextCell = AREA_CELLS;
+    this.stats.flushes++;
+  }
+
+  /** The entry for the block at `pc` on RAM page `ramPage`, made (by scanning) if there is none yet. */
+  private entry(ramPage: number, pc: number): Entry {
+    let m = this.pages[ramPage];
+    let e = m?.get(pc);
+    if (e === undefined) {
+      const insns = scanBlock(pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16);
+      e = { pc, len: Math.max(1, insns.length), translatable: insns.length > 0, count: 0, slot: -1 };
+      if (m === undefined) {
+        m = new Map();
+        this.pages[ramPage] = m;
+      }
+      m.set(pc, e);
+    }
+    return e;
+  }
+
+  private allocSlot(): number {
+    const s = this.freeSlots.pop();
+    if (s !== undefined) return s;
+    if (this.nextSlot >= this.table.length) this.table.grow(this.table.length);
+    return this.nextSlot++;
+  }
+
+  /** A fresh link cell (area-relative), or 0 when none is left. */
+  private allocCell(): number {
+    if (this.nextCell + 4 > HART_AREA_BYTES) return 0;
+    const c = this.nextCell;
+    this.nextCell += 4;
+    return c;
+  }
+
+  /** Queues a hot block for the next batch; a full batch is compiled at once. */
+  private enqueue(e: Entry, ramPage: number): void {
+    e.count = -1 << 30; // queued: not counted again
+    this.queue.push(e);
+    this.queuePages.push(ramPage);
+    if (this.queue.length >= this.tuning.batch) this.compileQueued();
+  }
+
+  /**
+   * Compiles the queued blocks that are still live into one module (one compile and one instantiation for the
+   * batch: the per-module cost is most of the cost of a small block).
+   */
+  compileQueued(): void {
+    const queue = this.queue;
+    const pages = this.queuePages;
+    this.queue = [];
+    this.queuePages = [];
+    this.waited = 0;
+    if (this.nextCell + 8 * queue.length > HART_AREA_BYTES) this.flush();
+    const live: Entry[] = [];
+    const functions: FunctionDef[] = [];
+    for (let i = 0; i < queue.length; i++) {
+      const e = queue[i]!;
+      const ramPage = pages[i]!;
+      if (this.pages[ramPage]?.get(e.pc) !== e) continue;
+      const insns = scanBlock(e.pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16);
+      if (insns.length !== e.len) continue;
+      const pageVa = e.pc - ((e.pc | 0) & 0xfff);
+      const cellFor = (target: number): number =>
+        target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
+      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor) });
+      live.push(e);
+    }
+    if (live.length === 0) return;
+    const bytes = moduleBytes({ types: [BLOCK_TYPE], memoryPages: this.memory.buffer.byteLength / 65536, functions });
+    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: this.memory } }).exports;
+    live.forEach((e, i) => {
+      e.slot = this.allocSlot();
+      this.table.set(e.slot, exports[`f${i}`]);
+    });
+    this.stats.compiled += live.length;
+    this.stats.modules++;
+  }
+
+  /** Runs up to `budget` instructions, as runHart does with the interpreter. */
+  run(budget: number): void {
+    const h = this.h;
+    const tlb = h.tlb;
+    const area = h.area;
+    const pcView = this.pcView;
+    const a32 = this.areaI32;
+    const hub = this.hub.run;
+    let done = 0;
+    // The link cell of the exit the last chain left by, to point at the next block if that one is compiled.
+    let link = 0;
+    while (done < budget) {
+      if (h.waiting) {
+        if (((h.mipHw | h.mipSw) & h.mie) === 0) return;
+        h.waiting = false;
+      }
+      if (((h.mipHw | h.mipSw) & h.mie) !== 0 && checkInterrupts(h)) link = 0;
+      const left = budget - done;
+      const pc = h.pc;
+      const plo = pc | 0;
+      const poff = plo & 0xfff;
+      const idx = (plo >>> 12) & TLB_MASK;
+      if (tlb.fetchTags[idx] !== pc - poff) {
+        done += runBlock(h, left < COLD_RUN ? left : COLD_RUN) + 1;
+        link = 0;
+        continue;
+      }
+      const ramPage = tlb.fetchOffs[idx]! >>> 12;
+      const e = this.entry(ramPage, pc);
+      if (e.slot >= 0 && e.len <= left) {
+        if (link !== 0) a32[link >>> 2] = e.slot + 1;
+        a32[AREA_RETIRED >>> 2] = 0;
+        const r = hub(area, e.slot, left);
+        const retired = a32[AREA_RETIRED >>> 2]!;
+        h.instret += retired;
+        h.pc = pcView[0]!;
+        done += retired;
+        link = a32[AREA_LAST_EXIT >>> 2]!;
+        // A slow access: the interpreter does that one instruction.
+        if (r === -2) {
+          link = 0;
+          if (done < budget) done += runBlock(h, 1) + 1;
+        }
+        continue;
+      }
+      link = 0;
+      if (this.queue.length > 0 && ++this.waited >= this.tuning.batchWait) this.compileQueued();
+      if (e.slot < 0 && e.translatable && ++e.count >= this.tuning.hot) {
+        this.enqueue(e, ramPage);
+        if (e.slot >= 0) continue;
+      }
+      done += runBlock(h, e.len < left ? e.len : left) + 1;
+    }
+  }
+}

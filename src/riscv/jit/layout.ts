@@ -1,0 +1,28 @@
+/**
+ * Layout of a hart's area in the WebAssembly memory (after guest RAM, see GuestRam.hartArea): the state that
+ * translated code reads and writes directly. Byte offsets from the start of the area.
+ */
+import { TLB_SIZE } from '../tlb.js';
+
+/** x0..x31 as 32 little-endian i64 (the same bytes as Hart.x's (lo, hi) pairs). */
+export const AREA_X = 0;
+/** The pc a translated block exits to, as an f64 (a JS number, as Hart.pc). */
+export const AREA_PC = 256;
+/** i32: the byte address of the load TLB set in use (its tags; the offsets follow, see TLB_SET_OFFS). */
+export const AREA_LOAD_SET = 264;
+/** i32: the byte address of the store TLB set in use. */
+export const AREA_STORE_SET = 268;
+/** i32: instructions retired by translated code since the dispatcher last reset it. */
+export const AREA_RETIRED = 272;
+/** i32: the area-relative address of the link cell of the exit last taken to JavaScript, or 0. */
+export const AREA_LAST_EXIT = 280;
+/** The TLB sets: 12 of them (4 contexts x fetch, load, store), each tags (f64) then offsets (i32). */
+export const AREA_TLB = 4096;
+/** Within a set: where the i32 RAM offsets start, after the f64 tags. */
+export const TLB_SET_OFFS = TLB_SIZE * 8;
+export const TLB_SET_BYTES = TLB_SIZE * 12;
+/**
+ * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
+ * or 0 while unlinked. They run to the end of the area.
+ */
+export const AREA_CELLS = AREA_TLB + 12 * TLB_SET_BYTES;

@@ -1,0 +1,88 @@
+/**
+ * The translator's front end: which instructions it compiles, and the straight-line run of them (a block) that
+ * starts at a pc. Everything else (CSRs, SYSTEM, fences, atomics, floating point, and every illegal encoding) is
+ * left to the interpreter: a block ends before it.
+ */
+import { decodeInto } from '../decode-cache.js';
+
+/** One instruction of a block: its pc, its 32-bit encoding (compressed ones expanded) and its length. */
+export interface BlockInsn {
+  readonly pc: number;
+  readonly insn: number;
+  readonly len: number;
+}
+
+/** Longest block, in instructions. */
+export const MAX_BLOCK = 64;
+
+/** Whether `insn` (32-bit form) is one the translator compiles: a legal integer, load/store or jump. */
+export function translatable(insn: number): boolean {
+  const f3 = (insn >>> 12) & 7;
+  const f7 = insn >>> 25;
+  switch (insn & 0x7f) {
+    case 0x03: // LOAD
+      return f3 !== 7;
+    case 0x23: // STORE
+      return f3 <= 3;
+    case 0x13: // OP-IMM
+      if (f3 === 1) return insn >>> 26 === 0;
+      if (f3 === 5) return insn >>> 26 === 0 || insn >>> 26 === 0x10;
+      return true;
+    case 0x33: // OP
+      return f7 === 0 || f7 === 1 || (f7 === 0x20 && (f3 === 0 || f3 === 5));
+    case 0x1b: // OP-IMM-32
+      return f3 === 0 || (f3 === 1 && f7 === 0) || (f3 === 5 && (f7 === 0 || f7 === 0x20));
+    case 0x3b: // OP-32
+      if (f7 === 0) return f3 === 0 || f3 === 1 || f3 === 5;
+      if (f7 === 0x20) return f3 === 0 || f3 === 5;
+      if (f7 === 1) return f3 === 0 || f3 >= 4;
+      return false;
+    case 0x37: // LUI
+    case 0x17: // AUIPC
+    case 0x6f: // JAL
+      return true;
+    case 0x67: // JALR
+      return f3 === 0;
+    case 0x63: // BRANCH
+      return f3 !== 2 && f3 !== 3;
+    default:
+      return false;
+  }
+}
+
+/** Whether `insn` ends a block (a jump or branch). */
+export function endsBlock(insn: number): boolean {
+  const op = insn & 0x7f;
+  return op === 0x6f || op === 0x67 || op === 0x63;
+}
+
+/**
+ * The block at virtual `pc`, whose page is RAM page `ramPage` (RAM offset / 4096): translatable instructions up
+ * to and including the first jump or branch, at most MAX_BLOCK, never crossing the page. Decodes through `dec`,
+ * the page's decode-cache array (which makes it a code page, so stores to it leave the store TLB). Empty when the
+ * first instruction is not translatable.
+ */
+export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uint16Array): BlockInsn[] {
+  const out: BlockInsn[] = [];
+  const pageBase = pc - ((pc | 0) & 0xfff);
+  let p = pc;
+  while (out.length < MAX_BLOCK) {
+    const off = p - pageBase;
+    if (off >= 4096) break;
+    const k = off >>> 1;
+    const parcel = ramPage * 2048 + k;
+    let v = dec[k]!;
+    if (v === 0) {
+      if (off === 0xffe && (u16[parcel]! & 3) === 3) break; // crosses the page
+      v = decodeInto(dec, k, u16, parcel);
+      if (v === 0) break; // illegal compressed parcel
+    }
+    const len = (v & 1) !== 0 ? 4 : 2;
+    const insn = len === 4 ? v : v | 3;
+    if (!translatable(insn)) break;
+    out.push({ pc: p, insn, len });
+    if (endsBlock(insn)) break;
+    p += len;
+  }
+  return out;
+}

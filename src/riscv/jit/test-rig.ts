@@ -1,0 +1,65 @@
+/**
+ * Test helpers for the translator: the same hart as testing.ts's makeHart, on wasm-backed RAM with the jit
+ * engine, and a comparison of two harts' whole state. Only tests import this module.
+ */
+import { GuestRam } from '../../memory/ram.js';
+import { SystemBus } from '../../memory/bus.js';
+import { Hart } from '../hart.js';
+import { runHart } from '../run.js';
+import type { Engine } from '../engine.js';
+import { JitHart } from './jit-hart.js';
+import { MTVEC, RAM_BASE, RAM_SIZE, setCsrRaw, type Rig } from '../testing.js';
+
+/**
+ * A fresh hart in M-mode at RAM_BASE, mtvec = MTVEC, running on `engine` (on wasm-backed RAM). The translator
+ * compiles every block the second time it is reached, alone, so that tests run as much translated code as they can.
+ */
+export function makeEngineHart(engine: Engine): Rig {
+  const ram = new GuestRam(RAM_BASE, RAM_SIZE, { wasm: true });
+  const bus = new SystemBus(ram);
+  const h = new Hart(0, bus, { readTime: () => 1234 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  h.engine = engine;
+  if (engine === 'jit') {
+    h.jit = new JitHart(h);
+    Object.assign(h.jit.tuning, { hot: 2, batch: 1, batchWait: 1 });
+  }
+  h.reset(RAM_BASE);
+  setCsrRaw(h, 0x305, BigInt(MTVEC));
+  return { ram, bus, h };
+}
+
+/** Runs in slices of `slice` instructions until the hart waits (WFI) or about `max` instructions ran. */
+export function runUntilIdle(h: Hart, max: number, slice = 1000): boolean {
+  const start = h.instret;
+  while (h.instret - start < max) {
+    const before = h.instret;
+    runHart(h, slice);
+    if (h.waiting) return true;
+    if (h.instret === before && !h.waiting) runHart(h, 1);
+  }
+  return h.waiting;
+}
+
+/** Differences between two harts' architectural state and RAM, as readable lines (empty when equal). */
+export function diffState(a: Rig, b: Rig, withInstret = true): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < 64; i++) {
+    if (a.h.x[i] !== b.h.x[i]) out.push(`x${i >> 1}.${i & 1 ? 'hi' : 'lo'}: ${a.h.x[i]} vs ${b.h.x[i]}`);
+  }
+  if (a.h.pc !== b.h.pc) out.push(`pc: ${a.h.pc.toString(16)} vs ${b.h.pc.toString(16)}`);
+  if (a.h.priv !== b.h.priv) out.push(`priv: ${a.h.priv} vs ${b.h.priv}`);
+  if (a.h.mstatus !== b.h.mstatus) out.push(`mstatus: ${a.h.mstatus} vs ${b.h.mstatus}`);
+  if (withInstret && a.h.instret !== b.h.instret) out.push(`instret: ${a.h.instret} vs ${b.h.instret}`);
+  for (let i = 0; i < a.h.csr.length; i++) {
+    if (a.h.csr[i] !== b.h.csr[i]) out.push(`csr 0x${(i >> 1).toString(16)}: ${a.h.csr[i]} vs ${b.h.csr[i]}`);
+  }
+  for (let i = 0; i < a.h.fp.f.length; i++) if (a.h.fp.f[i] !== b.h.fp.f[i]) out.push(`f[${i}] differs`);
+  const ua = a.ram.u8;
+  const ub = b.ram.u8;
+  if (Buffer.compare(ua, ub) !== 0) {
+    for (let i = 0; i < ua.length && out.length < 40; i++) {
+      if (ua[i] !== ub[i]) out.push(`ram 0x${(RAM_BASE + i).toString(16)}: ${ua[i]} vs ${ub[i]}`);
+    }
+  }
+  return out;
+}

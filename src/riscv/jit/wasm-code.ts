@@ -1,0 +1,312 @@
+/**
+ * A small WebAssembly bytecode writer: function bodies as bytes (with structured control and named labels) and
+ * the module around them. Only what the translator emits is here.
+ */
+
+export const I32 = 0x7f;
+export const I64 = 0x7e;
+export const F64 = 0x7c;
+
+/** Opcodes by their text-format names. */
+export const OP = {
+  unreachable: 0x00,
+  return: 0x0f,
+  drop: 0x1a,
+  select: 0x1b,
+  'i32.eqz': 0x45,
+  'i32.eq': 0x46,
+  'i32.ne': 0x47,
+  'i32.lt_s': 0x48,
+  'i32.lt_u': 0x49,
+  'i32.ge_s': 0x4e,
+  'i32.gt_s': 0x4a,
+  'i32.le_s': 0x4c,
+  'i32.ge_u': 0x4f,
+  'i64.eqz': 0x50,
+  'i64.eq': 0x51,
+  'i64.ne': 0x52,
+  'i64.lt_s': 0x53,
+  'i64.lt_u': 0x54,
+  'i64.ge_s': 0x59,
+  'i64.ge_u': 0x5a,
+  'f64.eq': 0x61,
+  'f64.ne': 0x62,
+  'i32.add': 0x6a,
+  'i32.sub': 0x6b,
+  'i32.mul': 0x6c,
+  'i32.div_s': 0x6d,
+  'i32.div_u': 0x6e,
+  'i32.rem_s': 0x6f,
+  'i32.rem_u': 0x70,
+  'i32.and': 0x71,
+  'i32.or': 0x72,
+  'i32.xor': 0x73,
+  'i32.shl': 0x74,
+  'i32.shr_s': 0x75,
+  'i32.shr_u': 0x76,
+  'i64.add': 0x7c,
+  'i64.sub': 0x7d,
+  'i64.mul': 0x7e,
+  'i64.div_s': 0x7f,
+  'i64.div_u': 0x80,
+  'i64.rem_s': 0x81,
+  'i64.rem_u': 0x82,
+  'i64.and': 0x83,
+  'i64.or': 0x84,
+  'i64.xor': 0x85,
+  'i64.shl': 0x86,
+  'i64.shr_s': 0x87,
+  'i64.shr_u': 0x88,
+  'f64.floor': 0x9c,
+  'f64.add': 0xa0,
+  'f64.mul': 0xa2,
+  'i32.wrap_i64': 0xa7,
+  'i64.extend_i32_s': 0xac,
+  'i64.extend_i32_u': 0xad,
+  'f64.convert_i32_s': 0xb7,
+  'f64.convert_i32_u': 0xb8,
+  'f64.convert_i64_s': 0xb9,
+} as const;
+export type OpName = keyof typeof OP;
+
+/** Memory access opcodes and their natural alignment (log2). */
+export const MEM = {
+  'i32.load': [0x28, 2],
+  'i64.load': [0x29, 3],
+  'f64.load': [0x2b, 3],
+  'i64.load8_s': [0x30, 0],
+  'i64.load8_u': [0x31, 0],
+  'i64.load16_s': [0x32, 1],
+  'i64.load16_u': [0x33, 1],
+  'i64.load32_s': [0x34, 2],
+  'i64.load32_u': [0x35, 2],
+  'i32.store': [0x36, 2],
+  'i64.store': [0x37, 3],
+  'f64.store': [0x39, 3],
+  'i64.store8': [0x3c, 0],
+  'i64.store16': [0x3d, 1],
+  'i64.store32': [0x3e, 2],
+} as const;
+export type MemName = keyof typeof MEM;
+
+export function uleb(out: number[], n: number): void {
+  do {
+    let b = n & 0x7f;
+    n = Math.floor(n / 128);
+    if (n !== 0) b |= 0x80;
+    out.push(b);
+  } while (n !== 0);
+}
+
+export function sleb(out: number[], value: bigint): void {
+  let v = value;
+  for (;;) {
+    const b = Number(v & 0x7fn);
+    v >>= 7n;
+    if ((v === 0n && (b & 0x40) === 0) || (v === -1n && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+function sleb32(out: number[], value: number): void {
+  let v = value | 0;
+  for (;;) {
+    const b = v & 0x7f;
+    v >>= 7;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
+const f64Bytes = new Float64Array(1);
+const f64U8 = new Uint8Array(f64Bytes.buffer);
+
+/** One function body under construction. */
+export class Code {
+  readonly b: number[] = [];
+  private readonly labels: (string | null)[] = [];
+
+  op(...names: OpName[]): this {
+    for (const n of names) this.b.push(OP[n]);
+    return this;
+  }
+  mem(name: MemName, offset = 0): this {
+    const [code, align] = MEM[name];
+    this.b.push(code, align);
+    uleb(this.b, offset);
+    return this;
+  }
+  get(local: number): this {
+    this.b.push(0x20);
+    uleb(this.b, local);
+    return this;
+  }
+  set(local: number): this {
+    this.b.push(0x21);
+    uleb(this.b, local);
+    return this;
+  }
+  tee(local: number): this {
+    this.b.push(0x22);
+    uleb(this.b, local);
+    return this;
+  }
+  i32(v: number): this {
+    this.b.push(0x41);
+    sleb32(this.b, v);
+    return this;
+  }
+  i64(v: bigint | number): this {
+    this.b.push(0x42);
+    sleb(this.b, BigInt.asIntN(64, typeof v === 'bigint' ? v : BigInt(v)));
+    return this;
+  }
+  f64(v: number): this {
+    this.b.push(0x44);
+    f64Bytes[0] = v;
+    for (let i = 0; i < 8; i++) this.b.push(f64U8[i]!);
+    return this;
+  }
+  private scope(op: number, name: string | null, body: () => void, els?: () => void): this {
+    this.b.push(op, 0x40);
+    this.labels.push(name);
+    body();
+    if (els !== undefined) {
+      this.b.push(0x05);
+      els();
+    }
+    this.labels.pop();
+    this.b.push(0x0b);
+    return this;
+  }
+  block(name: string, body: () => void): this {
+    return this.scope(0x02, name, body);
+  }
+  loop(name: string, body: () => void): this {
+    return this.scope(0x03, name, body);
+  }
+  if(body: () => void, els?: () => void): this {
+    return this.scope(0x04, null, body, els);
+  }
+  private depth(name: string): number {
+    const i = this.labels.lastIndexOf(name);
+    if (i < 0) throw new Error(`no label ${name}`);
+    return this.labels.length - 1 - i;
+  }
+  br(name: string): this {
+    this.b.push(0x0c);
+    uleb(this.b, this.depth(name));
+    return this;
+  }
+  brIf(name: string): this {
+    this.b.push(0x0d);
+    uleb(this.b, this.depth(name));
+    return this;
+  }
+  /** return_call_indirect (tail call) through table 0 to a function of type `type`. */
+  returnCallIndirect(type: number): this {
+    this.b.push(0x13);
+    uleb(this.b, type);
+    this.b.push(0x00);
+    return this;
+  }
+  callIndirect(type: number): this {
+    this.b.push(0x11);
+    uleb(this.b, type);
+    this.b.push(0x00);
+    return this;
+  }
+}
+
+function section(out: number[], id: number, content: number[]): void {
+  out.push(id);
+  uleb(out, content.length);
+  for (const b of content) out.push(b);
+}
+
+function name(out: number[], s: string): void {
+  uleb(out, s.length);
+  for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
+}
+
+export interface FunctionDef {
+  /** Index into the module's types. */
+  readonly type: number;
+  /** Local declarations beyond the parameters: [count, valtype] runs. */
+  readonly locals: readonly (readonly [number, number])[];
+  readonly code: Code;
+}
+
+export interface ModuleDef {
+  /** Function types: [params, results]. */
+  readonly types: readonly (readonly [readonly number[], readonly number[]])[];
+  /** Import memory "e"."m" with this many pages (min = max). */
+  readonly memoryPages: number;
+  /** Import table "e"."t" (funcref) with at least this many entries, or undefined for none. */
+  readonly tableMin?: number;
+  readonly functions: readonly FunctionDef[];
+  /** Exported as "f0", "f1", ... */
+}
+
+/** The bytes of a module importing memory (and maybe a table) and exporting its functions as f0, f1, ... */
+export function moduleBytes(def: ModuleDef): Uint8Array {
+  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
+  const types: number[] = [];
+  uleb(types, def.types.length);
+  for (const [params, results] of def.types) {
+    types.push(0x60);
+    uleb(types, params.length);
+    types.push(...params);
+    uleb(types, results.length);
+    types.push(...results);
+  }
+  section(out, 1, types);
+  const imports: number[] = [];
+  uleb(imports, def.tableMin !== undefined ? 2 : 1);
+  name(imports, 'e');
+  name(imports, 'm');
+  imports.push(0x02, 0x01);
+  uleb(imports, def.memoryPages);
+  uleb(imports, def.memoryPages);
+  if (def.tableMin !== undefined) {
+    name(imports, 'e');
+    name(imports, 't');
+    imports.push(0x01, 0x70, 0x00);
+    uleb(imports, def.tableMin);
+  }
+  section(out, 2, imports);
+  const funcs: number[] = [];
+  uleb(funcs, def.functions.length);
+  for (const f of def.functions) uleb(funcs, f.type);
+  section(out, 3, funcs);
+  const exports: number[] = [];
+  uleb(exports, def.functions.length);
+  def.functions.forEach((_, i) => {
+    name(exports, `f${i}`);
+    exports.push(0x00);
+    uleb(exports, i);
+  });
+  section(out, 7, exports);
+  const code: number[] = [];
+  uleb(code, def.functions.length);
+  for (const f of def.functions) {
+    const body: number[] = [];
+    uleb(body, f.locals.length);
+    for (const [count, type] of f.locals) {
+      uleb(body, count);
+      body.push(type);
+    }
+    for (const b of f.code.b) body.push(b);
+    body.push(0x0b);
+    uleb(code, body.length);
+    for (const b of body) code.push(b);
+  }
+  section(out, 10, code);
+  return new Uint8Array(out);
+}
