@@ -118,7 +118,11 @@ export function restoreMachineState(m: Machine, sections: ReadonlyMap<string, un
       restore(get(sections, name));
     } catch (e) {
       if (e instanceof MachineStateError) throw e;
-      throw new MachineStateError(`section '${name}': ${(e as Error).message}`);
+      // The parts report bad records with plain Errors (or HartStateError); a TypeError or RangeError is a bug.
+      if (e instanceof Error && (e.constructor === Error || e.name === 'HartStateError')) {
+        throw new MachineStateError(`section '${name}': ${e.message}`);
+      }
+      throw e;
     }
   };
   part('hart.0', (v) => restoreHartState(m.hart, v));
