@@ -42,9 +42,23 @@ export function writeSnapshotDir(dir: string, sections: ReadonlyMap<string, unkn
     throw e;
   }
   for (const name of fs.readdirSync(dir)) {
-    if (RAM_NAME.test(name) && name !== ramFile) fs.rmSync(path.join(dir, name), { force: true });
+    if ((RAM_NAME.test(name) && name !== ramFile) || isOrphanTemp(name)) fs.rmSync(path.join(dir, name), { force: true });
   }
   return { dir, ramFile, ramFileBytes, stateBytes: bytes.length };
+}
+
+/** A temporary file (atomic-write.ts names them .<name>.tmp-<pid>-<random>) left by a process that died. */
+function isOrphanTemp(name: string): boolean {
+  const m = /^\.(?:state|ram-[0-9a-f]+)\.tmp-(\d+)-[0-9a-f]+$/.exec(name);
+  if (m === null) return false;
+  const pid = Number(m[1]);
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH';
+  }
 }
 
 /** An opened snapshot: its validated sections and its RAM file, open and with a validated header. */
