@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { closeSync, cpSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -146,4 +146,51 @@ test('a snapshot taken while the guest writes its disk restores to a guest that 
     await forced.closed;
   }
   rmSync(dir, { recursive: true, force: true });
+});
+
+test('restore refuses corrupted, truncated, foreign-version and missing snapshots with one clear line', { timeout: 120_000 }, async () => {
+  const base = mkdtempSync(join(tmpdir(), 'typevisor-badsnap-'));
+  const sock = join(base, 'vm.sock');
+  const snap = join(base, 'good');
+  const vm = new GuestConsole(['run', '--api-sock', sock]);
+  try {
+    await vm.waitForShell();
+    await ok('snapshot', '--api-sock', sock, '--out', snap);
+    await ok('stop', '--api-sock', sock);
+    await vm.exited;
+  } finally {
+    vm.kill();
+  }
+  const variant = (name: string, change: (state: Buffer, ramPath: string) => void): string => {
+    const d = join(base, name);
+    cpSync(snap, d, { recursive: true });
+    const ram = readdirSync(d).find((f) => f.startsWith('ram-'))!;
+    const state = readFileSync(join(d, 'state'));
+    change(state, join(d, ram));
+    writeFileSync(join(d, 'state'), state);
+    return d;
+  };
+  const cases: [string, string[], RegExp][] = [
+    [variant('flipped', (s) => (s[s.length - 100]! ^= 0x20)), [], /state: section '[a-z0-9.]+': checksum mismatch/],
+    [variant('version', (s) => s.writeUInt32LE(7, 8)), [], /unsupported format version 7 \(this Typevisor reads 1\)/],
+    [variant('magic', (s) => s.write('XX', 0)), [], /not a Typevisor snapshot: bad magic/],
+    [variant('ram-page', (_s, ram) => {
+      const fd = openSync(ram, 'r+');
+      writeSync(fd, Buffer.from([0xaa]), 0, 1, statSync(ram).size - 5);
+      closeSync(fd);
+    }), ['--eager'], /RAM file: page \d+ \(guest-physical offset 0x[0-9a-f]+\) checksum mismatch/],
+    [variant('ram-header', (_s, ram) => truncateSync(ram, 100)), [], /ram-[0-9a-f]+: 100 bytes, the snapshot says \d+/],
+    [join(base, 'missing'), [], /no snapshot at '.*missing' \(no state file there\)/],
+  ];
+  const truncated = join(base, 'truncated');
+  cpSync(snap, truncated, { recursive: true });
+  truncateSync(join(truncated, 'state'), 200);
+  cases.push([truncated, [], /state: truncated: section \d+ \('[a-z0-9.]+'\) needs \d+ bytes, \d+ left/]);
+  for (const [d, extra, re] of cases) {
+    const r = await cli('restore', d, ...extra);
+    assert.equal(r.code, 1, `${d}: ${r.stderr}`);
+    assert.match(r.stderr, /^typevisor: [^\n]+\n$/, d);
+    assert.match(r.stderr, re, d);
+  }
+  rmSync(base, { recursive: true, force: true });
 });
