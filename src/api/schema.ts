@@ -250,7 +250,8 @@ export function openApiDocument(): Record<string, unknown> {
         'The per-VM control API served over HTTP/1.1 on the Unix socket given to `typevisor run --api-sock <path>` ' +
         '(mode 0600, removed when the VM exits). Bodies are JSON; unknown fields are refused. Every error is answered ' +
         'with a Fault; besides those listed per route, malformed HTTP gets 400, a request not received within 10 s 408, ' +
-        'oversized headers 431. Requests that change the VM are carried out one at a time, in arrival order. Generated from ' +
+        'oversized headers 431. Requests that change the VM are carried out one at a time, in arrival order, except ' +
+        'that Stop does not wait for them. Generated from ' +
         'src/api/schema.ts by `npm run api:doc`; do not edit by hand.',
     },
     servers: [{ url: 'http://localhost', description: 'any host name: the server is reached through the Unix socket' }],

@@ -233,9 +233,33 @@ test('changes are carried out one at a time; GET /vm is answered during a snapsh
   }, fake);
 });
 
-test('the socket is mode 0600, removed on close, and close is idempotent', async () => {
+test('Stop does not wait behind a change that hangs', async () => {
+  const fake = new FakeVmController();
+  fake.snapshotDelayMs = 60_000;
+  await withServer(async ({ sock }) => {
+    const hung = rawRequest(sock, 'PUT', '/snapshot/create', { json: { snapshot_path: '/tmp/hung' } }).catch((e: Error) => e);
+    await new Promise((r) => setTimeout(r, 50));
+    const queued = rawRequest(sock, 'PATCH', '/vm', { json: { state: 'Resumed' } }).catch((e: Error) => e);
+    const t0 = Date.now();
+    const a = await rawRequest(sock, 'PUT', '/actions', { json: { action_type: 'Stop' } });
+    assert.equal(a.status, 204);
+    assert.ok(Date.now() - t0 < 1000);
+    assert.equal(fake.state, 'stopped');
+    assert.deepEqual(fake.calls, ['snapshot /tmp/hung', 'stop'], 'the queued resume is still waiting');
+    void hung;
+    void queued;
+  }, fake);
+});
+
+test('the socket is mode 0600 (whatever the umask), removed on close, and close is idempotent', async () => {
   const sock = sockPath();
-  const server = await startControlServer(sock, new FakeVmController(), () => undefined);
+  const umask = process.umask(0);
+  let server: ControlServer;
+  try {
+    server = await startControlServer(sock, new FakeVmController(), () => undefined);
+  } finally {
+    process.umask(umask);
+  }
   const st = lstatSync(sock);
   assert.ok(st.isSocket());
   assert.equal(st.mode & 0o777, 0o600);

@@ -9,8 +9,9 @@
  * VM process's event loop as an exception.
  *
  * Requests that change the VM (PATCH /vm, PUT /snapshot/create, PUT /actions) are carried out one at a time, in
- * the order they arrived: the controller never sees two of them at once. GET /vm is answered at once, also while
- * a snapshot is being written.
+ * the order they arrived: the controller never sees two of them at once, with one exception: Stop does not wait
+ * in line, so a pause or snapshot that hangs cannot keep the VM from being stopped (stop() may therefore be called
+ * while another call is in progress). GET /vm is answered at once, also while a snapshot is being written.
  */
 import { link, lstat, mkdtemp, rename, rmdir, chmod, unlink } from 'node:fs/promises';
 import net from 'node:net';
@@ -262,12 +263,12 @@ export function buildControlApp(controller: VmController, log: ControlLog = defa
       }),
     createSnapshot: (body) =>
       serially(async () => ({ status: 200, payload: snapshotRecord(await controller.snapshot((body as SnapshotCreateRequest).snapshot_path)) })),
-    createAction: (body) =>
-      serially(async () => {
-        const { action_type } = body as VmAction;
-        await (action_type === 'Shutdown' ? controller.shutdown() : controller.stop());
-        return { status: 204 };
-      }),
+    createAction: async (body) => {
+      const { action_type } = body as VmAction;
+      // Stop jumps the queue: pulling the plug must work even while another change hangs.
+      await (action_type === 'Stop' ? controller.stop() : serially(() => controller.shutdown()));
+      return { status: 204 };
+    },
   };
 
   const seen: RegisteredRoute[] = [];
