@@ -37,7 +37,7 @@ export class Tlb {
   storeTags!: Float64Array;
   storeOffs!: Int32Array;
 
-  /** With a backing: [load set address, store set address] of the selected data context, for translated code. */
+  /** With a backing: the byte addresses of the load, store and fetch sets in use, for translated code. */
   private readonly selected: Int32Array | undefined;
   private readonly setBytes: number;
   private readonly setsAt: number;
@@ -45,7 +45,7 @@ export class Tlb {
   /**
    * Without `backing` the arrays are the TLB's own. With it they are views of `backing.buffer` (a WebAssembly
    * memory), set k (context * 3 + kind) at byteOffset + k * setBytes: tags (f64) then offsets (i32, at
-   * + TLB_SIZE * 8); `select` also writes the byte addresses of the load and store sets in use at selectedAt.
+   * + TLB_SIZE * 8); `select` also writes the byte addresses of the load, store and fetch sets in use at selectedAt.
    */
   constructor(backing?: { buffer: ArrayBuffer; byteOffset: number; selectedAt: number }) {
     this.setBytes = TLB_SIZE * 12;
@@ -60,7 +60,7 @@ export class Tlb {
         this.offs.push(new Int32Array(TLB_SIZE));
       }
     }
-    this.selected = backing !== undefined ? new Int32Array(backing.buffer, backing.selectedAt, 2) : undefined;
+    this.selected = backing !== undefined ? new Int32Array(backing.buffer, backing.selectedAt, 3) : undefined;
     this.select(3, 3);
   }
 
@@ -68,6 +68,7 @@ export class Tlb {
     if (this.selected !== undefined) {
       this.selected[0] = this.setsAt + (dataContext * 3 + 1) * this.setBytes;
       this.selected[1] = this.setsAt + (dataContext * 3 + 2) * this.setBytes;
+      this.selected[2] = this.setsAt + fetchContext * 3 * this.setBytes;
     }
     this.fetchTags = this.tags[fetchContext * 3]!;
     this.fetchOffs = this.offs[fetchContext * 3]!;

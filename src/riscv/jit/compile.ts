@@ -10,7 +10,7 @@
  * - A block that branches back to its own start loops inside wasm while the budget lasts.
  * - Every exit writes the next pc (an f64, as Hart.pc) into the area, adds the instructions retired to the
  *   area's counter, and returns the table slot of the next block when the exit is linked to one (chaining:
- *   the hub keeps calling), else -1 (back to the dispatcher) or -2 (the interpreter must run the instruction).
+ *   the hub keeps calling), else EXIT_JUMP (the hub looks the pc up), EXIT_SLOW or EXIT_BUDGET.
  * Every value is computed exactly as the interpreter computes it, including pcs and jump targets as doubles.
  */
 import { Code, F64, I32, I64, moduleBytes, type MemName } from './wasm-code.js';
@@ -40,6 +40,12 @@ const LOCALS: readonly (readonly [number, number])[] = [
   [1, F64],
   [31, I64],
 ];
+
+/** Block results below zero: look the pc up (in the jump cache, else the dispatcher), the interpreter must run
+ * the instruction at the pc, or the budget does not cover the block. */
+export const EXIT_JUMP = -1;
+export const EXIT_SLOW = -2;
+export const EXIT_BUDGET = -3;
 
 const LOADS: readonly MemName[] = [
   'i64.load8_s', 'i64.load16_s', 'i64.load32_s', 'i64.load', 'i64.load8_u', 'i64.load16_u', 'i64.load32_u',
@@ -107,7 +113,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.mem('i32.store', AREA_RETIRED);
     c.get(L_AREA).i32(cell).mem('i32.store', AREA_LAST_EXIT);
     if (cell !== 0) c.get(L_AREA).mem('i32.load', cell).i32(1).op('i32.sub');
-    else c.i32(slow ? -2 : -1);
+    else c.i32(slow ? EXIT_SLOW : EXIT_JUMP);
     c.op('return');
   };
   const exitTo = (k: number, pc: number, slow: boolean): void =>
@@ -341,7 +347,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   c.if(() => {
     c.get(L_AREA).f64(start).mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
-    c.i32(-1).op('return');
+    c.i32(EXIT_BUDGET).op('return');
   });
   if (selfLoop) c.loop('top', body);
   else body();

@@ -17,7 +17,7 @@ import { runBlock } from '../execute.js';
 import { checkInterrupts } from '../trap.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
-import { AREA_CELLS, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED } from './layout.js';
+import { AREA_CELLS, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE } from './layout.js';
 import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
 import type { FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
@@ -64,6 +64,9 @@ export class JitHart {
   private readonly pcView: Float64Array;
   /** The hart's area as i32s (RETIRED, LAST_EXIT, the link cells). */
   private readonly areaI32: Int32Array;
+  /** The jump cache (layout.ts): pc at f64 index 2i, page RAM offset and slot at i32 index 4i + 2, 4i + 3. */
+  private readonly jcF64: Float64Array;
+  private readonly jcI32: Int32Array;
   private readonly freeSlots: number[] = [];
   private nextSlot = 0;
   private nextCell = AREA_CELLS;
@@ -84,6 +87,9 @@ export class JitHart {
     this.pages = new Array<Map<number, Entry> | undefined>(Math.ceil(h.bus.ram.size / 4096)).fill(undefined);
     this.pcView = new Float64Array(h.bus.ram.buffer, h.area + AREA_PC, 1);
     this.areaI32 = new Int32Array(h.bus.ram.buffer, h.area, HART_AREA_BYTES / 4);
+    this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
+    this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
+    for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
     h.decode.onCodeDropped = (ramPage) => {
       if (ramPage < 0) this.flush();
       else this.dropPage(ramPage);
@@ -97,6 +103,8 @@ export class JitHart {
     this.pages[ramPage] = undefined;
     for (const e of m.values()) {
       if (e.slot >= 0) {
+        const j = ((e.pc | 0) >>> 1) & (JCACHE_SIZE - 1);
+        if (this.jcF64[j * 2] === e.pc && this.jcI32[j * 4 + 3] === e.slot) this.jcF64[j * 2] = NaN;
         this.table.set(e.slot, this.hub.stub);
         this.freeSlots.push(e.slot);
         this.stats.dropped++;
@@ -163,6 +171,7 @@ export class JitHart {
     this.waited = 0;
     if (this.nextCell + 8 * queue.length > HART_AREA_BYTES) this.flush();
     const live: Entry[] = [];
+    const livePages: number[] = [];
     const functions: FunctionDef[] = [];
     for (let i = 0; i < queue.length; i++) {
       const e = queue[i]!;
@@ -175,6 +184,7 @@ export class JitHart {
         target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
       functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor) });
       live.push(e);
+      livePages.push(ramPage);
     }
     if (live.length === 0) return;
     const bytes = moduleBytes({ types: [BLOCK_TYPE], memoryPages: this.memory.buffer.byteLength / 65536, functions });
@@ -182,6 +192,10 @@ export class JitHart {
     live.forEach((e, i) => {
       e.slot = this.allocSlot();
       this.table.set(e.slot, exports[`f${i}`]);
+      const j = ((e.pc | 0) >>> 1) & (JCACHE_SIZE - 1);
+      this.jcF64[j * 2] = e.pc;
+      this.jcI32[j * 4 + 2] = livePages[i]! * 4096;
+      this.jcI32[j * 4 + 3] = e.slot;
     });
     this.stats.compiled += live.length;
     this.stats.modules++;

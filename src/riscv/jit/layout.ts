@@ -12,9 +12,11 @@ export const AREA_PC = 256;
 export const AREA_LOAD_SET = 264;
 /** i32: the byte address of the store TLB set in use. */
 export const AREA_STORE_SET = 268;
+/** i32: the byte address of the fetch TLB set in use. */
+export const AREA_FETCH_SET = 272;
 /** i32: instructions retired by translated code since the dispatcher last reset it. */
-export const AREA_RETIRED = 272;
-/** i32: the area-relative address of the link cell of the exit last taken to JavaScript, or 0. */
+export const AREA_RETIRED = 276;
+/** i32: the area-relative address of the link cell of the exit last taken, or 0. */
 export const AREA_LAST_EXIT = 280;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each tags (f64) then offsets (i32). */
 export const AREA_TLB = 4096;
@@ -22,7 +24,14 @@ export const AREA_TLB = 4096;
 export const TLB_SET_OFFS = TLB_SIZE * 8;
 export const TLB_SET_BYTES = TLB_SIZE * 12;
 /**
+ * The jump cache, which translated code consults for jumps the link cells do not cover (indirect jumps, other
+ * pages): JCACHE_SIZE entries of 16 bytes, indexed by (pc >>> 1) & (JCACHE_SIZE - 1): the block's pc (f64), the
+ * RAM offset of its page (i32, checked against the fetch TLB's) and its table slot (i32). NaN pc = empty.
+ */
+export const AREA_JCACHE = AREA_TLB + 12 * TLB_SET_BYTES;
+export const JCACHE_SIZE = 4096;
+/**
  * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
  * or 0 while unlinked. They run to the end of the area.
  */
-export const AREA_CELLS = AREA_TLB + 12 * TLB_SET_BYTES;
+export const AREA_CELLS = AREA_JCACHE + JCACHE_SIZE * 16;

@@ -59,6 +59,7 @@ export const OP = {
   'i64.shr_u': 0x88,
   'f64.floor': 0x9c,
   'f64.add': 0xa0,
+  'f64.sub': 0xa1,
   'f64.mul': 0xa2,
   'i32.wrap_i64': 0xa7,
   'i64.extend_i32_s': 0xac,
@@ -89,7 +90,31 @@ export const MEM = {
 } as const;
 export type MemName = keyof typeof MEM;
 
-export function uleb(out: number[], n: number): void {
+/** A growable byte buffer. */
+export class Bytes {
+  buf = new Uint8Array(256);
+  len = 0;
+
+  push(b: number): void {
+    if (this.len === this.buf.length) this.grow(1);
+    this.buf[this.len++] = b;
+  }
+  append(other: Bytes): void {
+    if (this.len + other.len > this.buf.length) this.grow(other.len);
+    this.buf.set(other.buf.subarray(0, other.len), this.len);
+    this.len += other.len;
+  }
+  private grow(extra: number): void {
+    const bigger = new Uint8Array(Math.max(this.buf.length * 2, this.len + extra));
+    bigger.set(this.buf.subarray(0, this.len));
+    this.buf = bigger;
+  }
+  bytes(): Uint8Array {
+    return this.buf.subarray(0, this.len);
+  }
+}
+
+export function uleb(out: Bytes, n: number): void {
   do {
     let b = n & 0x7f;
     n = Math.floor(n / 128);
@@ -98,7 +123,8 @@ export function uleb(out: number[], n: number): void {
   } while (n !== 0);
 }
 
-export function sleb(out: number[], value: bigint): void {
+/** Signed LEB128 of a 64-bit value given as a number (exact integer, wrapped to 64 bits) or a bigint. */
+export function sleb(out: Bytes, value: bigint): void {
   let v = value;
   for (;;) {
     const b = Number(v & 0x7fn);
@@ -111,7 +137,7 @@ export function sleb(out: number[], value: bigint): void {
   }
 }
 
-function sleb32(out: number[], value: number): void {
+function sleb32(out: Bytes, value: number): void {
   let v = value | 0;
   for (;;) {
     const b = v & 0x7f;
@@ -128,61 +154,63 @@ const f64Bytes = new Float64Array(1);
 const f64U8 = new Uint8Array(f64Bytes.buffer);
 
 /** One function body under construction. */
-export class Code {
-  readonly b: number[] = [];
+export class Code extends Bytes {
   private readonly labels: (string | null)[] = [];
 
   op(...names: OpName[]): this {
-    for (const n of names) this.b.push(OP[n]);
+    for (const n of names) this.push(OP[n]);
     return this;
   }
   mem(name: MemName, offset = 0): this {
     const [code, align] = MEM[name];
-    this.b.push(code, align);
-    uleb(this.b, offset);
+    this.push(code);
+    this.push(align);
+    uleb(this, offset);
     return this;
   }
   get(local: number): this {
-    this.b.push(0x20);
-    uleb(this.b, local);
+    this.push(0x20);
+    uleb(this, local);
     return this;
   }
   set(local: number): this {
-    this.b.push(0x21);
-    uleb(this.b, local);
+    this.push(0x21);
+    uleb(this, local);
     return this;
   }
   tee(local: number): this {
-    this.b.push(0x22);
-    uleb(this.b, local);
+    this.push(0x22);
+    uleb(this, local);
     return this;
   }
   i32(v: number): this {
-    this.b.push(0x41);
-    sleb32(this.b, v);
+    this.push(0x41);
+    sleb32(this, v);
     return this;
   }
   i64(v: bigint | number): this {
-    this.b.push(0x42);
-    sleb(this.b, BigInt.asIntN(64, typeof v === 'bigint' ? v : BigInt(v)));
+    this.push(0x42);
+    if (typeof v === 'number' && v >= -0x8000_0000 && v <= 0x7fff_ffff) sleb32(this, v);
+    else sleb(this, BigInt.asIntN(64, typeof v === 'bigint' ? v : BigInt(v)));
     return this;
   }
   f64(v: number): this {
-    this.b.push(0x44);
+    this.push(0x44);
     f64Bytes[0] = v;
-    for (let i = 0; i < 8; i++) this.b.push(f64U8[i]!);
+    for (let i = 0; i < 8; i++) this.push(f64U8[i]!);
     return this;
   }
   private scope(op: number, name: string | null, body: () => void, els?: () => void): this {
-    this.b.push(op, 0x40);
+    this.push(op);
+    this.push(0x40);
     this.labels.push(name);
     body();
     if (els !== undefined) {
-      this.b.push(0x05);
+      this.push(0x05);
       els();
     }
     this.labels.pop();
-    this.b.push(0x0b);
+    this.push(0x0b);
     return this;
   }
   block(name: string, body: () => void): this {
@@ -200,37 +228,43 @@ export class Code {
     return this.labels.length - 1 - i;
   }
   br(name: string): this {
-    this.b.push(0x0c);
-    uleb(this.b, this.depth(name));
+    this.push(0x0c);
+    uleb(this, this.depth(name));
     return this;
   }
   brIf(name: string): this {
-    this.b.push(0x0d);
-    uleb(this.b, this.depth(name));
+    this.push(0x0d);
+    uleb(this, this.depth(name));
+    return this;
+  }
+  /** i64.trunc_sat_f64_s: f64 to i64, saturating instead of trapping. */
+  truncSatF64S(): this {
+    this.push(0xfc);
+    this.push(0x06);
     return this;
   }
   /** return_call_indirect (tail call) through table 0 to a function of type `type`. */
   returnCallIndirect(type: number): this {
-    this.b.push(0x13);
-    uleb(this.b, type);
-    this.b.push(0x00);
+    this.push(0x13);
+    uleb(this, type);
+    this.push(0x00);
     return this;
   }
   callIndirect(type: number): this {
-    this.b.push(0x11);
-    uleb(this.b, type);
-    this.b.push(0x00);
+    this.push(0x11);
+    uleb(this, type);
+    this.push(0x00);
     return this;
   }
 }
 
-function section(out: number[], id: number, content: number[]): void {
+function section(out: Bytes, id: number, content: Bytes): void {
   out.push(id);
-  uleb(out, content.length);
-  for (const b of content) out.push(b);
+  uleb(out, content.len);
+  out.append(content);
 }
 
-function name(out: number[], s: string): void {
+function name(out: Bytes, s: string): void {
   uleb(out, s.length);
   for (let i = 0; i < s.length; i++) out.push(s.charCodeAt(i));
 }
@@ -256,36 +290,40 @@ export interface ModuleDef {
 
 /** The bytes of a module importing memory (and maybe a table) and exporting its functions as f0, f1, ... */
 export function moduleBytes(def: ModuleDef): Uint8Array {
-  const out = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
-  const types: number[] = [];
+  const out = new Bytes();
+  for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.push(b);
+  const types = new Bytes();
   uleb(types, def.types.length);
   for (const [params, results] of def.types) {
     types.push(0x60);
     uleb(types, params.length);
-    types.push(...params);
+    for (const p of params) types.push(p);
     uleb(types, results.length);
-    types.push(...results);
+    for (const r of results) types.push(r);
   }
   section(out, 1, types);
-  const imports: number[] = [];
+  const imports = new Bytes();
   uleb(imports, def.tableMin !== undefined ? 2 : 1);
   name(imports, 'e');
   name(imports, 'm');
-  imports.push(0x02, 0x01);
+  imports.push(0x02);
+  imports.push(0x01);
   uleb(imports, def.memoryPages);
   uleb(imports, def.memoryPages);
   if (def.tableMin !== undefined) {
     name(imports, 'e');
     name(imports, 't');
-    imports.push(0x01, 0x70, 0x00);
+    imports.push(0x01);
+    imports.push(0x70);
+    imports.push(0x00);
     uleb(imports, def.tableMin);
   }
   section(out, 2, imports);
-  const funcs: number[] = [];
+  const funcs = new Bytes();
   uleb(funcs, def.functions.length);
   for (const f of def.functions) uleb(funcs, f.type);
   section(out, 3, funcs);
-  const exports: number[] = [];
+  const exports = new Bytes();
   uleb(exports, def.functions.length);
   def.functions.forEach((_, i) => {
     name(exports, `f${i}`);
@@ -293,20 +331,21 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
     uleb(exports, i);
   });
   section(out, 7, exports);
-  const code: number[] = [];
+  const code = new Bytes();
   uleb(code, def.functions.length);
+  const body = new Bytes();
   for (const f of def.functions) {
-    const body: number[] = [];
+    body.len = 0;
     uleb(body, f.locals.length);
     for (const [count, type] of f.locals) {
       uleb(body, count);
       body.push(type);
     }
-    for (const b of f.code.b) body.push(b);
+    body.append(f.code);
     body.push(0x0b);
-    uleb(code, body.length);
-    for (const b of body) code.push(b);
+    uleb(code, body.len);
+    code.append(body);
   }
   section(out, 10, code);
-  return new Uint8Array(out);
+  return out.bytes();
 }
