@@ -15,7 +15,7 @@
  */
 import { Code, F64, I32, I64, moduleBytes, type MemName } from './wasm-code.js';
 import { AREA_LAST_EXIT, AREA_LOAD_SET, AREA_PC, AREA_RETIRED, AREA_STORE_SET, AREA_X, TLB_SET_OFFS } from './layout.js';
-import type { BlockInsn } from './scan.js';
+import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, an f64, then guest registers x1..x31.
 const L_AREA = 0;
@@ -64,8 +64,9 @@ function registers(insns: readonly BlockInsn[]): { used: Set<number>; written: S
     const rd = (insn >>> 7) & 31;
     const rs1 = (insn >>> 15) & 31;
     const rs2 = (insn >>> 20) & 31;
+    if (op === 0x0f) continue;
     const hasRs1 = op !== 0x37 && op !== 0x17 && op !== 0x6f;
-    const hasRs2 = op === 0x33 || op === 0x3b || op === 0x23 || op === 0x63;
+    const hasRs2 = op === 0x33 || op === 0x3b || op === 0x23 || op === 0x63 || op === 0x2f;
     const hasRd = op !== 0x23 && op !== 0x63;
     if (hasRs1) used.add(rs1);
     if (hasRs2) used.add(rs2);
@@ -86,7 +87,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   const n = insns.length;
   const last = insns[n - 1]!;
   const lastOp = last.insn & 0x7f;
-  const selfLoop = lastOp === 0x63 && last.pc + branchOffset(last.insn) === start;
+  // A block with a direct jump or branch back to its own start loops inside wasm.
+  const loops = insns.some(({ pc, insn }, k) => {
+    const op = insn & 0x7f;
+    if (op === 0x63) return pc + branchOffset(insn) === start;
+    return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
+  }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
   const { used, written } = registers(insns);
 
   const R = (r: number): void => {
@@ -116,8 +122,16 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     else c.i32(slow ? EXIT_SLOW : EXIT_JUMP);
     c.op('return');
   };
-  const exitTo = (k: number, pc: number, slow: boolean): void =>
+  const exitTo = (k: number, pc: number, slow: boolean): void => {
+    if (loops && !slow && pc === start) {
+      // Around again while a whole further pass fits in the budget.
+      c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
+      c.brIf('top');
+      exit(0, () => c.f64(pc), false, cellFor(pc));
+      return;
+    }
     exit(k, () => c.f64(pc), slow, slow ? 0 : cellFor(pc));
+  };
 
   /**
    * The TLB lookup of a `size`-byte access at rs1 + imm through the set whose address is in local `set`; exits
@@ -156,6 +170,11 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   };
 
   const body = (): void => {
+    instructions();
+    // A block cut short (by an instruction left to the interpreter, the page end, the size limit) goes on there.
+    if (!(lastOp === 0x63 || lastOp === 0x6f || lastOp === 0x67)) exitTo(n, last.pc + last.len, false);
+  };
+  const instructions = (): void => {
     insns.forEach(({ pc, insn, len }, k) => {
       const op = insn & 0x7f;
       const rd = (insn >>> 7) & 31;
@@ -241,6 +260,36 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           W(rd);
           break;
         }
+        case 0x0f:
+          break;
+        case 0x2f: {
+          // AMO: read, modify, write on RAM through the store TLB (as the interpreter's amoTarget).
+          const size = f3 === 3 ? 8 : 4;
+          access(k, pc, rs1, 0, L_SSET, size);
+          c.set(L_XA);
+          c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s').set(L_TA);
+          R(rs2);
+          if (size === 4) c.op('i32.wrap_i64', 'i64.extend_i32_s');
+          c.set(L_TB);
+          c.get(L_XA);
+          const fn = insn >>> 27;
+          const pick = (cmp: 'i64.lt_s' | 'i64.gt_s' | 'i64.lt_u' | 'i64.gt_u'): void => {
+            c.get(L_TA).get(L_TB).get(L_TA).get(L_TB).op(cmp, 'select');
+          };
+          if (fn === 0x01) c.get(L_TB);
+          else if (fn === 0x00) c.get(L_TA).get(L_TB).op('i64.add');
+          else if (fn === 0x04) c.get(L_TA).get(L_TB).op('i64.xor');
+          else if (fn === 0x08) c.get(L_TA).get(L_TB).op('i64.or');
+          else if (fn === 0x0c) c.get(L_TA).get(L_TB).op('i64.and');
+          else if (fn === 0x10) pick('i64.lt_s');
+          else if (fn === 0x14) pick('i64.gt_s');
+          else if (fn === 0x18) pick('i64.lt_u');
+          else pick('i64.gt_u');
+          c.mem(size === 8 ? 'i64.store' : 'i64.store32');
+          c.get(L_TA);
+          W(rd);
+          break;
+        }
         case 0x37:
           if (rd !== 0) c.i64(insn & 0xfffff000).set(L_REG0 + rd);
           break;
@@ -248,10 +297,9 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           if (rd !== 0) c.i64(pc + (insn & 0xfffff000)).set(L_REG0 + rd);
           break;
         case 0x6f: {
-          const imm =
-            ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
           if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
-          exitTo(k + 1, pc + imm, false);
+          // Not the last instruction: the block goes on at the target.
+          if (k === n - 1) exitTo(k + 1, pc + jalOffset(insn), false);
           break;
         }
         case 0x67: {
@@ -266,20 +314,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           break;
         }
         case 0x63: {
-          const target = pc + branchOffset(insn);
           R(rs1);
           R(rs2);
           c.op(BRANCH[f3]!);
-          if (selfLoop && k === n - 1) {
-            c.if(() => {
-              // Around again while a whole further pass fits in the budget.
-              c.get(L_DONE).i32(n).op('i32.add').set(L_DONE);
-              c.get(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
-              c.brIf('top');
-              exitTo(0, target, false);
-            });
-          } else c.if(() => exitTo(k + 1, target, false));
-          exitTo(k + 1, pc + len, false);
+          c.if(() => exitTo(k + 1, pc + branchOffset(insn), false));
+          // Not the last instruction: the block goes on with the next one.
+          if (k === n - 1) exitTo(k + 1, pc + len, false);
           break;
         }
         default:
@@ -349,15 +389,10 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
     c.i32(EXIT_BUDGET).op('return');
   });
-  if (selfLoop) c.loop('top', body);
+  if (loops) c.loop('top', body);
   else body();
-  if (!(lastOp === 0x63 || lastOp === 0x6f || lastOp === 0x67)) exitTo(n, last.pc + last.len, false);
   c.op('unreachable');
   return c;
-}
-
-function branchOffset(insn: number): number {
-  return ((insn >> 31) << 12) | (((insn >>> 7) & 1) << 11) | (((insn >>> 25) & 0x3f) << 5) | (((insn >>> 8) & 0xf) << 1);
 }
 
 export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32]];

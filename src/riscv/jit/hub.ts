@@ -38,7 +38,8 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
       hub.get(PLO).i32(12).op('i32.shr_u').i32(1023).op('i32.and').i32(3).op('i32.shl').op('i32.add');
       hub.mem('f64.load');
       hub.get(PC).get(PLO).i32(0xfff).op('i32.and').op('f64.convert_i32_u', 'f64.sub').op('f64.ne').brIf('out');
-      hub.get(AREA).get(PLO).i32(1).op('i32.shr_u').i32(JCACHE_SIZE - 1).op('i32.and').i32(4).op('i32.shl').op('i32.add').tee(J);
+      hub.get(AREA).get(PLO).i32(1).op('i32.shr_u').get(PLO).i32(15).op('i32.shr_u', 'i32.xor').i32(JCACHE_SIZE - 1).op('i32.and');
+      hub.i32(4).op('i32.shl').op('i32.add').tee(J);
       hub.mem('f64.load', AREA_JCACHE).get(PC).op('f64.ne').brIf('out');
       // The cache entry's page must be the page the TLB maps the pc to now.
       hub.get(J).mem('i32.load', AREA_JCACHE + 8);

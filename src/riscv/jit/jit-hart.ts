@@ -17,7 +17,7 @@ import { runBlock } from '../execute.js';
 import { checkInterrupts } from '../trap.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
-import { AREA_CELLS, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE } from './layout.js';
+import { AREA_CELLS, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE, jcacheIndex } from './layout.js';
 import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
 import type { FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
@@ -103,7 +103,7 @@ export class JitHart {
     this.pages[ramPage] = undefined;
     for (const e of m.values()) {
       if (e.slot >= 0) {
-        const j = ((e.pc | 0) >>> 1) & (JCACHE_SIZE - 1);
+        const j = jcacheIndex(e.pc);
         if (this.jcF64[j * 2] === e.pc && this.jcI32[j * 4 + 3] === e.slot) this.jcF64[j * 2] = NaN;
         this.table.set(e.slot, this.hub.stub);
         this.freeSlots.push(e.slot);
@@ -192,7 +192,7 @@ export class JitHart {
     live.forEach((e, i) => {
       e.slot = this.allocSlot();
       this.table.set(e.slot, exports[`f${i}`]);
-      const j = ((e.pc | 0) >>> 1) & (JCACHE_SIZE - 1);
+      const j = jcacheIndex(e.pc);
       this.jcF64[j * 2] = e.pc;
       this.jcI32[j * 4 + 2] = livePages[i]! * 4096;
       this.jcI32[j * 4 + 3] = e.slot;
@@ -232,6 +232,11 @@ export class JitHart {
       const e = this.entry(ramPage, pc);
       if (e.slot >= 0 && e.len <= left) {
         if (link !== 0) a32[link >>> 2] = e.slot + 1;
+        // Here through JavaScript: (re)fill the jump cache, which may have held a colliding block.
+        const j = jcacheIndex(pc);
+        this.jcF64[j * 2] = pc;
+        this.jcI32[j * 4 + 2] = ramPage * 4096;
+        this.jcI32[j * 4 + 3] = e.slot;
         a32[AREA_RETIRED >>> 2] = 0;
         const r = hub(area, e.slot, left);
         const retired = a32[AREA_RETIRED >>> 2]!;

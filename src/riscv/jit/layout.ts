@@ -25,11 +25,17 @@ export const TLB_SET_OFFS = TLB_SIZE * 8;
 export const TLB_SET_BYTES = TLB_SIZE * 12;
 /**
  * The jump cache, which translated code consults for jumps the link cells do not cover (indirect jumps, other
- * pages): JCACHE_SIZE entries of 16 bytes, indexed by (pc >>> 1) & (JCACHE_SIZE - 1): the block's pc (f64), the
+ * pages): JCACHE_SIZE entries of 16 bytes, indexed by jcacheIndex(pc): the block's pc (f64), the
  * RAM offset of its page (i32, checked against the fetch TLB's) and its table slot (i32). NaN pc = empty.
  */
 export const AREA_JCACHE = AREA_TLB + 12 * TLB_SET_BYTES;
-export const JCACHE_SIZE = 4096;
+export const JCACHE_SIZE = 16384;
+
+/** The jump cache entry for a pc (the hub computes the same from the pc's low 32 bits). */
+export function jcacheIndex(pc: number): number {
+  const lo = pc | 0;
+  return ((lo >>> 1) ^ (lo >>> 15)) & (JCACHE_SIZE - 1);
+}
 /**
  * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
  * or 0 while unlinked. They run to the end of the area.

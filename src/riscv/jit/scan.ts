@@ -1,7 +1,7 @@
 /**
- * The translator's front end: which instructions it compiles, and the straight-line run of them (a block) that
- * starts at a pc. Everything else (CSRs, SYSTEM, fences, atomics, floating point, and every illegal encoding) is
- * left to the interpreter: a block ends before it.
+ * The translator's front end: which instructions it compiles, and the trace of them (a block) that starts at a
+ * pc. Everything else (CSRs, SYSTEM, LR/SC, floating point, and every illegal encoding) is left to the
+ * interpreter: a block ends before it.
  */
 import { decodeInto } from '../decode-cache.js';
 
@@ -11,6 +11,9 @@ export interface BlockInsn {
   readonly insn: number;
   readonly len: number;
 }
+
+/** AMO funct5 values: add, swap, xor, or, and, min, max, minu, maxu. */
+const AMO_OPS = new Set([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
@@ -45,6 +48,10 @@ export function translatable(insn: number): boolean {
       return f3 === 0;
     case 0x63: // BRANCH
       return f3 !== 2 && f3 !== 3;
+    case 0x0f: // FENCE, FENCE.I: nothing to do on one hart whose code writes are tracked
+      return f3 <= 1;
+    case 0x2f: // AMOs other than LR/SC (the reservation stays with the interpreter)
+      return (f3 === 2 || f3 === 3) && AMO_OPS.has(insn >>> 27);
     default:
       return false;
   }
@@ -57,18 +64,20 @@ export function endsBlock(insn: number): boolean {
 }
 
 /**
- * The block at virtual `pc`, whose page is RAM page `ramPage` (RAM offset / 4096): translatable instructions up
- * to and including the first jump or branch, at most MAX_BLOCK, never crossing the page. Decodes through `dec`,
- * the page's decode-cache array (which makes it a code page, so stores to it leave the store TLB). Empty when the
- * first instruction is not translatable.
+ * The block at virtual `pc`, whose page is RAM page `ramPage` (RAM offset / 4096): a trace of translatable
+ * instructions through conditional branches (whose taken side leaves the block) and direct jumps within the page
+ * (followed), up to an indirect jump, at most MAX_BLOCK, never leaving the page. Decodes through `dec`, the page's
+ * decode-cache array (which makes it a code page, so stores to it leave the store TLB). Empty when the first
+ * instruction is not translatable.
  */
 export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uint16Array): BlockInsn[] {
   const out: BlockInsn[] = [];
   const pageBase = pc - ((pc | 0) & 0xfff);
+  const seen = new Set<number>();
   let p = pc;
   while (out.length < MAX_BLOCK) {
     const off = p - pageBase;
-    if (off >= 4096) break;
+    if (off < 0 || off >= 4096 || seen.has(p)) break;
     const k = off >>> 1;
     const parcel = ramPage * 2048 + k;
     let v = dec[k]!;
@@ -81,8 +90,18 @@ export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uin
     const insn = len === 4 ? v : v | 3;
     if (!translatable(insn)) break;
     out.push({ pc: p, insn, len });
-    if (endsBlock(insn)) break;
-    p += len;
+    seen.add(p);
+    const op = insn & 0x7f;
+    if (op === 0x67) break;
+    p = op === 0x6f ? p + jalOffset(insn) : p + len;
   }
   return out;
+}
+
+export function jalOffset(insn: number): number {
+  return ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
+}
+
+export function branchOffset(insn: number): number {
+  return ((insn >> 31) << 12) | (((insn >>> 7) & 1) << 11) | (((insn >>> 25) & 0x3f) << 5) | (((insn >>> 8) & 0xf) << 1);
 }
