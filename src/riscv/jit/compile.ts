@@ -17,7 +17,7 @@ import { Code, F64, I32, I64, moduleBytes, type MemName } from './wasm-code.js';
 import { AREA_LAST_EXIT, AREA_LOAD_SET, AREA_PC, AREA_RETIRED, AREA_STORE_SET, AREA_X, TLB_SET_OFFS } from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 
-// Locals: parameters, i32 temporaries, i64 temporaries, an f64, then guest registers x1..x31.
+// Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
 const L_AREA = 0;
 const L_BUDGET = 1;
 const L_LSET = 2;
@@ -26,18 +26,22 @@ const L_IDX = 4;
 const L_DONE = 5;
 const L_XA = 6;
 const L_XB = 7;
-const L_VA = 8;
-const L_TA = 9;
-const L_TB = 10;
-const L_TC = 11;
-const L_TD = 12;
-const L_TF = 13;
-const L_REG0 = 13; // local of register r is L_REG0 + r (r >= 1)
+const L_K = 8; // the shared exit's: instructions retired in this pass, link cell, result code, next pc
+const L_CELL = 9;
+const L_CODE = 10;
+const L_VA = 11;
+const L_TA = 12;
+const L_TB = 13;
+const L_TC = 14;
+const L_TD = 15;
+const L_TF = 16;
+const L_EPC = 17;
+const L_REG0 = 17; // local of register r is L_REG0 + r (r >= 1)
 
 const LOCALS: readonly (readonly [number, number])[] = [
-  [6, I32],
+  [9, I32],
   [5, I64],
-  [1, F64],
+  [2, F64],
   [31, I64],
 ];
 
@@ -110,17 +114,23 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * `cell`, -1 while unlinked), or without a cell -1, or -2 when the instruction at the pc needs the interpreter.
    */
   const exit = (k: number, pc: () => void, slow: boolean, cell: number): void => {
-    for (const r of written) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
-    c.get(L_AREA);
+    c.i32(k).set(L_K);
     pc();
-    c.mem('f64.store', AREA_PC);
-    c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED).get(L_DONE).op('i32.add');
-    if (k !== 0) c.i32(k).op('i32.add');
+    c.set(L_EPC);
+    c.i32(cell).set(L_CELL);
+    if (cell === 0) c.i32(slow ? EXIT_SLOW : EXIT_JUMP).set(L_CODE);
+    c.br('exit');
+  };
+  /** The code all exits share (see exit), after the block's body. */
+  const sharedExit = (): void => {
+    for (const r of written) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
+    c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
+    c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED).get(L_DONE).op('i32.add').get(L_K).op('i32.add');
     c.mem('i32.store', AREA_RETIRED);
-    c.get(L_AREA).i32(cell).mem('i32.store', AREA_LAST_EXIT);
-    if (cell !== 0) c.get(L_AREA).mem('i32.load', cell).i32(1).op('i32.sub');
-    else c.i32(slow ? EXIT_SLOW : EXIT_JUMP);
-    c.op('return');
+    c.get(L_AREA).get(L_CELL).mem('i32.store', AREA_LAST_EXIT);
+    c.get(L_CELL).op('i32.eqz');
+    c.if(() => c.get(L_CODE).op('return'));
+    c.get(L_AREA).get(L_CELL).op('i32.add').mem('i32.load').i32(1).op('i32.sub');
   };
   const exitTo = (k: number, pc: number, slow: boolean): void => {
     if (loops && !slow && pc === start) {
@@ -389,9 +399,11 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
     c.i32(EXIT_BUDGET).op('return');
   });
-  if (loops) c.loop('top', body);
-  else body();
-  c.op('unreachable');
+  c.block('exit', () => {
+    if (loops) c.loop('top', body);
+    else body();
+  });
+  sharedExit();
   return c;
 }
 

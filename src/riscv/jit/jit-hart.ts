@@ -33,7 +33,7 @@ export interface JitTuning {
   batchWait: number;
 }
 
-export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 16, batch: 32, batchWait: 2000 };
+export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 2000 };
 /** Instructions the interpreter runs when the fetch TLB misses (it refills the TLB on the way). */
 const COLD_RUN = 16;
 
