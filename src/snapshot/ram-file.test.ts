@@ -142,7 +142,7 @@ test('writeRamFileSync streams the same bytes saveRam builds, and a file source 
   assert.equal(size, fs.statSync(file).size);
   const fd = fs.openSync(file, 'r');
   const src = fileSource(fd, size);
-  const into = new Uint8Array(ram.length).fill(7);
+  const into = new Uint8Array(ram.length);
   loadRamEager(src, readRamIndex(src, ram.length), into);
   fs.closeSync(fd);
   assert.deepEqual(into, ram);

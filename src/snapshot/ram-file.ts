@@ -220,15 +220,15 @@ export function checkPage(index: RamFileIndex, k: number, bytes: Uint8Array): vo
 }
 
 /**
- * Loads every page into `into` (guest RAM; zero where no page is stored), in chunks, checking each page. On a
- * bad page it throws and `into` holds a partial restore: callers load into a fresh machine they then discard.
+ * Loads every page into `into`, in chunks, checking each page. `into` must be all zero already (fresh guest RAM
+ * is; zeroing it here would touch every page of a RAM that may be gigabytes). On a bad page it throws and
+ * `into` holds a partial restore: callers load into a fresh machine they then discard.
  */
 export function loadRamEager(src: RamSource, index: RamFileIndex, into: Uint8Array): void {
   if (into.length !== index.size) throw new SnapshotError(`RAM file: RAM size ${index.size} does not match ${into.length}`);
   const count = index.pages.length;
   const CHUNK = 512;
   const buf = new Uint8Array(Math.min(CHUNK, Math.max(1, count)) * PAGE_SIZE);
-  into.fill(0);
   for (let k = 0; k < count; k += CHUNK) {
     const n = Math.min(CHUNK, count - k);
     const view = buf.subarray(0, n * PAGE_SIZE);
@@ -250,5 +250,7 @@ export function parseRamFile(bytes: Uint8Array, expectedSize: number): RamFileIn
 /** Validates `bytes` fully, then makes `into` (guest RAM) exactly the saved contents. */
 export function loadRam(bytes: Uint8Array, into: Uint8Array): void {
   const src = bytesSource(bytes);
-  loadRamEager(src, readRamIndex(src, into.length), into);
+  const index = readRamIndex(src, into.length);
+  into.fill(0);
+  loadRamEager(src, index, into);
 }
