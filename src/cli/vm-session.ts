@@ -13,6 +13,10 @@ import { bootVm, readBootFiles, releaseAll, type BuiltVm, type MachineExtras } f
 import type { VmConfig } from './vm-config.js';
 import { MachineController, type ControlledVm } from './vm-controller.js';
 
+/** Queued console input (bytes) above which the terminal is no longer read, and below which it is again. */
+const INPUT_HIGH_WATER = 1 << 20;
+const INPUT_LOW_WATER = 64 << 10;
+
 export interface SessionOptions {
   readonly config: VmConfig;
   readonly vm: BuiltVm;
@@ -74,7 +78,21 @@ export class VmSession implements ControlledVm {
       quit: () => this.vm.machine.stop({ kind: 'stopped' }),
       help: () => stdout.write(ESCAPE_HELP),
     });
-    const onData = (chunk: Buffer): void => input.feed(chunk);
+    // Backpressure: a guest reads its console slowly; stop reading the terminal (or a pipe flooding it) while
+    // much of what was read is still queued, and go on once the guest has taken most of it.
+    let drainTimer: NodeJS.Timeout | undefined;
+    const onData = (chunk: Buffer): void => {
+      input.feed(chunk);
+      if (drainTimer === undefined && this.vm.machine.inputBacklog() > INPUT_HIGH_WATER) {
+        stdin.pause();
+        drainTimer = setInterval(() => {
+          if (this.vm.machine.inputBacklog() > INPUT_LOW_WATER && this.vm.machine.runState !== 'stopped') return;
+          clearInterval(drainTimer);
+          drainTimer = undefined;
+          stdin.resume();
+        }, 20);
+      }
+    };
     const raw = stdin.isTTY === true;
     if (raw) stdin.setRawMode(true);
     stdin.on('data', onData);
@@ -100,6 +118,7 @@ export class VmSession implements ControlledVm {
         }
       }
     } finally {
+      if (drainTimer !== undefined) clearInterval(drainTimer);
       this.release();
       await server?.close();
       stdin.off('data', onData);

@@ -82,6 +82,8 @@ export class Machine {
   private out = new Uint8Array(4096);
   private outLength = 0;
   private readonly input: number[] = [];
+  /** Index of the next queued input item to deliver. */
+  private inputHead = 0;
   private wakeIdle: (() => void) | undefined;
   private paused = false;
   private wakePaused: (() => void) | undefined;
@@ -162,6 +164,11 @@ export class Machine {
     this.wakeUp();
   }
 
+  /** Console input items queued and not yet taken by the guest (the host should stop reading when it grows). */
+  inputBacklog(): number {
+    return this.input.length - this.inputHead;
+  }
+
   /** Queues console input for the guest's console (the UART unless routed elsewhere). */
   sendInput(bytes: Uint8Array): void {
     for (const b of bytes) this.input.push(b);
@@ -209,12 +216,13 @@ export class Machine {
 
   /** Console input queued for the guest but not yet taken: bytes, and CONSOLE_BREAK for a break. */
   pendingInput(): number[] {
-    return this.input.slice();
+    return this.input.slice(this.inputHead);
   }
 
   /** Replaces the queued console input (snapshot restore). */
   setPendingInput(items: readonly number[]): void {
     this.input.length = 0;
+    this.inputHead = 0;
     for (const b of items) this.input.push(b);
     this.feedInput();
   }
@@ -276,12 +284,20 @@ export class Machine {
   /** Moves queued host input into the console device while it has room. */
   feedInput(): void {
     const sink = this.consoleIn;
-    while (this.input.length > 0) {
-      const item = this.input[0]!;
+    while (this.inputHead < this.input.length) {
+      const item = this.input[this.inputHead]!;
       if (item === CONSOLE_BREAK) {
         if (sink.receiveBreak !== undefined && !sink.receiveBreak()) break;
       } else if (!sink.canReceive() || !sink.receive(item)) break;
-      this.input.shift();
+      this.inputHead++;
+    }
+    // Consumed input is dropped in bulk (shift() per byte would make a large paste quadratic).
+    if (this.inputHead === this.input.length) {
+      this.input.length = 0;
+      this.inputHead = 0;
+    } else if (this.inputHead > 4096) {
+      this.input.splice(0, this.inputHead);
+      this.inputHead = 0;
     }
   }
 
