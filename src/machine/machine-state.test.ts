@@ -65,6 +65,19 @@ test('conformance: snapshot, restore into a fresh machine, snapshot again gives 
   restoreMachineState(b, first);
   assert.deepEqual(withoutTime(captureMachineState(b)), withoutTime(first));
 
+  // Time: 'continue' brings mtime back exactly (never backward); 'catch-up' adds the wall time since the snapshot.
+  const mtime = (sections: Map<string, unknown>): bigint => {
+    const c = sections.get('clint') as { mtimeLo: number; mtimeHi: number };
+    return (BigInt(c.mtimeHi) << 32n) + BigInt(c.mtimeLo);
+  };
+  const aged = new Map(first);
+  aged.set('machine', { ...(first.get('machine') as object), savedAtMs: Date.now() - 5000 });
+  restoreMachineState(b, aged, 'continue');
+  assert.equal(mtime(captureMachineState(b)), mtime(first));
+  restoreMachineState(b, aged, 'catch-up');
+  const ahead = mtime(captureMachineState(b)) - mtime(first);
+  assert.ok(ahead >= 50_000_000n && ahead < 50_000_000n * 100n, `caught up by ${ahead} ticks for 5 s at 10 MHz`);
+
   // Hostile records: replace one value anywhere with another of any type.
   const paths: (string | number)[][] = [];
   const walk = (v: unknown, at: (string | number)[]): void => {
