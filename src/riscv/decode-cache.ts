@@ -21,6 +21,9 @@ export class DecodeCache {
   /** Called when a code page is dropped (written), or with -1 when all are (clear): translated code goes too. */
   onCodeDropped: (ramPage: number) => void = () => {};
 
+  /** RAM pages made code pages since the last clear (some may have been dropped since): what clear() visits. */
+  private codePages: number[] = [];
+
   constructor(ramBytes: number) {
     this.pages = new Array<Int32Array | undefined>(Math.ceil(ramBytes / 4096)).fill(undefined);
   }
@@ -37,6 +40,12 @@ export class DecodeCache {
       if (!(ramPage >= 0 && ramPage < this.pages.length)) return EMPTY_PAGE;
       p = new Int32Array(2048);
       this.pages[ramPage] = p;
+      this.codePages.push(ramPage);
+      // Pages dropped and made code again are listed again: rebuild the list now and then so it stays bounded.
+      if (this.codePages.length > this.pages.length) {
+        this.codePages = [];
+        for (let pg = 0; pg < this.pages.length; pg++) if (this.pages[pg] !== undefined) this.codePages.push(pg);
+      }
       this.onNewCodePage(ramPage);
     }
     return p;
@@ -58,11 +67,13 @@ export class DecodeCache {
 
   /** Drops everything (FENCE.I needs nothing more: writes already invalidate). */
   clear(): void {
-    for (let pg = 0; pg < this.pages.length; pg++) {
+    // Only pages that became code need visiting (a machine's first reset, or a restore, finds none).
+    for (const pg of this.codePages) {
       const p = this.pages[pg];
       if (p !== undefined) p.fill(0);
       this.pages[pg] = undefined;
     }
+    this.codePages = [];
     this.onCodeDropped(-1);
   }
 }
