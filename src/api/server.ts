@@ -174,8 +174,6 @@ export function buildControlApp(controller: VmController, log: ControlLog = defa
     requestTimeout: REQUEST_TIMEOUT_MS,
     forceCloseConnections: 'idle',
     return503OnClosing: false,
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
     ajv: {
       // Validate strictly: refuse unknown fields rather than drop them, and never coerce "1" into 1 or 1 into "1".
       customOptions: { removeAdditional: false, coerceTypes: false, useDefaults: false, allErrors: false, verbose: true },
