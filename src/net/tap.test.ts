@@ -46,7 +46,8 @@ class FakeIo implements TapIo {
 }
 
 const frame = (n: number, fill = 1) => buildEthernet(MAC_B, MAC_A, 0x88b5, new Uint8Array(n - 14).fill(fill));
-const until = async (cond: () => boolean, ms = 2000) => {
+// Generous: the machines are shared and a busy one can be slow; the condition decides, not the clock.
+const until = async (cond: () => boolean, ms = 30_000) => {
   const end = Date.now() + ms;
   while (!cond()) {
     if (Date.now() > end) throw new Error('timed out');
@@ -92,13 +93,17 @@ test('frames read from the descriptor reach the receiver in order; idle polling 
   const t = new TapBackend(7, { io, maxPollMs: 2 });
   const got: Uint8Array[] = [];
   t.onReceive((f) => got.push(f));
-  await until(() => got.length === 2 && io.reads.length === 0);
-  assert.deepEqual(got, [frame(60, 1), frame(1514, 2)]);
-  assert.equal(t.drops.count('runt'), 1);
-  await new Promise((r) => setTimeout(r, 20));
+  // Closed whatever happens: a poll loop left running would keep this test file from ever exiting.
+  try {
+    await until(() => got.length === 2 && io.reads.length === 0);
+    assert.deepEqual(got, [frame(60, 1), frame(1514, 2)]);
+    assert.equal(t.drops.count('runt'), 1);
+    const idle = io.readCalls;
+    await until(() => io.readCalls >= idle + 3); // kept polling while idle
+  } finally {
+    t.close();
+  }
   const calls = io.readCalls;
-  assert.ok(calls >= 5, 'kept polling while idle');
-  t.close();
   await new Promise((r) => setTimeout(r, 20));
   assert.ok(io.readCalls <= calls + 1, 'no polling after close');
 });
