@@ -28,6 +28,8 @@ console.log('\nengine       median    min      max');
 for (const [name, xs] of results) {
   console.log(`${name.padEnd(12)} ${(median(xs) / 1000).toFixed(2)} s   ${(Math.min(...xs) / 1000).toFixed(2)} s   ${(Math.max(...xs) / 1000).toFixed(2)} s`);
 }
-const tv = results.get('typevisor');
 const q = results.get('qemu-tcg');
-if (tv && q) console.log(`\nratio typevisor/qemu (median): ${(median(tv) / median(q)).toFixed(2)}`);
+for (const name of ['typevisor', 'typevisor-jit']) {
+  const tv = results.get(name);
+  if (tv && q) console.log(`${name === 'typevisor' ? '\n' : ''}ratio ${name}/qemu (median): ${(median(tv) / median(q)).toFixed(2)}`);
+}

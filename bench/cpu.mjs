@@ -32,10 +32,12 @@ for (const e of engines()) {
     await vm.exited;
   }
 }
-console.log('\nworkload            typevisor   qemu-tcg   ratio');
+console.log('\nworkload            typevisor   tv-jit      qemu-tcg   interp/qemu  jit/qemu');
 for (const w of WORKLOADS) {
   const tv = results.get(`${w.name}|typevisor`);
+  const jit = results.get(`${w.name}|typevisor-jit`);
   const q = results.get(`${w.name}|qemu-tcg`);
   const fmt = (xs) => (xs ? `${(median(xs) / 1000).toFixed(2)} s` : '-').padEnd(10);
-  console.log(`${w.name.padEnd(20)}${fmt(tv)}  ${fmt(q)} ${tv && q ? (median(tv) / median(q)).toFixed(2) : '-'}`);
+  const ratio = (xs) => (xs && q ? (median(xs) / median(q)).toFixed(2) : '-').padEnd(12);
+  console.log(`${w.name.padEnd(20)}${fmt(tv)}  ${fmt(jit)}  ${fmt(q)} ${ratio(tv)} ${ratio(jit)}`);
 }

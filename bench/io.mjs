@@ -32,7 +32,7 @@ for (const e of engines()) {
   const img = join(dir, `${e.name}.img`);
   execFileSync(process.execPath, [TYPEVISOR_BIN, 'disk', 'create', img, `${MIB * 2}M`, '--force']);
   const args =
-    e.name === 'typevisor'
+    e.name.startsWith('typevisor')
       ? [...e.args, '--disk', img, '--net', 'user']
       : [
           ...e.args,

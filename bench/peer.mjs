@@ -29,9 +29,15 @@ function qemuKernel() {
   return rawKernel;
 }
 
-/** [command, args] for each engine, booting the same firmware, kernel, initramfs and command line. */
+/**
+ * [command, args] for each engine, booting the same firmware, kernel, initramfs and command line: Typevisor's
+ * interpreter ('typevisor'), its translator ('typevisor-jit', unless ENGINES=interp) and QEMU.
+ */
 export function engines(memory = '256M') {
-  const list = [{ name: 'typevisor', command: process.execPath, args: ['run', '--memory', memory] }];
+  const list = [{ name: 'typevisor', command: process.execPath, args: ['run', '--memory', memory, '--engine', 'interp'] }];
+  if (process.env.ENGINES !== 'interp') {
+    list.push({ name: 'typevisor-jit', command: process.execPath, args: ['run', '--memory', memory, '--engine', 'jit'] });
+  }
   if (qemuVersion() !== undefined) {
     list.push({
       name: 'qemu-tcg',
