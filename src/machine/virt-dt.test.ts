@@ -2,7 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { VIRT } from './virt-layout.js';
 import { FDT_MAGIC, writeFdt, type FdtNode, type FdtValue } from './fdt.js';
-import { buildVirtTree, generateVirtDtb, VIRT_PHANDLE, VIRT_UART_PATH, type VirtDtConfig } from './virt-dt.js';
+import {
+  buildVirtTree,
+  generateVirtDtb,
+  VIRT_MAX_HARTS,
+  VIRT_PHANDLE,
+  VIRT_UART_PATH,
+  type VirtDtConfig,
+} from './virt-dt.js';
 
 const base: VirtDtConfig = {
   harts: 2,
@@ -162,14 +169,16 @@ test('generateVirtDtb serializes the tree', () => {
   assert.equal(dv.getUint32(0), FDT_MAGIC);
   assert.equal(dv.getUint32(4), blob.length);
   assert.deepEqual(generateVirtDtb(base), writeFdt(buildVirtTree(base)));
-  const many = generateVirtDtb({ ...base, harts: 64, virtio: [0, 1, 2, 3, 4, 5, 6, 7] });
+  const many = generateVirtDtb({ ...base, harts: 8, virtio: [0, 1, 2, 3, 4, 5, 6, 7] });
   assert.ok(many.length > blob.length - 4096);
 });
 
 test('config is validated', () => {
   const bad: Array<[Partial<VirtDtConfig>, RegExp]> = [
     [{ harts: 0 }, /harts/],
-    [{ harts: 513 }, /harts/],
+    [{ harts: 9 }, /harts must be an integer in 1\.\.8/],
+    [{ harts: 1.5 }, /harts/],
+    [{ harts: Number.NaN }, /harts/],
     [{ ramBase: 0x8000_0001 }, /ramBase/],
     [{ ramSize: 0 }, /ramSize/],
     [{ isa: 'RV64GC' }, /isa/],
@@ -182,4 +191,146 @@ test('config is validated', () => {
     [{ timebaseFrequency: 0 }, /timebaseFrequency/],
   ];
   for (const [patch, re] of bad) assert.throws(() => buildVirtTree({ ...base, ...patch }), re);
+});
+
+// ---------------------------------------------------------------- N harts, as QEMU virt describes `-smp N`
+
+/** The tree for `harts` harts (undefined: the default), from the 1-hart base config. */
+function treeFor(harts: number | undefined): FdtNode {
+  const { harts: _omit, ...rest } = base;
+  return buildVirtTree(harts === undefined ? rest : { ...rest, harts });
+}
+
+/** Node path of every phandle in the tree, so references can be compared by what they point at. */
+function phandlePaths(root: FdtNode): Map<number, string> {
+  const out = new Map<number, string>();
+  const walk = (x: FdtNode, path: string): void => {
+    if (x.phandle !== undefined) out.set(x.phandle, path || '/');
+    for (const c of x.children ?? []) walk(c, `${path}/${c.name}`);
+  };
+  walk(root, '');
+  return out;
+}
+
+/** interrupts-extended as [controller path, local interrupt] pairs. */
+function irqPairs(root: FdtNode, path: string): Array<[string, number]> {
+  const paths = phandlePaths(root);
+  const c = cellsOf(root, at(root, path), 'interrupts-extended');
+  const out: Array<[string, number]> = [];
+  for (let i = 0; i < c.length; i += 2) out.push([paths.get(c[i]!) ?? `?${c[i]}`, c[i + 1]!]);
+  return out;
+}
+
+const intcPath = (h: number): string => `/cpus/cpu@${h}/interrupt-controller`;
+
+test('harts defaults to 1, and the 1-hart blob is the one an explicit harts: 1 gives', () => {
+  const { harts: _omit, ...one } = base;
+  assert.deepEqual(generateVirtDtb(one), generateVirtDtb({ ...base, harts: 1 }));
+  const cpus = at(treeFor(undefined), '/cpus');
+  assert.deepEqual(
+    (cpus.children ?? []).map((c) => c.name),
+    ['cpu@0', 'cpu-map'],
+  );
+  assert.equal(VIRT_MAX_HARTS, 8);
+});
+
+for (const n of [2, 4, 8]) {
+  test(`${n} harts: cpu@0..${n - 1}, cpu-map and CLINT/PLIC routing in QEMU virt's -smp ${n} order`, () => {
+    const root = treeFor(n);
+    const cpus = at(root, '/cpus');
+    assert.deepEqual(
+      (cpus.children ?? []).map((c) => c.name),
+      [...Array.from({ length: n }, (_, h) => `cpu@${h}`), 'cpu-map'],
+    );
+    const seen = new Set<number>();
+    for (let h = 0; h < n; h++) {
+      const cpu = at(root, `/cpus/cpu@${h}`);
+      // Same property order as QEMU's cpu nodes (phandle aside, which the writer places first).
+      assert.deepEqual(
+        (cpu.props ?? []).map((p) => p.name),
+        ['device_type', 'reg', 'status', 'compatible', 'riscv,isa', 'mmu-type'],
+      );
+      assert.deepEqual(cellsOf(root, cpu, 'reg'), [h]);
+      assert.deepEqual(strings(cpu, 'status'), ['okay']);
+      const intc = at(root, intcPath(h));
+      assert.deepEqual(strings(intc, 'compatible'), ['riscv,cpu-intc']);
+      assert.deepEqual(
+        (intc.props ?? []).map((p) => p.name),
+        ['#interrupt-cells', 'interrupt-controller', 'compatible'],
+      );
+      // Every cpu and every interrupt controller has a phandle of its own.
+      for (const ph of [cpu.phandle, intc.phandle]) {
+        assert.ok(ph !== undefined && !seen.has(ph), `hart ${h}: phandle ${String(ph)} missing or reused`);
+        seen.add(ph);
+      }
+    }
+    assert.ok(!seen.has(VIRT_PHANDLE.plic) && !seen.has(VIRT_PHANDLE.test));
+    const cluster = at(root, '/cpus/cpu-map/cluster0');
+    assert.deepEqual(
+      (cluster.children ?? []).map((c) => c.name),
+      Array.from({ length: n }, (_, h) => `core${h}`),
+    );
+    const paths = phandlePaths(root);
+    for (let h = 0; h < n; h++) {
+      const [target] = cellsOf(root, at(root, `/cpus/cpu-map/cluster0/core${h}`), 'cpu');
+      assert.equal(paths.get(target!), `/cpus/cpu@${h}`);
+    }
+    // CLINT: each hart's (MSIP 3, MTIP 7), in hart order.
+    assert.deepEqual(
+      irqPairs(root, '/soc/clint@2000000'),
+      Array.from({ length: n }, (_, h) => [
+        [intcPath(h), 3],
+        [intcPath(h), 7],
+      ]).flat(),
+    );
+    // PLIC: context 2h = hart h's M-mode external interrupt (11), 2h+1 = its S-mode one (9).
+    const plic = irqPairs(root, '/soc/plic@c000000');
+    assert.equal(plic.length, 2 * n);
+    for (let ctx = 0; ctx < 2 * n; ctx++) {
+      const h = ctx >> 1;
+      assert.deepEqual(plic[ctx], [intcPath(h), ctx % 2 === 0 ? 11 : 9], `PLIC context ${ctx}`);
+    }
+    // Nothing else depends on the hart count.
+    const single = treeFor(1);
+    for (const path of ['/memory@80000000', '/chosen', '/soc/serial@10000000', '/soc/test@100000', '/poweroff', '/reboot']) {
+      assert.deepEqual(at(root, path), at(single, path), path);
+    }
+    assert.deepEqual(cellsOf(root, at(root, '/soc/plic@c000000'), 'reg'), [0, 0xc00_0000, 0, 0x60_0000]);
+    assert.deepEqual(cellsOf(root, at(root, '/soc/clint@2000000'), 'reg'), [0, 0x200_0000, 0, 0x1_0000]);
+  });
+}
+
+test('4 harts: the routing QEMU 7.2 generates for -M virt -smp 4 (guest/reference/qemu-virt-rv64gc-256M-smp4.dts)', () => {
+  // Transcribed from the reference with QEMU's phandles replaced by the nodes they name: QEMU numbers phandles
+  // from the last cpu backwards (cpu@3 = 1, its intc = 2, ... cpu@0 = 7, intc = 8), Typevisor from cpu@0 forwards.
+  const qemuPhandles = new Map<number, string>([
+    [1, '/cpus/cpu@3'],
+    [2, intcPath(3)],
+    [3, '/cpus/cpu@2'],
+    [4, intcPath(2)],
+    [5, '/cpus/cpu@1'],
+    [6, intcPath(1)],
+    [7, '/cpus/cpu@0'],
+    [8, intcPath(0)],
+  ]);
+  const q = (cellsList: number[]): Array<[string, number]> => {
+    const out: Array<[string, number]> = [];
+    for (let i = 0; i < cellsList.length; i += 2) out.push([qemuPhandles.get(cellsList[i]!)!, cellsList[i + 1]!]);
+    return out;
+  };
+  const root = treeFor(4);
+  assert.deepEqual(
+    irqPairs(root, '/soc/clint@2000000'),
+    q([8, 3, 8, 7, 6, 3, 6, 7, 4, 3, 4, 7, 2, 3, 2, 7]),
+  );
+  assert.deepEqual(
+    irqPairs(root, '/soc/plic@c000000'),
+    q([8, 11, 8, 9, 6, 11, 6, 9, 4, 11, 4, 9, 2, 11, 2, 9]),
+  );
+  const paths = phandlePaths(root);
+  const cores = [7, 5, 3, 1].map((ph) => qemuPhandles.get(ph));
+  assert.deepEqual(
+    [0, 1, 2, 3].map((h) => paths.get(cellsOf(root, at(root, `/cpus/cpu-map/cluster0/core${h}`), 'cpu')[0]!)),
+    cores,
+  );
 });

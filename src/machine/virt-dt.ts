@@ -23,8 +23,12 @@ import {
   type FdtWriteOptions,
 } from './fdt.js';
 
-/** Most harts the virt device tree describes (QEMU virt's VIRT_CPUS_MAX). */
-export const VIRT_MAX_HARTS = 512;
+/**
+ * Most harts the virt device tree describes. QEMU's virt board allows up to 512 (VIRT_CPUS_MAX), in sockets of
+ * their own CLINT and PLIC; Typevisor's machine is one socket of 1..8 harts (`--cpus`), which is also the bundled
+ * kernel's CONFIG_NR_CPUS: harts beyond that would be described but never brought online.
+ */
+export const VIRT_MAX_HARTS = 8;
 
 /** UART input clock, as on QEMU virt (the 8250 driver derives the divisor from it). */
 export const VIRT_UART_CLOCK = 3_686_400;
@@ -41,7 +45,12 @@ export const VIRT_PHANDLE = {
 } as const;
 
 export interface VirtDtConfig {
-  readonly harts: number;
+  /**
+   * Number of harts, 1..VIRT_MAX_HARTS (default 1), with hart ids 0..harts-1. Described as QEMU virt does for
+   * `-smp N` (one socket): a cpu@i node per hart with its own riscv,cpu-intc, cpu-map/cluster0/core0..N-1, and the
+   * CLINT and PLIC wired to every hart's interrupt controller, PLIC context 2i = hart i M-mode, 2i+1 = S-mode.
+   */
+  readonly harts?: number;
   readonly ramBase: number;
   readonly ramSize: number;
   /** The riscv,isa string, e.g. "rv64imafdc_zicsr_zifencei". */
@@ -64,7 +73,7 @@ function configError(msg: string): never {
 
 function checkConfig(c: VirtDtConfig): void {
   if (typeof c !== 'object' || c === null) configError('config must be an object');
-  if (!Number.isInteger(c.harts) || c.harts < 1 || c.harts > VIRT_MAX_HARTS) {
+  if (c.harts !== undefined && (!Number.isInteger(c.harts) || c.harts < 1 || c.harts > VIRT_MAX_HARTS)) {
     configError(`harts must be an integer in 1..${VIRT_MAX_HARTS}, got ${String(c.harts)}`);
   }
   if (!Number.isSafeInteger(c.ramBase) || c.ramBase < 0 || c.ramBase % 4096 !== 0) {
@@ -114,7 +123,7 @@ export const VIRT_UART_PATH = `/soc/serial@${hex(VIRT.uartBase)}`;
 /** Builds the device tree of the virt machine as a plain tree (see fdt.ts). */
 export function buildVirtTree(config: VirtDtConfig): FdtNode {
   checkConfig(config);
-  const harts = config.harts;
+  const harts = config.harts ?? 1;
 
   const cpus: FdtNode[] = [];
   for (let h = 0; h < harts; h++) {
