@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the Typevisor guest initramfs: a static busybox (Debian's busybox source, cross-compiled
-# with riscv64-linux-gnu-gcc against glibc) plus the files in guest/rootfs/ (/init,
-# /etc/profile, ...). Output: guest/images/initramfs.cpio.gz (newc, reproducible: sorted
-# entries, fixed mtimes, owner root, gzip -9 -n).
+# with riscv64-linux-gnu-gcc against glibc), the SMP test programs of guest/smp-tests/ (static,
+# in /usr/bin) and the files in guest/rootfs/ (/init, /etc/profile, ...). Output:
+# guest/images/initramfs.cpio.gz (newc, reproducible: sorted entries, fixed mtimes, owner root,
+# gzip -9 -n).
 #
 # Usage: guest/build-initramfs.sh          (build dir: guest/build/, gitignored)
 # Env:   JOBS=N to override make -j$(nproc); SOURCE_DATE_EPOCH to change the fixed mtime.
@@ -95,6 +96,10 @@ mkdir -p "$STAGE"/{dev,proc,sys,tmp,run,root,mnt,etc,var,usr/share}
 chmod 1777 "$STAGE/tmp"; chmod 700 "$STAGE/root"
 ln -s ../run "$STAGE/var/run"; mkdir -p "$STAGE/var/tmp" "$STAGE/var/log"
 cp -a "$GUEST_DIR/rootfs/." "$STAGE/"
+# The SMP test programs (guest/smp-tests/): one static binary and its two names, in /usr/bin.
+"$GUEST_DIR/smp-tests/build.sh" "$BUILD_DIR/smp-tests"
+mkdir -p "$STAGE/usr/bin"
+cp -a "$BUILD_DIR/smp-tests/smp-tests" "$BUILD_DIR/smp-tests/smp-counters" "$BUILD_DIR/smp-tests/smp-litmus" "$STAGE/usr/bin/"
 chmod 755 "$STAGE/init"
 chmod 600 "$STAGE/etc/shadow"
 # /dev/console must exist before devtmpfs is mounted: the kernel opens it for init's stdio.
@@ -114,6 +119,7 @@ version=$BB_SRC_VERSION
 compiler=$(${CROSS_COMPILE}gcc --version | head -1)
 libc=libc6-dev-riscv64-cross $(pkg_version libc6-dev-riscv64-cross)
 busybox_bytes=$(stat -c %s "$BB_SRC/busybox")
+smp_tests_bytes=$(stat -c %s "$BUILD_DIR/smp-tests/smp-tests")
 applet_links=$(find "$STAGE" -type l -lname '*busybox' | wc -l)
 entries=$(cd "$STAGE" && find . -mindepth 1 | wc -l)
 jobs=$JOBS

@@ -63,7 +63,9 @@ cat <<KERNEL
   ($(info initramfs.build-info libc)), statically linked: busybox is
   $(info initramfs.build-info busybox_bytes) bytes, $(info initramfs.build-info applet_links) applet symlinks.
 - Contents: busybox + applet links, \`/dev/console\` (c 5,1), \`/init\` (= \`guest/rootfs/init\`),
-  \`/etc/profile\`, passwd/group/hostname/hosts, the udhcpc script — $(info initramfs.build-info entries) entries.
+  \`/etc/profile\`, passwd/group/hostname/hosts, the udhcpc script, and the SMP tests of \`guest/smp-tests/\`
+  (\`/usr/bin/smp-tests\`, $(info initramfs.build-info smp_tests_bytes) bytes, static, with the links
+  \`smp-counters\` and \`smp-litmus\`) — $(info initramfs.build-info entries) entries.
 - Format: newc cpio, entries sorted, owner root:root, all mtimes = SOURCE_DATE_EPOCH
   ($SOURCE_DATE_EPOCH), no inode/device numbers (\`cpio --reproducible\`), \`gzip -9 -n\`.
 - Build time: $(info initramfs.build-info build_seconds) s wall clock (make -j$(info initramfs.build-info jobs)), using
