@@ -9,6 +9,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { bootBareMetal } from './boot.js';
 import { Machine } from './machine.js';
 import type { Engine } from '../riscv/engine.js';
+import { JitHart } from '../riscv/jit/jit-hart.js';
 
 const BIN_DIR = new URL('../../test-programs/bin/', import.meta.url);
 /** These read time or count cycles against a timer: their registers and memory legitimately differ. */
@@ -22,6 +23,11 @@ async function runOn(engine: Engine, elf: Uint8Array): Promise<{ machine: Machin
     maxInstructions: 50_000_000,
     onOutput: (b) => (output += Buffer.from(b).toString('latin1')),
   });
+  if (engine === 'jit') {
+    // Compile at once and synchronously: these programs are short, and the point is to run translated code.
+    machine.hart.jit = new JitHart(machine.hart);
+    Object.assign(machine.hart.jit.tuning, { hot: 2, batch: 1, batchWait: 1, async: false });
+  }
   bootBareMetal(machine, elf);
   const exit = await machine.run();
   return { machine, output, code: JSON.stringify(exit) };

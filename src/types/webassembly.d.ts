@@ -34,4 +34,5 @@ declare namespace WebAssembly {
     grow(delta: number): number;
   }
   function validate(bytes: Uint8Array): boolean;
+  function compile(bytes: Uint8Array): Promise<Module>;
 }

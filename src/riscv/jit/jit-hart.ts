@@ -31,9 +31,14 @@ export interface JitTuning {
   batch: number;
   /** A partial batch is compiled after this many more interpreted blocks. */
   batchWait: number;
+  /**
+   * Compile in the background (WebAssembly.compile) and install the blocks from the event loop. Off for code
+   * that runs harts synchronously and wants compiled blocks at once (tests).
+   */
+  async: boolean;
 }
 
-export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 2000 };
+export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 2000, async: true };
 /** Instructions the interpreter runs when the fetch TLB misses (it refills the TLB on the way). */
 const COLD_RUN = 16;
 
@@ -73,6 +78,10 @@ export class JitHart {
   private queue: Entry[] = [];
   private queuePages: number[] = [];
   private waited = 0;
+  /** Flushes so far: a module compiled before the last one is stale (its link cells were reused). */
+  private flushes = 0;
+  /** Modules being compiled in the background. */
+  private inFlight = 0;
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
   readonly stats: JitStats = { compiled: 0, modules: 0, dropped: 0, flushes: 0 };
@@ -118,6 +127,7 @@ export class JitHart {
     this.areaI32.fill(0, AREA_CELLS / 4, this.nextCell / 4);
     this.nextCell = AREA_CELLS;
     this.stats.flushes++;
+    this.flushes++;
   }
 
   /** The entry for the block at `pc` on RAM page `ramPage`, made (by scanning) if there is none yet. */
@@ -188,8 +198,31 @@ export class JitHart {
     }
     if (live.length === 0) return;
     const bytes = moduleBytes({ types: [BLOCK_TYPE], memoryPages: this.memory.buffer.byteLength / 65536, functions });
-    const exports = new WebAssembly.Instance(new WebAssembly.Module(bytes), { e: { m: this.memory } }).exports;
+    if (!this.tuning.async) {
+      this.install(new WebAssembly.Module(bytes), live, livePages, this.flushes);
+      return;
+    }
+    // Compiled on V8's background threads; installed from the event loop, between the machine's slices.
+    const flushes = this.flushes;
+    this.inFlight++;
+    WebAssembly.compile(bytes).then(
+      (module) => {
+        this.inFlight--;
+        this.install(module, live, livePages, flushes);
+      },
+      (e: unknown) => {
+        this.inFlight--;
+        throw e;
+      },
+    );
+  }
+
+  /** Puts the compiled blocks of `module` in table slots, unless a flush or a write made them stale meanwhile. */
+  private install(module: WebAssembly.Module, live: Entry[], livePages: number[], flushes: number): void {
+    if (flushes !== this.flushes) return;
+    const exports = new WebAssembly.Instance(module, { e: { m: this.memory } }).exports;
     live.forEach((e, i) => {
+      if (this.pages[livePages[i]!]?.get(e.pc) !== e) return;
       e.slot = this.allocSlot();
       this.table.set(e.slot, exports[`f${i}`]);
       const j = jcacheIndex(e.pc);
