@@ -99,7 +99,10 @@ export class JitHart {
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
     this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
     for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
+    // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
+    const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
+      previous(ramPage);
       if (ramPage < 0) this.flush();
       else this.dropPage(ramPage);
     };
