@@ -18,7 +18,7 @@ import { Pmp } from './pmp.js';
 import { DecodeCache } from './decode-cache.js';
 import type { Engine } from './engine.js';
 import type { JitHart } from './jit/jit-hart.js';
-import { AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
+import { AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
 
 /** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
 export const TRAP = { trap: true } as const;
@@ -102,6 +102,10 @@ export class Hart {
     if (this.area >= 0) {
       const buffer = bus.ram.buffer;
       this.x = new Int32Array(buffer, this.area + AREA_X, 64);
+      // FP registers next to the integer ones, where translated FP loads and stores reach them.
+      const f = new Int32Array(buffer, this.area + AREA_F, 64);
+      f.set(fp.f);
+      this.fp = { f, fflags: fp.fflags, frm: fp.frm };
       this.tlb = new Tlb({ buffer, byteOffset: this.area + AREA_TLB, selectedAt: this.area + AREA_LOAD_SET });
     } else {
       this.x = new Int32Array(64);

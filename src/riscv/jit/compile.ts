@@ -14,7 +14,18 @@
  * Every value is computed exactly as the interpreter computes it, including pcs and jump targets as doubles.
  */
 import { Code, F64, I32, I64, moduleBytes, type MemName } from './wasm-code.js';
-import { AREA_LAST_EXIT, AREA_LOAD_SET, AREA_PC, AREA_RETIRED, AREA_STORE_SET, AREA_X, TLB_SET_OFFS } from './layout.js';
+import {
+  AREA_F,
+  AREA_FS,
+  AREA_LAST_EXIT,
+  AREA_LOAD_SET,
+  AREA_PC,
+  AREA_RESERVATION,
+  AREA_RETIRED,
+  AREA_STORE_SET,
+  AREA_X,
+  TLB_SET_OFFS,
+} from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
@@ -69,6 +80,11 @@ function registers(insns: readonly BlockInsn[]): { used: Set<number>; written: S
     const rs1 = (insn >>> 15) & 31;
     const rs2 = (insn >>> 20) & 31;
     if (op === 0x0f) continue;
+    if (op === 0x07 || op === 0x27) {
+      // FP loads and stores: only the base register is an integer one.
+      used.add(rs1);
+      continue;
+    }
     const hasRs1 = op !== 0x37 && op !== 0x17 && op !== 0x6f;
     const hasRs2 = op === 0x33 || op === 0x3b || op === 0x23 || op === 0x63 || op === 0x2f;
     const hasRd = op !== 0x23 && op !== 0x63;
@@ -272,9 +288,63 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
         }
         case 0x0f:
           break;
-        case 0x2f: {
-          // AMO: read, modify, write on RAM through the store TLB (as the interpreter's amoTarget).
+        case 0x07:
+        case 0x27: {
+          // FP load or store. The interpreter makes them illegal with FS off, and an FP load sets FS dirty:
+          // stores need FS on, loads FS already dirty, else the interpreter does the instruction.
           const size = f3 === 3 ? 8 : 4;
+          const load = op === 0x07;
+          c.get(L_AREA).mem('i32.load', AREA_FS);
+          if (load) c.i32(3).op('i32.ne');
+          else c.op('i32.eqz');
+          c.if(() => exitTo(k, pc, true));
+          const imm = load ? immI : ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+          access(k, pc, rs1, imm, load ? L_LSET : L_SSET, size);
+          c.set(L_XA);
+          const freg = AREA_F + 8 * (load ? rd : rs2);
+          if (load && size === 8) c.get(L_AREA).get(L_XA).mem('i64.load').mem('i64.store', freg);
+          else if (load) {
+            // FLW NaN-boxes: the upper half all ones.
+            c.get(L_AREA).get(L_XA).mem('i32.load').mem('i32.store', freg);
+            c.get(L_AREA).i32(-1).mem('i32.store', freg + 4);
+          } else if (size === 8) c.get(L_XA).get(L_AREA).mem('i64.load', freg).mem('i64.store');
+          else c.get(L_XA).get(L_AREA).mem('i32.load', freg).mem('i32.store');
+          break;
+        }
+        case 0x2f: {
+          const size = f3 === 3 ? 8 : 4;
+          const fn5 = insn >>> 27;
+          if (fn5 === 0x02) {
+            // LR: load and reserve (the reservation is a RAM offset, as in the interpreter).
+            access(k, pc, rs1, 0, L_LSET, size);
+            c.set(L_XA);
+            c.get(L_AREA).get(L_XA).mem('i32.store', AREA_RESERVATION);
+            c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s');
+            W(rd);
+            break;
+          }
+          if (fn5 === 0x03) {
+            // SC: store if the reservation is this address; rd = 0 on success, 1 on failure; no reservation after.
+            access(k, pc, rs1, 0, L_SSET, size);
+            c.set(L_XA);
+            c.get(L_AREA).mem('i32.load', AREA_RESERVATION).get(L_XA).op('i32.eq');
+            c.if(
+              () => {
+                c.get(L_XA);
+                R(rs2);
+                c.mem(size === 8 ? 'i64.store' : 'i64.store32');
+                c.i64(0);
+                W(rd);
+              },
+              () => {
+                c.i64(1);
+                W(rd);
+              },
+            );
+            c.get(L_AREA).i32(-1).mem('i32.store', AREA_RESERVATION);
+            break;
+          }
+          // AMO: read, modify, write on RAM through the store TLB (as the interpreter's amoTarget).
           access(k, pc, rs1, 0, L_SSET, size);
           c.set(L_XA);
           c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s').set(L_TA);

@@ -1,7 +1,8 @@
 /**
- * Differential test of the translator against the interpreter: random programs (mostly integer, load/store and
- * branch instructions the translator compiles, some it leaves to the interpreter, some raw random words) run
- * hot in a loop on both engines; registers, CSRs, pc, instret and all of RAM must end identical.
+ * Differential test of the translator against the interpreter: random programs (mostly integer, load/store,
+ * AMO, LR/SC, FP load/store and branch instructions the translator compiles, some it leaves to the interpreter,
+ * some raw random words) run hot in a loop on both engines, with mstatus.FS off, initial, clean or dirty;
+ * registers (integer and FP), CSRs, pc, instret and all of RAM must end identical.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -44,11 +45,18 @@ const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(reg, fc.constantFrom(0xb02, 0x340, 0xf14)).map(([rd, csr]) => A.csrrs(rd, csr, 0)) },
   { weight: 1, arbitrary: fc.constantFrom(0x0ff0000f, 0x0000100f) },
   { weight: 1, arbitrary: reg.map((rd) => rType(0x2f, rd, 3, 30, rd, 0)) },
+  // LR/SC on the data pointer (pairs and strays), FP loads and stores through it.
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(2, 3), reg, reg, fc.constantFrom(0x08, 0x0c)).map(
+    ([f3, rd, b, f7]) => rType(0x2f, rd, f3, 30, f7 === 0x08 ? 0 : b, f7)) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(2, 3), fc.integer({ min: 0, max: 31 }), fc.integer({ min: -256, max: 255 })).map(
+    ([f3, fd, off]) => iType(0x07, fd, f3, 30, off)) },
+  { weight: 2, arbitrary: fc.tuple(fc.constantFrom(2, 3), fc.integer({ min: 0, max: 31 }), fc.integer({ min: -256, max: 255 })).map(
+    ([f3, fs, off]) => sType(0x27, f3, 30, fs, off)) },
   // Raw random words (mostly illegal: a trap ends the run).
   { weight: 1, arbitrary: fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }) },
 );
 
-function setup(rig: Rig, body: readonly number[], regs: readonly bigint[], iterations: number): void {
+function setup(rig: Rig, body: readonly number[], regs: readonly bigint[], iterations: number, fs: number): void {
   const { h, ram } = rig;
   // x31 counts down; the body; then addi x31, x31, -1; bne x31, x0, start; ecall. Traps go to a WFI.
   const words = [...body, A.addi(31, 31, -1), 0, A.ecall()];
@@ -60,6 +68,8 @@ function setup(rig: Rig, body: readonly number[], regs: readonly bigint[], itera
   regs.forEach((v, i) => setX(h, i + 1, v));
   setX(h, 30, BigInt(DATA));
   setX(h, 31, BigInt(iterations));
+  h.mstatus = fs << 13;
+  for (let i = 0; i < 64; i++) h.fp.f[i] = Math.imul(i + 7, 0x2545f491);
   h.pc = CODE;
 }
 
@@ -72,11 +82,12 @@ test('random programs end in the same state on the translator as on the interpre
       fc.array(insn, { minLength: 1, maxLength: 40 }),
       fc.array(fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.constantFrom(0n, 1n, -1n, 1n << 63n, (1n << 31n) - 1n)), { minLength: 29, maxLength: 29 }),
       fc.integer({ min: 3, max: 60 }),
-      (body, regs, iterations) => {
+      fc.integer({ min: 0, max: 3 }),
+      (body, regs, iterations, fs) => {
         const a = makeEngineHart('interp');
         const b = makeEngineHart('jit');
-        setup(a, body, regs, iterations);
-        setup(b, body, regs, iterations);
+        setup(a, body, regs, iterations, fs);
+        setup(b, body, regs, iterations, fs);
         const idleA = runUntilIdle(a.h, 20_000);
         const idleB = runUntilIdle(b.h, 20_000);
         runs++;

@@ -17,7 +17,17 @@ import { runBlock } from '../execute.js';
 import { checkInterrupts } from '../trap.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
-import { AREA_CELLS, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE, jcacheIndex } from './layout.js';
+import {
+  AREA_CELLS,
+  AREA_FS,
+  AREA_JCACHE,
+  AREA_LAST_EXIT,
+  AREA_PC,
+  AREA_RESERVATION,
+  AREA_RETIRED,
+  JCACHE_SIZE,
+  jcacheIndex,
+} from './layout.js';
 import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
 import type { FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
@@ -274,7 +284,10 @@ export class JitHart {
         this.jcI32[j * 4 + 2] = ramPage * 4096;
         this.jcI32[j * 4 + 3] = e.slot;
         a32[AREA_RETIRED >>> 2] = 0;
+        a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
+        a32[AREA_RESERVATION >>> 2] = h.reservation;
         const r = hub(area, e.slot, left);
+        h.reservation = a32[AREA_RESERVATION >>> 2]!;
         const retired = a32[AREA_RETIRED >>> 2]!;
         h.instret += retired;
         h.pc = pcView[0]!;

@@ -18,6 +18,12 @@ export const AREA_FETCH_SET = 272;
 export const AREA_RETIRED = 276;
 /** i32: the area-relative address of the link cell of the exit last taken, or 0. */
 export const AREA_LAST_EXIT = 280;
+/** i32: mstatus.FS (0..3) while translated code runs (it cannot change there), written by the dispatcher. */
+export const AREA_FS = 284;
+/** i32: the LR/SC reservation (RAM offset or -1), copied from and back to Hart.reservation around each run. */
+export const AREA_RESERVATION = 288;
+/** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
+export const AREA_F = 512;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each tags (f64) then offsets (i32). */
 export const AREA_TLB = 4096;
 /** Within a set: where the i32 RAM offsets start, after the f64 tags. */

@@ -1,7 +1,7 @@
 /**
  * The translator's front end: which instructions it compiles, and the trace of them (a block) that starts at a
- * pc. Everything else (CSRs, SYSTEM, LR/SC, floating point, and every illegal encoding) is left to the
- * interpreter: a block ends before it.
+ * pc. Everything else (CSRs, SYSTEM, FP arithmetic, and every illegal encoding) is left to the interpreter: a
+ * block ends before it.
  */
 import { decodeInto } from '../decode-cache.js';
 
@@ -50,8 +50,13 @@ export function translatable(insn: number): boolean {
       return f3 !== 2 && f3 !== 3;
     case 0x0f: // FENCE, FENCE.I: nothing to do on one hart whose code writes are tracked
       return f3 <= 1;
-    case 0x2f: // AMOs other than LR/SC (the reservation stays with the interpreter)
-      return (f3 === 2 || f3 === 3) && AMO_OPS.has(insn >>> 27);
+    case 0x2f: // AMOs, LR (rs2 = 0), SC
+      if (f3 !== 2 && f3 !== 3) return false;
+      if (insn >>> 27 === 0x02) return ((insn >>> 20) & 31) === 0;
+      return insn >>> 27 === 0x03 || AMO_OPS.has(insn >>> 27);
+    case 0x07: // FLW, FLD
+    case 0x27: // FSW, FSD
+      return f3 === 2 || f3 === 3;
     default:
       return false;
   }

@@ -49,6 +49,7 @@ export function diffState(a: Rig, b: Rig, withInstret = true): string[] {
   if (a.h.pc !== b.h.pc) out.push(`pc: ${a.h.pc.toString(16)} vs ${b.h.pc.toString(16)}`);
   if (a.h.priv !== b.h.priv) out.push(`priv: ${a.h.priv} vs ${b.h.priv}`);
   if (a.h.mstatus !== b.h.mstatus) out.push(`mstatus: ${a.h.mstatus} vs ${b.h.mstatus}`);
+  if (a.h.reservation !== b.h.reservation) out.push(`reservation: ${a.h.reservation} vs ${b.h.reservation}`);
   if (withInstret && a.h.instret !== b.h.instret) out.push(`instret: ${a.h.instret} vs ${b.h.instret}`);
   for (let i = 0; i < a.h.csr.length; i++) {
     if (a.h.csr[i] !== b.h.csr[i]) out.push(`csr 0x${(i >> 1).toString(16)}: ${a.h.csr[i]} vs ${b.h.csr[i]}`);
