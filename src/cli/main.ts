@@ -50,6 +50,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
         .default(DEFAULT_CMDLINE),
     )
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 128M or 1G (16M..2G)').default(DEFAULT_MEMORY))
+    .addOption(new Option('-c, --cpus <n>', 'harts (vCPUs), 1..8; several take turns on one host thread for now').default('1'))
     .addOption(new Option('--mmu <mode>', 'largest virtual-memory mode offered to the guest').choices(['sv39', 'sv48']).default('sv39'))
     .addOption(
       new Option('-d, --disk <spec>', 'a virtio disk on a raw image file: path[,readonly][,serial=ID] (repeatable; /dev/vda, vdb, ...)')

@@ -3,7 +3,7 @@
  */
 import { VIRT } from '../machine/virt-layout.js';
 import { parseDiskSpec, type DiskSpec } from '../machine/devices.js';
-import { ENGINES, type Engine } from '../riscv/engine.js';
+import { defaultEngine, ENGINES, type Engine } from '../riscv/engine.js';
 import { parseSize } from './size.js';
 import { asUsageError, UsageError } from './usage-error.js';
 import { bootVm, readBootFiles, type MachineExtras } from './vm-build.js';
@@ -30,6 +30,8 @@ export interface RunOptions {
   readonly console: string;
   /** --engine: interp or jit (default: defaultEngine()). */
   readonly engine?: string;
+  /** --cpus: harts, 1..8. */
+  readonly cpus: string;
   /** --api-sock: serve the control API on this Unix socket. */
   readonly apiSock?: string;
 }
@@ -69,6 +71,11 @@ export function configFromOptions(o: RunOptions): VmConfig {
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
+  if (!/^[1-8]$/.test(o.cpus)) throw new UsageError(`--cpus: expected a number of harts from 1 to 8, got '${o.cpus}'`);
+  const cpus = Number(o.cpus);
+  if (cpus > 1 && (o.engine ?? defaultEngine()) === 'jit') {
+    throw new UsageError('--cpus: several harts run on the interpreter only for now (use --engine interp)');
+  }
   const nets = o.net ?? [];
   const devices = disks.length + nets.length + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
   if (devices > VIRT.virtioSlots) throw new UsageError(`too many virtio devices: ${devices} (at most ${VIRT.virtioSlots})`);
@@ -80,6 +87,7 @@ export function configFromOptions(o: RunOptions): VmConfig {
     append: o.append,
     mmu: o.mmu,
     memBytes,
+    cpus,
     console: o.console,
     rng: o.rng,
     disks,

@@ -18,6 +18,8 @@ export interface VmConfig {
   readonly append: string;
   readonly mmu: 'sv39' | 'sv48';
   readonly memBytes: number;
+  /** Harts (vCPUs), 1..8. */
+  readonly cpus: number;
   readonly console: 'uart' | 'virtio';
   readonly rng: boolean;
   readonly disks: readonly DiskSpec[];
@@ -106,6 +108,9 @@ export function parseVmConfigRecord(value: unknown): { config: VmConfig; disks: 
   if (typeof memBytes !== 'number' || !Number.isSafeInteger(memBytes) || memBytes < 4096 || memBytes % 4096 !== 0 || memBytes > 2 ** 31) {
     throw new VmConfigError("section 'vm': memBytes must be a multiple of 4096 up to 2 GiB");
   }
+  // Absent in snapshots taken before --cpus existed: those machines had one hart.
+  const cpus = rec['cpus'] ?? 1;
+  if (typeof cpus !== 'number' || !Number.isInteger(cpus) || cpus < 1 || cpus > 8) throw new VmConfigError("section 'vm': cpus must be an integer in 1..8");
   const rng = rec['rng'];
   if (typeof rng !== 'boolean') throw new VmConfigError("section 'vm': rng must be a boolean");
   const disks = list(rec, 'disks', 8).map((d, i): DiskSpec => {
@@ -138,6 +143,7 @@ export function parseVmConfigRecord(value: unknown): { config: VmConfig; disks: 
     append: str(rec, 'append', 1023),
     mmu,
     memBytes,
+    cpus,
     console: consoleKind,
     rng,
     disks,

@@ -37,7 +37,7 @@ export class MachineController implements VmController {
     return {
       state: m.runState,
       uptimeMs: Math.round(performance.now() - m.createdAt),
-      cpus: 1,
+      cpus: m.harts.length,
       memoryBytes: m.ram.size,
       instructions: m.hart.instret,
       ...(this.vm.restoredFrom !== undefined ? { restoredFrom: this.vm.restoredFrom } : {}),

@@ -52,7 +52,7 @@ const mib = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
 
 function dtbFor(m: Machine, cmdline: string, mmu: 'sv39' | 'sv48', initrd?: { start: number; end: number }): Uint8Array {
   return generateVirtDtb({
-    harts: 1,
+    harts: m.harts.length,
     ramBase: m.ram.base,
     ramSize: m.ram.size,
     isa: HART_ISA,
@@ -137,12 +137,15 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   dv.setBigUint64(32, 0n, true); // options
   dv.setBigUint64(40, 0n, true); // boot_hart
   ram.load(info, infoBytes);
-  const h = m.hart;
-  h.reset(ram.base);
-  h.maxSatpMode = mmu === 'sv48' ? SATP_MODE_SV48 : SATP_MODE_SV39;
-  h.x[10 * 2] = 0;
-  setReg(h.x, 11, dtb);
-  setReg(h.x, 12, info);
+  // Every hart enters the firmware, as on QEMU virt: OpenSBI picks the boot hart and parks the others until
+  // Linux starts them through SBI HSM.
+  for (const h of m.harts) {
+    h.reset(ram.base);
+    h.maxSatpMode = mmu === 'sv48' ? SATP_MODE_SV48 : SATP_MODE_SV39;
+    setReg(h.x, 10, h.hartId);
+    setReg(h.x, 11, dtb);
+    setReg(h.x, 12, info);
+  }
   return { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
 }
 
@@ -191,11 +194,13 @@ export function bootBareMetal(m: Machine, elf: Uint8Array): { entry: number; hti
   }
   const dtbBytes = dtbFor(m, '', 'sv39');
   const dtb = alignDown(ram.base + ram.size - dtbBytes.length - DTB_HEADROOM, 4096);
-  const h = m.hart;
-  h.reset(image.entry);
-  if (dtb > ram.base && !image.segments.some((s) => dtb < s.paddr + s.memSize && dtb + dtbBytes.length > s.paddr)) {
-    ram.load(dtb, dtbBytes);
-    setReg(h.x, 11, dtb);
+  const dtbFits = dtb > ram.base && !image.segments.some((s) => dtb < s.paddr + s.memSize && dtb + dtbBytes.length > s.paddr);
+  if (dtbFits) ram.load(dtb, dtbBytes);
+  // Every hart starts at the entry point with its id in a0, as on Spike.
+  for (const h of m.harts) {
+    h.reset(image.entry);
+    setReg(h.x, 10, h.hartId);
+    if (dtbFits) setReg(h.x, 11, dtb);
   }
   return { entry: image.entry, htif };
 }

@@ -3,7 +3,7 @@
  * restore of those sections into a freshly built machine with the same devices attached. RAM is not here: it
  * goes to its own file (src/snapshot/ram-file.ts).
  *
- * Sections: "machine" (layout, device list, clock), "hart.0", "clint", "plic", "uart", "virtio.<slot>" and
+ * Sections: "machine" (layout, device list, clock), "hart.<id>" for each hart, "clint", "plic", "uart", "virtio.<slot>" and
  * "console" (host input queued for the guest). Restore treats them as untrusted: each part validates its record
  * before it changes anything, and the machine-level record is checked against the machine it is restored into.
  */
@@ -43,13 +43,13 @@ export function captureMachineState(m: Machine): Map<string, unknown> {
     format: MACHINE_STATE_FORMAT,
     version: MACHINE_STATE_VERSION,
     memBytes: m.ram.size,
-    harts: 1,
+    harts: m.harts.length,
     virtio: m.virtio.map((t) => t.device.name),
     savedAtMs: Date.now(),
   };
   const sections = new Map<string, unknown>();
   sections.set('machine', record);
-  sections.set('hart.0', saveHartState(m.hart));
+  for (const h of m.harts) sections.set(`hart.${h.hartId}`, saveHartState(h));
   sections.set('clint', m.clint.saveState());
   sections.set('plic', m.plic.saveState());
   sections.set('uart', m.uart.saveState());
@@ -78,7 +78,9 @@ export function checkMachineRecord(m: Machine, value: unknown): MachineRecord {
   if (rec['memBytes'] !== m.ram.size) {
     throw new MachineStateError(`section 'machine': memBytes ${String(rec['memBytes'])} does not match the machine's ${m.ram.size}`);
   }
-  if (rec['harts'] !== 1) throw new MachineStateError(`section 'machine': harts must be 1, got ${String(rec['harts'])}`);
+  if (rec['harts'] !== m.harts.length) {
+    throw new MachineStateError(`section 'machine': harts ${String(rec['harts'])} does not match the machine's ${m.harts.length}`);
+  }
   const virtio = rec['virtio'];
   if (!Array.isArray(virtio) || virtio.length > VIRT.virtioSlots || !virtio.every((n) => typeof n === 'string')) {
     throw new MachineStateError(`section 'machine': virtio must be a list of at most ${VIRT.virtioSlots} device names`);
@@ -125,7 +127,7 @@ export function restoreMachineState(m: Machine, sections: ReadonlyMap<string, un
       throw e;
     }
   };
-  part('hart.0', (v) => restoreHartState(m.hart, v));
+  for (const h of m.harts) part(`hart.${h.hartId}`, (v) => restoreHartState(h, v));
   const elapsedMs = clock === 'catch-up' ? Math.max(0, Date.now() - record.savedAtMs) : 0;
   part('clint', (v) => m.clint.restoreState(advanceMtime(v, (elapsedMs * VIRT.timebaseFrequency) / 1000)));
   part('plic', (v) => m.plic.restoreState(v));

@@ -12,6 +12,7 @@ import { SystemBus } from '../memory/bus.js';
 import { GuestRam } from '../memory/ram.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
+import { DecodeCache } from '../riscv/decode-cache.js';
 import { runHart, isIdle } from '../riscv/run.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
@@ -20,6 +21,7 @@ import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
 import { VIRT } from './virt-layout.js';
+import { VIRT_MAX_HARTS } from './virt-dt.js';
 
 export type MachineExit =
   | { readonly kind: 'poweroff' }
@@ -36,6 +38,8 @@ export interface MachineOptions {
   readonly onOutput: (bytes: Uint8Array) => void;
   /** Warm the interpreter up after the constructor returns rather than in it (saves ~30 ms before running). */
   readonly deferWarmUp?: boolean;
+  /** Number of harts, 1..VIRT_MAX_HARTS (default 1). They take turns on this thread, a burst each. */
+  readonly harts?: number;
   /** Stop with `{ kind: 'limit' }` after about this many instructions. */
   readonly maxInstructions?: number;
   /** The CPU engine (default: defaultEngine(), the interpreter unless TYPEVISOR_ENGINE says otherwise). */
@@ -69,7 +73,10 @@ export class Machine {
   readonly clint: Clint;
   readonly plic: Plic;
   readonly uart: Uart16550;
+  /** The boot hart (hart 0). */
   readonly hart: Hart;
+  /** Every hart, by hart id. */
+  readonly harts: readonly Hart[];
   /** Guest RAM as devices see it (DMA): writes there also drop decoded instructions. */
   readonly guestMemory: GuestMemory;
   /** virtio-mmio transports, by slot. */
@@ -104,29 +111,47 @@ export class Machine {
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit' });
     this.bus = new SystemBus(this.ram);
     this.clock = new HostClock(VIRT.timebaseFrequency);
-    this.hart = new Hart(0, this.bus, { readTime: () => this.clint.mtime() }, { f: new Int32Array(64), fflags: 0, frm: 0 });
-    const hart = this.hart;
-    hart.engine = engine;
-    const setBit = (bit: number, level: boolean): void => {
-      hart.mipHw = level ? hart.mipHw | bit : hart.mipHw & ~bit;
+    const count = options.harts ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > VIRT_MAX_HARTS) {
+      throw new RangeError(`harts must be an integer in 1..${VIRT_MAX_HARTS}, got ${String(count)}`);
+    }
+    if (count > 1 && engine === 'jit') throw new RangeError('several harts run on the interpreter only (for now): use --engine interp');
+    // One decoded-instruction cache for all harts: a write by any of them (or by a device) drops the page for all.
+    const decode = new DecodeCache(this.ram.size);
+    const platform = { readTime: () => this.clint.mtime() };
+    const harts: Hart[] = [];
+    for (let id = 0; id < count; id++) {
+      const h = new Hart(id, this.bus, platform, { f: new Int32Array(64), fflags: 0, frm: 0 }, decode);
+      h.engine = engine;
+      harts.push(h);
+    }
+    decode.onNewCodePage = (ramPage) => {
+      for (const h of harts) h.tlb.dropStorePage(ramPage * 4096);
+    };
+    this.harts = harts;
+    this.hart = harts[0]!;
+    const setBit = (id: number, bit: number, level: boolean): void => {
+      const h = harts[id];
+      if (h !== undefined) h.mipHw = level ? h.mipHw | bit : h.mipHw & ~bit;
     };
     this.clint = new Clint({
-      harts: 1,
+      harts: count,
       ticks: this.clock,
-      setMsip: (_h, level) => setBit(MIP_MSIP, level),
-      setMtip: (_h, level) => setBit(MIP_MTIP, level),
+      setMsip: (id, level) => setBit(id, MIP_MSIP, level),
+      setMtip: (id, level) => setBit(id, MIP_MTIP, level),
     });
+    // PLIC contexts as on QEMU virt: 2i is hart i's M-mode external interrupt, 2i + 1 its S-mode one.
     this.plic = new Plic({
       sources: VIRT.plicSources,
-      contexts: 2,
-      setContextIrq: (context, level) => setBit(context === 0 ? MIP_MEIP : MIP_SEIP, level),
+      contexts: 2 * count,
+      setContextIrq: (context, level) => setBit(context >> 1, (context & 1) === 0 ? MIP_MEIP : MIP_SEIP, level),
     });
     this.uart = new Uart16550({
       irq: this.plic.irqLine(VIRT.uartIrq),
       output: (byte) => this.emit(byte),
       onRxSpace: () => this.feedInput(),
     });
-    this.guestMemory = ArrayGuestMemory.fromRam(this.ram, (offset, length) => hart.decode.written(offset, length));
+    this.guestMemory = ArrayGuestMemory.fromRam(this.ram, (offset, length) => decode.written(offset, length));
     const uart = this.uart;
     this.consoleIn = { canReceive: () => uart.canReceive(), receive: (b) => uart.receive(b), receiveBreak: () => uart.receiveBreak() };
     const test = new SifiveTest({ onExit: (event) => this.onTestDevice(event) });
@@ -249,22 +274,56 @@ export class Machine {
         continue;
       }
       const sliceEnd = performance.now() + SLICE_MS;
-      do {
-        clint.update();
-        runHart(hart, BURST);
-        if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
-        if (this.exit !== undefined || isIdle(hart)) break;
-      } while (performance.now() < sliceEnd);
+      if (this.harts.length === 1) {
+        do {
+          clint.update();
+          runHart(hart, BURST);
+          if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
+          if (this.exit !== undefined || isIdle(hart)) break;
+        } while (performance.now() < sliceEnd);
+      } else {
+        do {
+          clint.update();
+          this.runHartsOnce();
+          if (this.exit !== undefined || this.allIdle()) break;
+        } while (performance.now() < sliceEnd);
+      }
       this.flushOutput();
       if (this.exit !== undefined) return this.exit;
-      if (isIdle(hart)) await this.idle();
+      if (this.allIdle()) await this.idle();
       else await yieldToEventLoop();
     }
   }
 
+  /**
+   * Gives every hart that is not waiting for an interrupt one burst, in hart order. The harts share this
+   * thread, so a burst boundary is where one hart's stores become visible to the next; an LR reservation does
+   * not survive other harts running (the SC then fails and the guest retries, as RVWMO allows).
+   */
+  private runHartsOnce(): void {
+    let total = 0;
+    for (const h of this.harts) {
+      if (!isIdle(h)) {
+        h.reservation = -1;
+        runHart(h, BURST);
+      }
+      total += h.instret;
+      if (this.exit !== undefined) return;
+    }
+    if (total >= this.maxInstructions) this.exit ??= { kind: 'limit' };
+  }
+
+  /** Whether every hart waits for an interrupt with nothing pending. */
+  private allIdle(): boolean {
+    for (const h of this.harts) if (!isIdle(h)) return false;
+    return true;
+  }
+
   /** Sleeps until the guest's next timer deadline, new input, or MAX_IDLE_MS. */
   private async idle(): Promise<void> {
-    const ms = Math.min(MAX_IDLE_MS, (this.clint.ticksUntilDeadline(0) * 1000) / VIRT.timebaseFrequency);
+    let ticks = Infinity;
+    for (const h of this.harts) ticks = Math.min(ticks, this.clint.ticksUntilDeadline(h.hartId));
+    const ms = Math.min(MAX_IDLE_MS, (ticks * 1000) / VIRT.timebaseFrequency);
     if (ms <= 0) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(done, ms);

@@ -93,7 +93,12 @@ export class Hart {
   /** A slow-path access's virtual address (see mmu.ts loadSlowAt). */
   readonly addr = new Float64Array(1);
 
-  constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState) {
+  /**
+   * `decode`: a decoded-instruction cache shared with the other harts of the machine (every hart must see every
+   * write to code); by default the hart has its own. The owner of a shared cache sets its onNewCodePage so that
+   * a page becoming code leaves every hart's store TLB.
+   */
+  constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState, decode?: DecodeCache) {
     this.hartId = hartId;
     this.bus = bus;
     this.platform = platform;
@@ -111,7 +116,7 @@ export class Hart {
       this.x = new Int32Array(64);
       this.tlb = new Tlb();
     }
-    this.decode = new DecodeCache(bus.ram.size);
+    this.decode = decode ?? new DecodeCache(bus.ram.size);
     // A page becoming code must leave the store TLB, so that every store to it goes where it is seen.
     this.decode.onNewCodePage = (ramPage) => this.tlb.dropStorePage(ramPage * 4096);
     this.reset(0);
