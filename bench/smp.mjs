@@ -4,7 +4,9 @@
 // Prints the medians and the speedup t(1 hart) / t(N harts); issue 5 asks for at least 1.8x on 2 harts.
 //
 // Typevisor is measured only once `typevisor run --cpus N` exists (found in `typevisor run --help`); until then
-// its rows are skipped with a note. Env: RUNS (3), JOBS (2), MIB (8), SMP (1,2).
+// its rows are skipped with a note; an engine that cannot run a hart count (the translator refuses --cpus > 1 for
+// now) gets a footnote with its own message. Env: RUNS (3), JOBS (2), MIB (8), SMP (1,2), ONLY (engine names, e.g.
+// ONLY=qemu-tcg,typevisor), ENGINES=interp (bench/peer.mjs: leave out the translator).
 import { execFileSync } from 'node:child_process';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -53,20 +55,24 @@ if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: ap
 const startLoad = loadavg();
 console.log(`host load average before the runs: ${startLoad.map((x) => x.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
 const tvCpus = typevisorHasCpus();
+const only = process.env.ONLY?.split(',');
+const list = engines().filter((e) => only === undefined || only.includes(e.name));
 const results = new Map();
-const notes = new Map();
-for (const e of engines()) {
+/** Why an engine was not run at all (by engine), and why one of its hart counts failed (footnotes). */
+const skipped = new Map();
+const failures = [];
+for (const e of list) {
   for (const n of harts) {
     const args = withHarts(e, n, tvCpus);
     if (typeof args === 'string') {
-      notes.set(e.name, args);
+      skipped.set(e.name, args);
       continue;
     }
     const vm = new GuestConsole(args, e.command);
     try {
       await vm.waitForShell('~ # ', 300_000);
       const nproc = (await vm.run('nproc', '~ # ', 60_000)).match(/^\s*(\d+)\s*$/m)?.[1];
-      if (nproc !== String(n)) throw new Error(`${e.name} with ${n} hart(s): the guest's nproc says ${nproc ?? '?'}`);
+      if (nproc !== String(n)) throw new Error(`the guest's nproc says ${nproc ?? '?'}`);
       await vm.run(PREPARE, '~ # ', 600_000);
       for (let run = 0; run < runs; run++) {
         const t0 = performance.now();
@@ -77,6 +83,13 @@ for (const e of engines()) {
         results.get(key).push(ms);
         process.stdout.write(`  ${e.name.padEnd(14)} ${n} hart(s): ${(ms / 1000).toFixed(2)} s\n`);
       }
+    } catch (err) {
+      // E.g. an engine that refuses this many harts: note its own words (the last line it printed) and go on.
+      await Promise.race([vm.exited, new Promise((resolve) => setTimeout(resolve, 2000))]);
+      const said = vm.output.trim().split('\n').at(-1)?.trim();
+      const why = vm.child.exitCode !== null ? `exited with status ${vm.child.exitCode}: ${said}` : String(err.message).split('\n')[0];
+      failures.push(`${e.name}, ${n} hart(s): ${why}`);
+      process.stdout.write(`  ${e.name.padEnd(14)} ${n} hart(s): failed (${why})\n`);
     } finally {
       vm.kill();
       await vm.exited;
@@ -90,9 +103,9 @@ if (startLoad[0] > 0.5) {
 }
 const fmt = (xs) => (xs ? `${(median(xs) / 1000).toFixed(2)} s` : '-').padEnd(12);
 console.log(`engine          ${harts.map((n) => `${n} hart(s)`.padEnd(12)).join('')}speedup (vs 1 hart)`);
-for (const e of engines()) {
-  if (notes.has(e.name)) {
-    console.log(`${e.name.padEnd(16)}${notes.get(e.name)}`);
+for (const e of list) {
+  if (skipped.has(e.name)) {
+    console.log(`${e.name.padEnd(16)}${skipped.get(e.name)}`);
     continue;
   }
   const one = results.get(`${e.name}|1`);
@@ -104,3 +117,4 @@ for (const e of engines()) {
     });
   console.log(`${e.name.padEnd(16)}${harts.map((n) => fmt(results.get(`${e.name}|${n}`))).join('')}${speedups.join('  ')}`);
 }
+for (const f of failures) console.log(`  failed: ${f}`);
