@@ -8,6 +8,7 @@
 // now) gets a footnote with its own message. Env: RUNS (3), JOBS (2), MIB (8), SMP (1,2), ONLY (engine names, e.g.
 // ONLY=qemu-tcg,typevisor), ENGINES=interp (bench/peer.mjs: leave out the translator).
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { GuestConsole, TYPEVISOR_BIN } from '../dist/testing/guest-console.js';
@@ -51,9 +52,29 @@ console.log(
     `${harts.join(', ')} hart(s) — ${machineLine()}`,
 );
 if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: apt-get install qemu-system-misc to compare)');
-/** A scaling figure means little when other work already keeps the host's cores busy: say how busy they were. */
-const startLoad = loadavg();
-console.log(`host load average before the runs: ${startLoad.map((x) => x.toFixed(2)).join(' ')} on ${availableParallelism()} cores`);
+/**
+ * A scaling figure means little when other work already keeps the host's cores busy: say how busy they were over
+ * the second before the runs (from /proc/stat; the load average lags by minutes).
+ */
+function hostBusy() {
+  const sample = () => {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { idle: f[3] + (f[4] ?? 0), total: f.reduce((a, b) => a + b, 0) };
+  };
+  try {
+    const a = sample();
+    execFileSync('sleep', ['1']);
+    const b = sample();
+    return 1 - (b.idle - a.idle) / Math.max(1, b.total - a.total);
+  } catch {
+    return undefined;
+  }
+}
+const busy = hostBusy();
+console.log(
+  `host before the runs: ${busy === undefined ? '?' : `${(busy * 100).toFixed(0)}% busy`}, load average ` +
+    `${loadavg().map((x) => x.toFixed(2)).join(' ')} on ${availableParallelism()} cores`,
+);
 const tvCpus = typevisorHasCpus();
 const only = process.env.ONLY?.split(',');
 const list = engines().filter((e) => only === undefined || only.includes(e.name));
@@ -98,8 +119,8 @@ for (const e of list) {
 }
 
 console.log('');
-if (startLoad[0] > 0.5) {
-  console.log(`(the host was busy before the runs, load ${startLoad[0].toFixed(2)}: speedups are understated; rerun idle)`);
+if (busy !== undefined && busy > 0.2) {
+  console.log(`(the host was ${(busy * 100).toFixed(0)}% busy before the runs: speedups are understated; rerun idle)`);
 }
 const fmt = (xs) => (xs ? `${(median(xs) / 1000).toFixed(2)} s` : '-').padEnd(12);
 console.log(`engine          ${harts.map((n) => `${n} hart(s)`.padEnd(12)).join('')}speedup (vs 1 hart)`);
