@@ -1,8 +1,9 @@
 /**
  * End to end: the SMP guest tests of the bundled initramfs (guest/smp-tests: smp-counters, smp-litmus) pass in
- * Typevisor. With one hart they check that AMOs, LR/SC and fences stay correct when the guest kernel switches
- * threads between them; with several (once `typevisor run --cpus N` exists, issue 5) they check atomicity and
- * ordering across harts running in parallel. Multi-hart cases are skipped while `run --help` has no --cpus.
+ * Typevisor on 1, 2 and 4 harts (`--cpus N`). With one hart they check that AMOs, LR/SC and the lock stay exact
+ * when the guest kernel switches threads between them; with several, atomicity and ordering across harts (which
+ * take turns on one thread today, and are meant to run in parallel: issue 5). The multi-hart cases skip
+ * themselves on a build whose `run --help` lists no --cpus.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
