@@ -42,8 +42,9 @@ function withHarts(engine, n, tvCpus) {
     if (!tvCpus) return 'skipped: `typevisor run` has no --cpus option yet (issue 5)';
     return [...engine.args, '--cpus', String(n)];
   }
-  // QEMU: -smp N and multi-threaded TCG (one host thread per hart), which is QEMU's default for riscv64 guests on
-  // x86-64 hosts; named here so that a QEMU that cannot do it fails loudly rather than measuring one thread.
+  // QEMU: -smp N and multi-threaded TCG (one host thread per hart). QEMU 7.2 enables it by default for riscv64 guests
+  // on x86-64 hosts (guest/smp-tests/qemu-check.txt: the unfenced SB outcome, impossible when harts take turns);
+  // named here so that a QEMU that cannot do it fails loudly rather than measuring one thread.
   return [...engine.args, '-smp', String(n), '-accel', 'tcg,thread=multi'];
 }
 
