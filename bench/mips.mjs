@@ -13,7 +13,8 @@ import { QEMU, machineLine, median, qemuVersion } from './peer.mjs';
 
 const TV = fileURLToPath(new URL('../bin/typevisor.js', import.meta.url));
 const runs = Number(process.env.RUNS ?? 3);
-const OUTER = Number(process.env.OUTER ?? 100_000);
+/** Outer iterations for the fast engines (2 G instructions); the interpreter runs a tenth of them. */
+const OUTER = Number(process.env.OUTER ?? 1_000_000);
 const PER_OUTER = 128 * 16 + 5;
 
 /** The loop program as RV64 words. a1 = outer iterations. */
@@ -70,16 +71,18 @@ function elf(words) {
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'typevisor-bench-mips-'));
-const files = { big: join(dir, 'loop.elf'), one: join(dir, 'one.elf') };
+const SLOW_OUTER = Math.max(2, Math.round(OUTER / 10));
+const files = { big: join(dir, 'loop.elf'), small: join(dir, 'loop-small.elf'), one: join(dir, 'one.elf') };
 writeFileSync(files.big, elf(program(OUTER)));
+writeFileSync(files.small, elf(program(SLOW_OUTER)));
 writeFileSync(files.one, elf(program(1)));
 
 const ENGINES = [
-  { name: 'interp', run: (f) => [process.execPath, [TV, 'run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f]] },
-  { name: 'jit', run: (f) => [process.execPath, [TV, 'run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f]] },
+  { name: 'interp', outer: SLOW_OUTER, file: files.small, run: (f) => [process.execPath, [TV, 'run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f]] },
+  { name: 'jit', outer: OUTER, file: files.big, run: (f) => [process.execPath, [TV, 'run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f]] },
 ];
 if (qemuVersion() !== undefined) {
-  ENGINES.push({ name: 'qemu-tcg', run: (f) => [QEMU, ['-M', 'virt', '-m', '128M', '-bios', 'none', '-nographic', '-kernel', f]] });
+  ENGINES.push({ name: 'qemu-tcg', outer: OUTER, file: files.big, run: (f) => [QEMU, ['-M', 'virt', '-m', '128M', '-bios', 'none', '-nographic', '-kernel', f]] });
 }
 
 function time(engine, file) {
@@ -91,13 +94,13 @@ function time(engine, file) {
   return ms;
 }
 
-console.log(`bare-metal integer loop, ${(OUTER * PER_OUTER / 1e6).toFixed(0)} M instructions, ${runs} runs each — ${machineLine()}`);
+console.log(`bare-metal integer loop, ${(OUTER * PER_OUTER / 1e6).toFixed(0)} M instructions (interpreter: ${(SLOW_OUTER * PER_OUTER / 1e6).toFixed(0)} M), ${runs} runs each — ${machineLine()}`);
 const mips = new Map();
 for (let run = 0; run < runs; run++) {
   for (const e of ENGINES) {
     const base = time(e, files.one);
-    const ms = time(e, files.big);
-    const m = ((OUTER - 1) * PER_OUTER) / ((ms - base) * 1000);
+    const ms = time(e, e.file);
+    const m = ((e.outer - 1) * PER_OUTER) / ((ms - base) * 1000);
     if (!mips.has(e.name)) mips.set(e.name, []);
     mips.get(e.name).push(m);
     console.log(`  ${e.name.padEnd(9)} run ${run + 1}: ${(ms / 1000).toFixed(2)} s (start-up ${(base / 1000).toFixed(2)} s): ${m.toFixed(0)} MIPS`);
