@@ -7,7 +7,7 @@ import { performance } from 'node:perf_hooks';
 import { VmRequestError, VmStateError, type SnapshotResult, type VmController, type VmStatus } from '../api/controller.js';
 import { captureMachineState } from '../machine/machine-state.js';
 import { SnapshotError } from '../snapshot/errors.js';
-import { writeSnapshotDir } from '../snapshot/snapshot-dir.js';
+import { writeSnapshotDirAsync } from '../snapshot/snapshot-dir.js';
 import type { BuiltVm } from './vm-build.js';
 import { diskIdentity, vmConfigRecord, type VmConfig } from './vm-config.js';
 
@@ -65,6 +65,8 @@ export class MachineController implements VmController {
     const start = performance.now();
     const wasPaused = m.runState === 'paused';
     this.snapshotting = true;
+    let pausedMs = 0;
+    let resumed = false;
     m.pause();
     try {
       // Disk data first on stable storage, so the identity recorded is that of the disk the guest state expects.
@@ -73,14 +75,19 @@ export class MachineController implements VmController {
       const sections = captureMachineState(m);
       sections.set('vm', vmConfigRecord(this.vm.config, identities));
       this.vm.loadAllRam();
-      const written = writeSnapshotDir(dir, sections, m.ram.u8);
+      // The guest waits only while its RAM is copied into the file; it runs again while the file is made durable.
+      const written = await writeSnapshotDirAsync(dir, sections, m.ram.u8, () => {
+        pausedMs = performance.now() - start;
+        resumed = true;
+        if (!wasPaused) m.resume();
+      });
       const durationMs = performance.now() - start;
       return {
         path: dir,
         memoryBytes: m.ram.size,
         ramFileBytes: written.ramFileBytes,
         durationMs: Math.round(durationMs * 10) / 10,
-        pausedMs: Math.round(durationMs * 10) / 10,
+        pausedMs: Math.round(pausedMs * 10) / 10,
       };
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
@@ -91,7 +98,8 @@ export class MachineController implements VmController {
       throw e;
     } finally {
       this.snapshotting = false;
-      if (!wasPaused) m.resume();
+      // Resumed already once RAM was copied; this covers a failure before that point.
+      if (!wasPaused && !resumed) m.resume();
     }
   }
 

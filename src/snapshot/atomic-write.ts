@@ -90,3 +90,39 @@ export function writeAtomicWithSync(target: string, write: (fd: number) => void,
   }
   fsyncDir(path.dirname(target));
 }
+
+/**
+ * Atomic replacement in two steps, for a writer that wants its data copied out quickly and made durable later:
+ * `write(fd)` fills a fresh temporary file synchronously (into the page cache), then the returned promise
+ * fsyncs it asynchronously (other work runs meanwhile), renames it over `target` and fsyncs the directory.
+ * `afterWrite` runs between the two, once the data no longer needs the caller's buffers.
+ */
+export async function writeAtomicWithThenSync(
+  target: string,
+  write: (fd: number) => void,
+  afterWrite: () => void,
+  mode = 0o644,
+): Promise<void> {
+  const tmp = tempPathFor(target);
+  let fd = -1;
+  try {
+    fd = fs.openSync(tmp, 'wx', mode);
+    write(fd);
+  } catch (e) {
+    if (fd >= 0) fs.closeSync(fd);
+    fs.rmSync(tmp, { force: true });
+    throw e;
+  }
+  afterWrite();
+  try {
+    await new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+    fs.closeSync(fd);
+    fd = -1;
+    await fs.promises.rename(tmp, target);
+  } catch (e) {
+    if (fd >= 0) fs.closeSync(fd);
+    await fs.promises.rm(tmp, { force: true });
+    throw e;
+  }
+  fsyncDir(path.dirname(target));
+}

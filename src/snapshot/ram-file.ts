@@ -19,7 +19,7 @@
 import * as fs from 'node:fs';
 import { crc32 } from './crc32.js';
 import { SnapshotError } from './errors.js';
-import { writeAtomicWithSync } from './atomic-write.js';
+import { writeAtomicWithSync, writeAtomicWithThenSync } from './atomic-write.js';
 
 export const RAM_MAGIC = new Uint8Array([0x54, 0x56, 0x52, 0x41, 0x4d, 0x00, 0x00, 0x02]); // "TVRAM\0\0\2"
 export const PAGE_SIZE = 4096;
@@ -115,19 +115,32 @@ export function saveRam(u8: Uint8Array): Uint8Array {
  */
 export function writeRamFileSync(target: string, u8: Uint8Array): number {
   const { header, used } = encodeHeader(u8);
-  writeAtomicWithSync(target, (fd) => {
-    writeAll(fd, header, 0);
-    let pos = header.length;
-    for (let k = 0; k < used.length; ) {
-      let end = k + 1;
-      while (end < used.length && used[end] === used[end - 1]! + 1 && end - k < 2048) end++;
-      const first = used[k]!;
-      writeAll(fd, u8.subarray(first * PAGE_SIZE, (first + end - k) * PAGE_SIZE), pos);
-      pos += (end - k) * PAGE_SIZE;
-      k = end;
-    }
-  });
+  writeAtomicWithSync(target, (fd) => writeRamData(fd, header, used, u8));
   return header.length + used.length * PAGE_SIZE;
+}
+
+/**
+ * writeRamFileSync in two steps: RAM is copied into the file (the page cache) synchronously, `afterCopy` runs
+ * (the guest may change RAM from then on: a snapshot resumes it here), and the promise makes the file durable
+ * and puts it in place. Resolves to the file's size.
+ */
+export async function writeRamFile(target: string, u8: Uint8Array, afterCopy: () => void): Promise<number> {
+  const { header, used } = encodeHeader(u8);
+  await writeAtomicWithThenSync(target, (fd) => writeRamData(fd, header, used, u8), afterCopy);
+  return header.length + used.length * PAGE_SIZE;
+}
+
+function writeRamData(fd: number, header: Uint8Array, used: readonly number[], u8: Uint8Array): void {
+  writeAll(fd, header, 0);
+  let pos = header.length;
+  for (let k = 0; k < used.length; ) {
+    let end = k + 1;
+    while (end < used.length && used[end] === used[end - 1]! + 1 && end - k < 2048) end++;
+    const first = used[k]!;
+    writeAll(fd, u8.subarray(first * PAGE_SIZE, (first + end - k) * PAGE_SIZE), pos);
+    pos += (end - k) * PAGE_SIZE;
+    k = end;
+  }
 }
 
 function writeAll(fd: number, data: Uint8Array, position: number): void {

@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { decodeSnapshot, encodeSnapshot, MAX_TOTAL_BYTES } from './container.js';
 import { SnapshotError } from './errors.js';
 import { writeFileAtomicSync } from './atomic-write.js';
-import { fileSource, readRamIndex, writeRamFileSync, type RamFileIndex, type RamSource } from './ram-file.js';
+import { fileSource, readRamIndex, writeRamFile, writeRamFileSync, type RamFileIndex, type RamSource } from './ram-file.js';
 
 export const STATE_FILE = 'state';
 const RAM_NAME = /^ram-[0-9a-f]{8,40}$/;
@@ -32,19 +32,7 @@ export function writeSnapshotDir(dir: string, sections: ReadonlyMap<string, unkn
   fs.mkdirSync(dir, { recursive: true });
   const ramFile = `ram-${Date.now().toString(16)}${randomBytes(4).toString('hex')}`;
   const ramFileBytes = writeRamFileSync(path.join(dir, ramFile), ram);
-  const all = new Map<string, unknown>(sections);
-  all.set('ram', { file: ramFile, bytes: ramFileBytes });
-  const bytes = encodeSnapshot(all);
-  try {
-    writeFileAtomicSync(path.join(dir, STATE_FILE), bytes);
-  } catch (e) {
-    fs.rmSync(path.join(dir, ramFile), { force: true });
-    throw e;
-  }
-  for (const name of fs.readdirSync(dir)) {
-    if ((RAM_NAME.test(name) && name !== ramFile) || isOrphanTemp(name)) fs.rmSync(path.join(dir, name), { force: true });
-  }
-  return { dir, ramFile, ramFileBytes, stateBytes: bytes.length };
+  return commitState(dir, sections, ramFile, ramFileBytes);
 }
 
 /** A temporary file (atomic-write.ts names them .<name>.tmp-<pid>-<random>) left by a process that died. */
@@ -59,6 +47,39 @@ function isOrphanTemp(name: string): boolean {
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'ESRCH';
   }
+}
+
+/**
+ * writeSnapshotDir for a running VM: RAM is copied into the new RAM file synchronously, then `afterCopy` runs
+ * (the caller resumes the guest), and the files are made durable and committed while the guest runs.
+ */
+export async function writeSnapshotDirAsync(
+  dir: string,
+  sections: ReadonlyMap<string, unknown>,
+  ram: Uint8Array,
+  afterCopy: () => void,
+): Promise<WrittenSnapshot> {
+  if (sections.has('ram')) throw new SnapshotError("the 'ram' section name is reserved");
+  fs.mkdirSync(dir, { recursive: true });
+  const ramFile = `ram-${Date.now().toString(16)}${randomBytes(4).toString('hex')}`;
+  const ramFileBytes = await writeRamFile(path.join(dir, ramFile), ram, afterCopy);
+  return commitState(dir, sections, ramFile, ramFileBytes);
+}
+
+function commitState(dir: string, sections: ReadonlyMap<string, unknown>, ramFile: string, ramFileBytes: number): WrittenSnapshot {
+  const all = new Map<string, unknown>(sections);
+  all.set('ram', { file: ramFile, bytes: ramFileBytes });
+  const bytes = encodeSnapshot(all);
+  try {
+    writeFileAtomicSync(path.join(dir, STATE_FILE), bytes);
+  } catch (e) {
+    fs.rmSync(path.join(dir, ramFile), { force: true });
+    throw e;
+  }
+  for (const name of fs.readdirSync(dir)) {
+    if ((RAM_NAME.test(name) && name !== ramFile) || isOrphanTemp(name)) fs.rmSync(path.join(dir, name), { force: true });
+  }
+  return { dir, ramFile, ramFileBytes, stateBytes: bytes.length };
 }
 
 /** An opened snapshot: its validated sections and its RAM file, open and with a validated header. */
