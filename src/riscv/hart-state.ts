@@ -152,7 +152,8 @@ function int(v: unknown, field: string, min: number, max: number): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
     fail(field, `expected an integer in ${min}..${max}, got ${describe(v)}`);
   }
-  return v;
+  // JSON can spell -0 ("-0"); it is the integer 0 (and must save back as 0).
+  return v === 0 ? 0 : v;
 }
 
 /** An integer whose set bits all lie within `mask` (a non-negative 32-bit mask). */
@@ -293,7 +294,7 @@ export function restoreHartState(h: Hart, state: unknown): void {
     h.pmp.writeCfg(index, lo, hi);
   }
   h.instret = instret;
-  h.counterOffset = counterOffset;
+  h.counterOffset = counterOffset === 0 ? 0 : counterOffset; // -0 (JSON "-0") is 0
   h.reservation = reservation;
   h.waiting = waiting;
   h.updateTlbContext();
