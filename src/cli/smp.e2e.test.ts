@@ -37,7 +37,8 @@ test('several harts: online through SBI HSM, hot-unplugged and back, snapshot an
     vm.send('smp-counters -t 4 -n 40000 > /tmp/before.txt; echo counted-$((1+1))');
     await vm.waitFor('counted-2');
     await vm.waitFor('~ # ');
-    assert.equal(await cli('snapshot', '--api-sock', sock, '--out', snap), 0);
+    const snapshotted = await cli('snapshot', '--api-sock', sock, '--out', snap, '--timeout', '120');
+    assert.equal(snapshotted, 0, `snapshot failed; the VM's console ends with:\n${vm.output.slice(-3000)}`);
     assert.equal(await cli('stop', '--api-sock', sock), 0);
     await vm.exited;
   } finally {
