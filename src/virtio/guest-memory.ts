@@ -36,12 +36,17 @@ export interface GuestMemory {
 export interface RamLike {
   readonly base: number;
   readonly u8: Uint8Array;
-  /** Makes [offset, offset + length) present before it is touched (RAM restored lazily from a snapshot). */
-  ensure?(offset: number, length: number): void;
 }
 
-/** Called before every access with the RAM offset and length (lazy restore); see RamLike.ensure. */
-export type RamAccessHook = (offset: number, length: number) => void;
+/**
+ * RAM that may still be arriving from a lazily restored snapshot (the machine's GuestRam): while `pending` is
+ * non-null, `ensure` must run before a range is touched. Checked as a field, so virtqueue processing pays one
+ * load per access when nothing is pending, not a call.
+ */
+export interface LazyRamLike extends RamLike {
+  readonly pending: object | null;
+  ensure(offset: number, length: number): void;
+}
 
 /** Told about every device write: `offset` is relative to the start of the byte array (RAM offset). */
 export type RamWriteObserver = (offset: number, length: number) => void;
@@ -56,9 +61,9 @@ export class ArrayGuestMemory implements GuestMemory {
   readonly bytes: Uint8Array;
   private readonly dv: DataView;
   private readonly onWrite: RamWriteObserver | undefined;
-  private readonly onAccess: RamAccessHook | undefined;
+  private readonly lazy: LazyRamLike | undefined;
 
-  constructor(base: number, bytes: Uint8Array, onWrite?: RamWriteObserver, onAccess?: RamAccessHook) {
+  constructor(base: number, bytes: Uint8Array, onWrite?: RamWriteObserver, lazy?: LazyRamLike) {
     if (!Number.isSafeInteger(base) || base < 0) throw new RangeError('guest memory base must be a non-negative integer');
     if (!(bytes instanceof Uint8Array)) throw new TypeError('guest memory bytes must be a Uint8Array');
     if (onWrite !== undefined && typeof onWrite !== 'function') throw new TypeError('guest memory onWrite must be a function');
@@ -67,7 +72,7 @@ export class ArrayGuestMemory implements GuestMemory {
     this.bytes = bytes;
     this.dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.onWrite = onWrite;
-    this.onAccess = onAccess;
+    this.lazy = lazy;
   }
 
   /**
@@ -75,8 +80,7 @@ export class ArrayGuestMemory implements GuestMemory {
    * `ArrayGuestMemory.fromRam(m.ram, (o, n) => m.hart.decode.written(o, n))`.
    */
   static fromRam(ram: RamLike, onWrite?: RamWriteObserver): ArrayGuestMemory {
-    const ensure = ram.ensure;
-    return new ArrayGuestMemory(ram.base, ram.u8, onWrite, ensure !== undefined ? (o, n) => ensure.call(ram, o, n) : undefined);
+    return new ArrayGuestMemory(ram.base, ram.u8, onWrite, 'pending' in ram ? (ram as LazyRamLike) : undefined);
   }
 
   /** The offset into `bytes` of [addr, addr + len), or -1 when that range is not entirely inside. */
@@ -85,7 +89,8 @@ export class ArrayGuestMemory implements GuestMemory {
     if (!(len >= 0) || !(addr >= this.base)) return -1;
     const o = addr - this.base;
     if (!(o + len <= this.size)) return -1;
-    this.onAccess?.(o, len);
+    const lazy = this.lazy;
+    if (lazy !== undefined && lazy.pending !== null) lazy.ensure(o, len);
     return o;
   }
 
