@@ -76,6 +76,14 @@ function str(rec: Record<string, unknown>, field: string, max = 4096): string {
   return v;
 }
 
+/** An absolute path without NUL (or 'none' where allowed): what `run` stored, never something relative. */
+function filePath(rec: Record<string, unknown>, field: string, allowNone = false): string {
+  const v = str(rec, field);
+  if (allowNone && v === 'none') return v;
+  if (!path.isAbsolute(v) || v.includes('\0')) throw new VmConfigError(`section 'vm': ${field} must be an absolute path`);
+  return v;
+}
+
 function decimal(rec: Record<string, unknown>, field: string): string {
   const v = rec[field];
   if (typeof v !== 'string' || !/^\d{1,30}$/.test(v)) throw new VmConfigError(`section 'vm': ${field} must be a decimal string`);
@@ -121,7 +129,7 @@ export function parseVmConfigRecord(value: unknown): { config: VmConfig; disks: 
     if (serial !== undefined && (typeof serial !== 'string' || !/^[\x20-\x7e]{1,20}$/.test(serial))) {
       throw new VmConfigError(`section 'vm': disks[${i}].serial must be 1 to 20 printable ASCII characters`);
     }
-    return { path: str(r, 'path'), readOnly, ...(serial !== undefined ? { serial } : {}) };
+    return { path: filePath(r, 'path'), readOnly, ...(serial !== undefined ? { serial } : {}) };
   });
   const nets = list(rec, 'nets', 8).map((n, i) => {
     if (typeof n !== 'string' || n.length > 4096) throw new VmConfigError(`section 'vm': nets[${i}] must be a string`);
@@ -137,9 +145,9 @@ export function parseVmConfigRecord(value: unknown): { config: VmConfig; disks: 
     throw new VmConfigError("section 'vm': diskIdentity must list the disks in order");
   }
   const config: VmConfig = {
-    kernel: str(rec, 'kernel'),
-    initrd: str(rec, 'initrd'),
-    firmware: str(rec, 'firmware'),
+    kernel: filePath(rec, 'kernel'),
+    initrd: filePath(rec, 'initrd', true),
+    firmware: filePath(rec, 'firmware', true),
     append: str(rec, 'append', 1023),
     mmu,
     memBytes,
