@@ -4,20 +4,13 @@
  * off (SysRq sync, remount read-only, power off) so the VM process exits with status 0.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GuestConsole, TYPEVISOR_BIN } from '../testing/guest-console.js';
+import { GuestConsole } from '../testing/guest-console.js';
+import { runCli as cli } from '../testing/run-cli.js';
 
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TYPEVISOR_BIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
 
 test('pause freezes the guest and its clock, resume continues, wrong states are refused, shutdown powers off', { timeout: 180_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'typevisor-life-'));

@@ -4,18 +4,13 @@
  * carrying on (atomic counters across them still exact).
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GuestConsole, TYPEVISOR_BIN } from '../testing/guest-console.js';
+import { GuestConsole } from '../testing/guest-console.js';
+import { runCli as cli } from '../testing/run-cli.js';
 
-function cli(...args: string[]): Promise<number> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TYPEVISOR_BIN, ...args], (err) => resolve(err === null ? 0 : typeof err.code === 'number' ? err.code : 1));
-  });
-}
 
 test('several harts: online through SBI HSM, hot-unplugged and back, snapshot and restore', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'typevisor-smp-'));
@@ -37,9 +32,9 @@ test('several harts: online through SBI HSM, hot-unplugged and back, snapshot an
     vm.send('smp-counters -t 4 -n 40000 > /tmp/before.txt; echo counted-$((1+1))');
     await vm.waitFor('counted-2');
     await vm.waitFor('~ # ');
-    const snapshotted = await cli('snapshot', '--api-sock', sock, '--out', snap, '--timeout', '120');
+    const snapshotted = (await cli('snapshot', '--api-sock', sock, '--out', snap, '--timeout', '120')).code;
     assert.equal(snapshotted, 0, `snapshot failed; the VM's console ends with:\n${vm.output.slice(-3000)}`);
-    assert.equal(await cli('stop', '--api-sock', sock), 0);
+    assert.equal((await cli('stop', '--api-sock', sock)).code, 0);
     await vm.exited;
   } finally {
     vm.kill();

@@ -6,24 +6,17 @@
  * that finishes the job consistently; a disk changed after the snapshot is refused unless --force.
  */
 import assert from 'node:assert/strict';
-import { execFile, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { closeSync, cpSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { GuestConsole, TYPEVISOR_BIN } from '../testing/guest-console.js';
+import { GuestConsole } from '../testing/guest-console.js';
+import { runCli as cli } from '../testing/run-cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'typevisor-snap-'));
 const haveMkfs = spawnSync('mkfs.ext4', ['-V'], { stdio: 'ignore' }).error === undefined;
 
-/** Runs a typevisor CLI command (asynchronously: the VMs under test keep printing meanwhile). */
-function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [TYPEVISOR_BIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
-    });
-  });
-}
 
 async function ok(...args: string[]): Promise<string> {
   const r = await cli(...args);

@@ -1,0 +1,19 @@
+/**
+ * Runs a `typevisor` command for end-to-end tests, asynchronously (VMs under test keep printing meanwhile).
+ */
+import { execFile } from 'node:child_process';
+import { TYPEVISOR_BIN } from './guest-console.js';
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function runCli(...args: string[]): Promise<CliResult> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [TYPEVISOR_BIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      resolve({ code: err === null ? 0 : typeof err.code === 'number' ? err.code : 1, stdout, stderr });
+    });
+  });
+}
