@@ -28,9 +28,7 @@ export interface WrittenSnapshot {
 
 /** Writes a snapshot directory (created if needed) from state sections and guest RAM. */
 export function writeSnapshotDir(dir: string, sections: ReadonlyMap<string, unknown>, ram: Uint8Array): WrittenSnapshot {
-  if (sections.has('ram')) throw new SnapshotError("the 'ram' section name is reserved");
-  fs.mkdirSync(dir, { recursive: true });
-  const ramFile = `ram-${Date.now().toString(16)}${randomBytes(4).toString('hex')}`;
+  const ramFile = prepare(dir, sections);
   const ramFileBytes = writeRamFileSync(path.join(dir, ramFile), ram);
   return commitState(dir, sections, ramFile, ramFileBytes);
 }
@@ -59,11 +57,16 @@ export async function writeSnapshotDirAsync(
   ram: Uint8Array,
   afterCopy: () => void,
 ): Promise<WrittenSnapshot> {
-  if (sections.has('ram')) throw new SnapshotError("the 'ram' section name is reserved");
-  fs.mkdirSync(dir, { recursive: true });
-  const ramFile = `ram-${Date.now().toString(16)}${randomBytes(4).toString('hex')}`;
+  const ramFile = prepare(dir, sections);
   const ramFileBytes = await writeRamFile(path.join(dir, ramFile), ram, afterCopy);
   return commitState(dir, sections, ramFile, ramFileBytes);
+}
+
+/** Checks the sections, makes the directory, and names the new RAM file. */
+function prepare(dir: string, sections: ReadonlyMap<string, unknown>): string {
+  if (sections.has('ram')) throw new SnapshotError("the 'ram' section name is reserved");
+  fs.mkdirSync(dir, { recursive: true });
+  return `ram-${Date.now().toString(16)}${randomBytes(4).toString('hex')}`;
 }
 
 function commitState(dir: string, sections: ReadonlyMap<string, unknown>, ramFile: string, ramFileBytes: number): WrittenSnapshot {
