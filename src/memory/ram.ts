@@ -14,6 +14,19 @@ export const MAX_HARTS = 8;
 export interface GuestRamOptions {
   /** Back the RAM with a WebAssembly.Memory, as the translator needs (see `memory`). */
   readonly wasm?: boolean;
+  /**
+   * Make the buffer shareable with worker threads (harts running in parallel): a SharedArrayBuffer, or a shared
+   * WebAssembly.Memory with `wasm`. Every thread then makes its own GuestRam over it with `GuestRam.over`.
+   */
+  readonly shared?: boolean;
+}
+
+/** What another thread needs to make a GuestRam over the same memory (see `GuestRam.over`). */
+export interface SharedRamHandle {
+  readonly base: number;
+  readonly size: number;
+  /** The shared WebAssembly memory (wasm-backed RAM), or the SharedArrayBuffer. */
+  readonly storage: WebAssembly.Memory | SharedArrayBuffer;
 }
 
 /**
@@ -40,7 +53,11 @@ export class GuestRam {
   /** The WebAssembly memory holding RAM and the hart areas, when wasm-backed. */
   readonly memory: WebAssembly.Memory | undefined;
 
-  constructor(base: number, size: number, options: GuestRamOptions = {}) {
+  /**
+   * `options` may instead be the storage itself (a SharedRamHandle's), which this RAM then views rather than
+   * allocating: see `over`.
+   */
+  constructor(base: number, size: number, options: GuestRamOptions | WebAssembly.Memory | SharedArrayBuffer = {}) {
     if (!Number.isSafeInteger(base) || base < 0 || base % 4096 !== 0) {
       throw new RangeError(`RAM base must be a page-aligned address, got ${base}`);
     }
@@ -49,17 +66,41 @@ export class GuestRam {
     }
     this.base = base;
     this.size = size;
-    if (options.wasm === true) {
-      const pages = Math.ceil((size + MAX_HARTS * HART_AREA_BYTES) / 65536);
-      this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
+    const pages = Math.ceil((size + MAX_HARTS * HART_AREA_BYTES) / 65536);
+    if (options instanceof WebAssembly.Memory) {
+      if (options.buffer.byteLength !== pages * 65536) throw new RangeError('shared RAM: memory size does not match the RAM size');
+      this.memory = options;
+      this.buffer = options.buffer;
+    } else if (options instanceof SharedArrayBuffer) {
+      if (options.byteLength !== size) throw new RangeError('shared RAM: buffer size does not match the RAM size');
+      this.memory = undefined;
+      this.buffer = options as unknown as ArrayBuffer;
+    } else if (options.wasm === true) {
+      this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, ...(options.shared === true ? { shared: true } : {}) });
       this.buffer = this.memory.buffer;
     } else {
       this.memory = undefined;
-      this.buffer = new ArrayBuffer(size);
+      this.buffer = options.shared === true ? (new SharedArrayBuffer(size) as unknown as ArrayBuffer) : new ArrayBuffer(size);
     }
     this.u8 = new Uint8Array(this.buffer, 0, size);
     this.u16 = new Uint16Array(this.buffer, 0, size >>> 1);
     this.i32 = new Int32Array(this.buffer, 0, size >>> 2);
+  }
+
+  /** A RAM over the same memory as `handle` (made by another thread's `shareHandle`). */
+  static over(handle: SharedRamHandle): GuestRam {
+    return new GuestRam(handle.base, handle.size, handle.storage);
+  }
+
+  /** Whether other threads can share this RAM (see GuestRamOptions.shared). */
+  get shared(): boolean {
+    return (this.buffer as unknown) instanceof SharedArrayBuffer;
+  }
+
+  /** What `GuestRam.over` needs in another thread; the RAM must have been made `shared`. */
+  shareHandle(): SharedRamHandle {
+    if (!this.shared) throw new Error('this RAM was not made shared');
+    return { base: this.base, size: this.size, storage: this.memory ?? (this.buffer as unknown as SharedArrayBuffer) };
   }
 
   /** The byte offset in `buffer` of hart `hartId`'s area, or -1 when the RAM is not wasm-backed. */

@@ -15,6 +15,7 @@ import { divrem32, divrem64, divremu64, mul64, mulh64 } from './muldiv.js';
 import { fetchParcel, loadSlow, loadSlowAt, storeSlow, storeSlowAt, translate } from './mmu.js';
 import { ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
 import { mret, sret, takeTrap } from './trap.js';
+import { amoAtomic, lrAtomic, scAtomic } from './amo-atomic.js';
 
 const TWO32 = 4294967296;
 const FS_DIRTY = MSTATUS_FS;
@@ -453,8 +454,14 @@ export function runBlock(h: Hart, budget: number): number {
           break;
         }
         case 0x03:
-          // MISC-MEM: FENCE and FENCE.I. One hart, no instruction cache: nothing to order or flush.
+          // MISC-MEM: FENCE and FENCE.I. One hart's own stores already drop its decoded code; with harts in
+          // parallel, FENCE.I is where other harts' stores to code become visible. JavaScript's memory accesses on
+          // x86 are ordered as strongly as FENCE requires.
           if (f3 > 1) illegal(h);
+          if (f3 === 1 && h.parallel) {
+            h.decode.clear();
+            fetchPage = NaN;
+          }
           break;
         case 0x0b:
           INSN[0] = insn;
@@ -706,6 +713,14 @@ function amo(h: Hart, rd: number, rs1: number, rs2: number, f3: number): void {
   const op = insn >>> 27;
   const va = x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0);
   const i32 = h.bus.ram.i32;
+  if (h.parallel) {
+    if (op === 0x02) {
+      if (rs2 !== 0) illegal(h);
+      lrAtomic(h, rd, amoTarget(h, va, size, ACCESS_LOAD), size);
+    } else if (op === 0x03) scAtomic(h, rd, rs2, amoTarget(h, va, size, ACCESS_STORE), size);
+    else if (!amoAtomic(h, op, rd, rs2, amoTarget(h, va, size, ACCESS_STORE), size)) illegal(h);
+    return;
+  }
   if (op === 0x02) {
     // LR
     if (rs2 !== 0) illegal(h);

@@ -76,6 +76,15 @@ export class Hart {
 
   /** LR/SC reservation: the physical address reserved, or -1. */
   reservation = -1;
+  /** With `parallel`, the value LR loaded (SC compares memory against it). */
+  reservedLo = 0;
+  reservedHi = 0;
+  /**
+   * Set when other harts run at the same time on the same RAM (worker threads): AMOs and SC become atomic
+   * operations on the shared memory, and FENCE.I drops this hart's decoded code, since other harts' stores do
+   * not reach its caches (RISC-V asks the hart that runs modified code to execute FENCE.I first).
+   */
+  parallel = false;
   /** Set by WFI until an interrupt becomes pending. */
   waiting = false;
 

@@ -121,7 +121,9 @@ function walk(h: Hart, va: number, kind: number, priv: number, mode: number, fau
     // Set A, and D for stores, as hardware does (the spec allows this instead of faulting).
     const want = kind === ACCESS_STORE ? PTE_A | PTE_D : PTE_A;
     if ((pteLo & want) !== want) {
-      ram.i32[index] = pteLo | want;
+      // Atomically with the checks above (privileged spec 4.3.1): if another hart changed the entry since it
+      // was read, walk again.
+      if (Atomics.compareExchange(ram.i32, index, pteLo, pteLo | want) !== pteLo) return walk(h, va, kind, priv, mode, faultVa);
       h.decode.written(index * 4, 4);
     }
     const pageInSpan = Math.floor(va / 4096) % span;

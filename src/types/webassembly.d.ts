@@ -6,6 +6,8 @@ declare namespace WebAssembly {
   interface MemoryDescriptor {
     initial: number;
     maximum?: number;
+    /** A shared memory (its buffer is a SharedArrayBuffer; needs `maximum`). */
+    shared?: boolean;
   }
   class Memory {
     constructor(descriptor: MemoryDescriptor);
