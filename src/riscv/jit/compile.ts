@@ -13,7 +13,7 @@
  *   the hub keeps calling), else EXIT_JUMP (the hub looks the pc up), EXIT_SLOW or EXIT_BUDGET.
  * Every value is computed exactly as the interpreter computes it, including pcs and jump targets as doubles.
  */
-import { Code, F64, I32, I64, moduleBytes, type MemName } from './wasm-code.js';
+import { Code, F64, I32, I64, moduleBytes, type AtomicName, type MemName } from './wasm-code.js';
 import {
   AREA_F,
   AREA_FS,
@@ -21,6 +21,7 @@ import {
   AREA_LOAD_SET,
   AREA_PC,
   AREA_RESERVATION,
+  AREA_RESERVED_VALUE,
   AREA_RETIRED,
   AREA_STORE_SET,
   AREA_X,
@@ -100,8 +101,12 @@ function registers(insns: readonly BlockInsn[]): { used: Set<number>; written: S
   return { used, written };
 }
 
-/** The function body for a block (see the module comment). `insns` is non-empty. */
-export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number): Code {
+/**
+ * The function body for a block (see the module comment). `insns` is non-empty. With `parallel` (other harts run
+ * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
+ * semantics of amo-atomic.ts, and FENCE a full fence.
+ */
+export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false): Code {
   const c = new Code();
   const start = insns[0]!.pc;
   const n = insns.length;
@@ -287,6 +292,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           break;
         }
         case 0x0f:
+          // FENCE.I never gets here with `parallel` (scan.ts leaves it to the interpreter).
+          if (parallel) c.atomicFence();
           break;
         case 0x07:
         case 0x27: {
@@ -314,6 +321,10 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
         case 0x2f: {
           const size = f3 === 3 ? 8 : 4;
           const fn5 = insn >>> 27;
+          if (parallel) {
+            atomicAmo(k, pc, insn, size);
+            break;
+          }
           if (fn5 === 0x02) {
             // LR: load and reserve (the reservation is a RAM offset, as in the interpreter).
             access(k, pc, rs1, 0, L_LSET, size);
@@ -407,6 +418,95 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       }
     });
   };
+
+  /**
+   * LR, SC or an AMO as wasm atomic operations on the shared memory, as amo-atomic.ts does them: LR reserves the
+   * address and the value it loaded (AREA_RESERVED_VALUE, sign-extended for a word as Hart.reservedLo/Hi), SC is
+   * a compare-exchange against that value at the reserved address, min/max are compare-exchange loops. The
+   * TLB lookup has checked alignment, which wasm atomics require.
+   */
+  function atomicAmo(k: number, pc: number, insn: number, size: number): void {
+    const rd = (insn >>> 7) & 31;
+    const rs1 = (insn >>> 15) & 31;
+    const rs2 = (insn >>> 20) & 31;
+    const fn = insn >>> 27;
+    const w = size === 4;
+    /** Widens an i32 result of a word operation to the register value. */
+    const widen = (): void => {
+      if (w) c.op('i64.extend_i32_s');
+    };
+    if (fn === 0x02) {
+      access(k, pc, rs1, 0, L_LSET, size);
+      c.set(L_XA);
+      c.get(L_XA).atomic(w ? 'i32.atomic.load' : 'i64.atomic.load');
+      widen();
+      c.set(L_TA);
+      c.get(L_AREA).get(L_TA).mem('i64.store', AREA_RESERVED_VALUE);
+      c.get(L_AREA).get(L_XA).mem('i32.store', AREA_RESERVATION);
+      c.get(L_TA);
+      W(rd);
+      return;
+    }
+    access(k, pc, rs1, 0, L_SSET, size);
+    c.set(L_XA);
+    if (fn === 0x03) {
+      c.get(L_AREA).mem('i32.load', AREA_RESERVATION).get(L_XA).op('i32.eq');
+      c.if(
+        () => {
+          // rd = (cmpxchg(addr, reserved value, rs2) != reserved value): 0 on success, 1 on failure.
+          c.get(L_XA).get(L_AREA).mem(w ? 'i32.load' : 'i64.load', AREA_RESERVED_VALUE);
+          if (w) R32(rs2);
+          else R(rs2);
+          c.atomic(w ? 'i32.atomic.rmw.cmpxchg' : 'i64.atomic.rmw.cmpxchg');
+          c.get(L_AREA).mem(w ? 'i32.load' : 'i64.load', AREA_RESERVED_VALUE);
+          c.op(w ? 'i32.ne' : 'i64.ne', 'i64.extend_i32_u');
+          W(rd);
+        },
+        () => {
+          c.i64(1);
+          W(rd);
+        },
+      );
+      c.get(L_AREA).i32(-1).mem('i32.store', AREA_RESERVATION);
+      return;
+    }
+    const rmw: Record<number, string> = { 0x00: 'add', 0x01: 'xchg', 0x04: 'xor', 0x08: 'or', 0x0c: 'and' };
+    const name = rmw[fn];
+    if (name !== undefined) {
+      c.get(L_XA);
+      if (w) R32(rs2);
+      else R(rs2);
+      c.atomic(`${w ? 'i32' : 'i64'}.atomic.rmw.${name}` as AtomicName);
+      widen();
+      W(rd);
+      return;
+    }
+    // min/max: load, pick, compare-exchange until memory did not change in between (or nothing to write).
+    // Word values are compared sign-extended, which keeps both the signed and the unsigned order.
+    const cmp = fn === 0x10 ? 'i64.lt_s' : fn === 0x14 ? 'i64.gt_s' : fn === 0x18 ? 'i64.lt_u' : 'i64.gt_u';
+    R(rs2);
+    if (w) c.op('i32.wrap_i64', 'i64.extend_i32_s');
+    c.set(L_TB);
+    c.block('amo', () => {
+      c.loop('retry', () => {
+        c.get(L_XA).atomic(w ? 'i32.atomic.load' : 'i64.atomic.load');
+        widen();
+        c.set(L_TA);
+        // new value into L_TC
+        c.get(L_TA).get(L_TB).get(L_TA).get(L_TB).op(cmp, 'select').tee(L_TC);
+        c.get(L_TA).op('i64.eq').brIf('amo');
+        c.get(L_XA).get(L_TA);
+        if (w) c.op('i32.wrap_i64');
+        c.get(L_TC);
+        if (w) c.op('i32.wrap_i64');
+        c.atomic(w ? 'i32.atomic.rmw.cmpxchg' : 'i64.atomic.rmw.cmpxchg');
+        widen();
+        c.get(L_TA).op('i64.ne').brIf('retry');
+      });
+    });
+    c.get(L_TA);
+    W(rd);
+  }
 
   /** MUL, MULH, MULHSU, MULHU, DIV, DIVU, REM, REMU: pushes the result. */
   function mulDiv64(f3: number, rs1: number, rs2: number): void {

@@ -56,6 +56,10 @@ const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }) },
 );
 
+/** Every AMO (funct5 add, swap, xor, or, and, min, max, minu, maxu; word and doubleword) on the data pointer. */
+const amo: fc.Arbitrary<number> = fc.tuple(fc.constantFrom(0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c), fc.constantFrom(2, 3), reg, reg)
+  .map(([fn5, f3, rd, b]) => rType(0x2f, rd, f3, 30, b, fn5 << 2));
+
 function setup(rig: Rig, body: readonly number[], regs: readonly bigint[], iterations: number, fs: number): void {
   const { h, ram } = rig;
   // x31 counts down; the body; then addi x31, x31, -1; bne x31, x0, start; ecall. Traps go to a WFI.
@@ -73,19 +77,19 @@ function setup(rig: Rig, body: readonly number[], regs: readonly bigint[], itera
   h.pc = CODE;
 }
 
-test('random programs end in the same state on the translator as on the interpreter', () => {
+function differential(menu: fc.Arbitrary<number>, parallel: boolean, numRuns: number): void {
   let finished = 0;
   let translated = 0;
   let runs = 0;
   fc.assert(
     fc.property(
-      fc.array(insn, { minLength: 1, maxLength: 40 }),
+      fc.array(menu, { minLength: 1, maxLength: 40 }),
       fc.array(fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.constantFrom(0n, 1n, -1n, 1n << 63n, (1n << 31n) - 1n)), { minLength: 29, maxLength: 29 }),
       fc.integer({ min: 3, max: 60 }),
       fc.integer({ min: 0, max: 3 }),
       (body, regs, iterations, fs) => {
-        const a = makeEngineHart('interp');
-        const b = makeEngineHart('jit');
+        const a = makeEngineHart('interp', parallel);
+        const b = makeEngineHart('jit', parallel);
         setup(a, body, regs, iterations, fs);
         setup(b, body, regs, iterations, fs);
         const idleA = runUntilIdle(a.h, 20_000);
@@ -98,9 +102,17 @@ test('random programs end in the same state on the translator as on the interpre
         assert.deepEqual(diffState(a, b), []);
       },
     ),
-    { numRuns: 300 },
+    { numRuns },
   );
   assert.ok(finished > runs / 2, `only ${finished} of ${runs} programs finished`);
   // Many programs trap early (FP with FS off, illegal words, wild loads): a third running translated code is plenty.
   assert.ok(translated > finished / 3, `only ${translated} of ${finished} programs ran translated code`);
+}
+
+test('random programs end in the same state on the translator as on the interpreter', () => {
+  differential(insn, false, 300);
+});
+
+test('the same with harts marked parallel (shared memory): atomic AMOs, LR/SC compared by value, fences', () => {
+  differential(fc.oneof({ weight: 6, arbitrary: insn }, { weight: 1, arbitrary: amo }), true, 150);
 });

@@ -5,7 +5,7 @@
  * to the same function, which V8 calls fast) for a whole chain of blocks. Also here: the stub put in the slot of
  * a dropped block, which sends control back to the dispatcher (the caller has already written the pc).
  */
-import { Code, F64, I32, moduleBytes } from './wasm-code.js';
+import { Code, F64, I32, isShared, moduleBytes } from './wasm-code.js';
 import { AREA_FETCH_SET, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE, TLB_SET_OFFS } from './layout.js';
 import { BLOCK_TYPE, EXIT_JUMP } from './compile.js';
 
@@ -60,6 +60,7 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
   const bytes = moduleBytes({
     types: [BLOCK_TYPE, [[I32, I32, I32], [I32]]],
     memoryPages: memory.buffer.byteLength / 65536,
+    sharedMemory: isShared(memory),
     tableMin: 1,
     functions: [
       { type: 1, locals: [[1, F64], [2, I32]], code: hub },

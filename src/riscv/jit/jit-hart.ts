@@ -24,12 +24,13 @@ import {
   AREA_LAST_EXIT,
   AREA_PC,
   AREA_RESERVATION,
+  AREA_RESERVED_VALUE,
   AREA_RETIRED,
   JCACHE_SIZE,
   jcacheIndex,
 } from './layout.js';
 import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
-import type { FunctionDef } from './wasm-code.js';
+import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
 import { scanBlock } from './scan.js';
 
@@ -76,6 +77,11 @@ export class JitHart {
   private readonly table: WebAssembly.Table;
   private readonly hub: Hub;
   private readonly pages: (Map<number, Entry> | undefined)[];
+  /** RAM pages given a map in `pages` since the last flush (some dropped since): what flush visits. */
+  private blockPages: number[] = [];
+  /** Hart.parallel when the blocks now known were scanned and compiled (a change flushes them). */
+  private parallel: boolean;
+  private readonly sharedMemory: boolean;
   private readonly pcView: Float64Array;
   /** The hart's area as i32s (RETIRED, LAST_EXIT, the link cells). */
   private readonly areaI32: Int32Array;
@@ -103,6 +109,8 @@ export class JitHart {
     this.memory = memory;
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
     this.hub = makeHub(memory, this.table);
+    this.parallel = h.parallel;
+    this.sharedMemory = isShared(memory);
     this.pages = new Array<Map<number, Entry> | undefined>(Math.ceil(h.bus.ram.size / 4096)).fill(undefined);
     this.pcView = new Float64Array(h.bus.ram.buffer, h.area + AREA_PC, 1);
     this.areaI32 = new Int32Array(h.bus.ram.buffer, h.area, HART_AREA_BYTES / 4);
@@ -136,7 +144,8 @@ export class JitHart {
 
   /** Forgets every block, and the link cells. */
   flush(): void {
-    for (let p = 0; p < this.pages.length; p++) if (this.pages[p] !== undefined) this.dropPage(p);
+    for (const p of this.blockPages) this.dropPage(p);
+    this.blockPages = [];
     this.areaI32.fill(0, AREA_CELLS / 4, this.nextCell / 4);
     this.nextCell = AREA_CELLS;
     this.stats.flushes++;
@@ -148,11 +157,16 @@ export class JitHart {
     let m = this.pages[ramPage];
     let e = m?.get(pc);
     if (e === undefined) {
-      const insns = scanBlock(pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16);
+      const insns = scanBlock(pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16, this.parallel);
       e = { pc, len: Math.max(1, insns.length), translatable: insns.length > 0, count: 0, slot: -1 };
       if (m === undefined) {
         m = new Map();
         this.pages[ramPage] = m;
+        this.blockPages.push(ramPage);
+        if (this.blockPages.length > this.pages.length) {
+          this.blockPages = [];
+          for (let p = 0; p < this.pages.length; p++) if (this.pages[p] !== undefined) this.blockPages.push(p);
+        }
       }
       m.set(pc, e);
     }
@@ -200,17 +214,22 @@ export class JitHart {
       const e = queue[i]!;
       const ramPage = pages[i]!;
       if (this.pages[ramPage]?.get(e.pc) !== e) continue;
-      const insns = scanBlock(e.pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16);
+      const insns = scanBlock(e.pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16, this.parallel);
       if (insns.length !== e.len) continue;
       const pageVa = e.pc - ((e.pc | 0) & 0xfff);
       const cellFor = (target: number): number =>
         target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
-      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor) });
+      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel) });
       live.push(e);
       livePages.push(ramPage);
     }
     if (live.length === 0) return;
-    const bytes = moduleBytes({ types: [BLOCK_TYPE], memoryPages: this.memory.buffer.byteLength / 65536, functions });
+    const bytes = moduleBytes({
+      types: [BLOCK_TYPE],
+      memoryPages: this.memory.buffer.byteLength / 65536,
+      sharedMemory: this.sharedMemory,
+      functions,
+    });
     if (!this.tuning.async) {
       this.install(new WebAssembly.Module(bytes), live, livePages, this.flushes);
       return;
@@ -258,6 +277,12 @@ export class JitHart {
     let done = 0;
     // The link cell of the exit the last chain left by, to point at the next block if that one is compiled.
     let link = 0;
+    if (h.parallel !== this.parallel) {
+      // Blocks compiled for one hart alone have plain AMOs and a translated FENCE.I: compile them again.
+      this.flush();
+      this.parallel = h.parallel;
+    }
+    const parallel = this.parallel;
     while (done < budget) {
       if (h.waiting) {
         if (((h.mipHw | h.mipSw) & h.mie) === 0) return;
@@ -286,8 +311,16 @@ export class JitHart {
         a32[AREA_RETIRED >>> 2] = 0;
         a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
         a32[AREA_RESERVATION >>> 2] = h.reservation;
+        if (parallel) {
+          a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
+          a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
+        }
         const r = hub(area, e.slot, left);
         h.reservation = a32[AREA_RESERVATION >>> 2]!;
+        if (parallel) {
+          h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
+          h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
+        }
         const retired = a32[AREA_RETIRED >>> 2]!;
         h.instret += retired;
         h.pc = pcView[0]!;

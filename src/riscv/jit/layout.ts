@@ -22,6 +22,11 @@ export const AREA_LAST_EXIT = 280;
 export const AREA_FS = 284;
 /** i32: the LR/SC reservation (RAM offset or -1), copied from and back to Hart.reservation around each run. */
 export const AREA_RESERVATION = 288;
+/**
+ * i64: with harts in parallel (Hart.parallel), the value the last LR loaded (Hart.reservedLo/Hi), which SC
+ * compares memory against; copied in and out with the reservation.
+ */
+export const AREA_RESERVED_VALUE = 296;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each tags (f64) then offsets (i32). */

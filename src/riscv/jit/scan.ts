@@ -18,8 +18,12 @@ const AMO_OPS = new Set([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
 
-/** Whether `insn` (32-bit form) is one the translator compiles: a legal integer, load/store or jump. */
-export function translatable(insn: number): boolean {
+/**
+ * Whether `insn` (32-bit form) is one the translator compiles: a legal integer, load/store or jump. With
+ * `parallel` (harts running at the same time), FENCE.I is left to the interpreter, which drops this hart's
+ * decoded code and translations there: other harts' stores to code reach neither.
+ */
+export function translatable(insn: number, parallel = false): boolean {
   const f3 = (insn >>> 12) & 7;
   const f7 = insn >>> 25;
   switch (insn & 0x7f) {
@@ -49,7 +53,7 @@ export function translatable(insn: number): boolean {
     case 0x63: // BRANCH
       return f3 !== 2 && f3 !== 3;
     case 0x0f: // FENCE, FENCE.I: nothing to do on one hart whose code writes are tracked
-      return f3 <= 1;
+      return f3 === 0 || (f3 === 1 && !parallel);
     case 0x2f: // AMOs, LR (rs2 = 0), SC
       if (f3 !== 2 && f3 !== 3) return false;
       if (insn >>> 27 === 0x02) return ((insn >>> 20) & 31) === 0;
@@ -73,9 +77,9 @@ export function endsBlock(insn: number): boolean {
  * instructions through conditional branches (whose taken side leaves the block) and direct jumps within the page
  * (followed), up to an indirect jump, at most MAX_BLOCK, never leaving the page. Decodes through `dec`, the page's
  * decode-cache array (which makes it a code page, so stores to it leave the store TLB). Empty when the first
- * instruction is not translatable.
+ * instruction is not translatable. `parallel`: see translatable.
  */
-export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uint16Array): BlockInsn[] {
+export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uint16Array, parallel = false): BlockInsn[] {
   const out: BlockInsn[] = [];
   const pageBase = pc - ((pc | 0) & 0xfff);
   const seen = new Set<number>();
@@ -93,7 +97,7 @@ export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uin
     }
     const len = (v & 1) !== 0 ? 4 : 2;
     const insn = len === 4 ? v : v | 3;
-    if (!translatable(insn)) break;
+    if (!translatable(insn, parallel)) break;
     out.push({ pc: p, insn, len });
     seen.add(p);
     const op = insn & 0x7f;

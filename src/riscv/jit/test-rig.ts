@@ -13,11 +13,14 @@ import { MTVEC, RAM_BASE, RAM_SIZE, setCsrRaw, type Rig } from '../testing.js';
 /**
  * A fresh hart in M-mode at RAM_BASE, mtvec = MTVEC, running on `engine` (on wasm-backed RAM). The translator
  * compiles every block the second time it is reached, alone, so that tests run as much translated code as they can.
+ * With `parallel`, the RAM is a shared memory and the hart is marked as running in parallel with others
+ * (Hart.parallel: atomic AMOs, LR/SC by value); `ram` puts it on an existing RAM as hart `hartId` (own decode cache).
  */
-export function makeEngineHart(engine: Engine): Rig {
-  const ram = new GuestRam(RAM_BASE, RAM_SIZE, { wasm: true });
+export function makeEngineHart(engine: Engine, parallel = false, ram?: GuestRam, hartId = 0): Rig {
+  ram ??= new GuestRam(RAM_BASE, RAM_SIZE, { wasm: true, shared: parallel });
   const bus = new SystemBus(ram);
-  const h = new Hart(0, bus, { readTime: () => 1234 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  const h = new Hart(hartId, bus, { readTime: () => 1234 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  h.parallel = parallel;
   h.engine = engine;
   if (engine === 'jit') {
     h.jit = new JitHart(h);
@@ -50,6 +53,9 @@ export function diffState(a: Rig, b: Rig, withInstret = true): string[] {
   if (a.h.priv !== b.h.priv) out.push(`priv: ${a.h.priv} vs ${b.h.priv}`);
   if (a.h.mstatus !== b.h.mstatus) out.push(`mstatus: ${a.h.mstatus} vs ${b.h.mstatus}`);
   if (a.h.reservation !== b.h.reservation) out.push(`reservation: ${a.h.reservation} vs ${b.h.reservation}`);
+  if (a.h.parallel && (a.h.reservedLo !== b.h.reservedLo || a.h.reservedHi !== b.h.reservedHi)) {
+    out.push(`reserved value: ${a.h.reservedHi}:${a.h.reservedLo} vs ${b.h.reservedHi}:${b.h.reservedLo}`);
+  }
   if (withInstret && a.h.instret !== b.h.instret) out.push(`instret: ${a.h.instret} vs ${b.h.instret}`);
   for (let i = 0; i < a.h.csr.length; i++) {
     if (a.h.csr[i] !== b.h.csr[i]) out.push(`csr 0x${(i >> 1).toString(16)}: ${a.h.csr[i]} vs ${b.h.csr[i]}`);

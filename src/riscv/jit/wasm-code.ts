@@ -92,6 +92,28 @@ export const MEM = {
 } as const;
 export type MemName = keyof typeof MEM;
 
+/**
+ * Atomic memory instructions (threads proposal, prefix 0xFE) and their natural alignment (log2), which atomics
+ * require exactly. `rmw.<op>` for i32 is the opcode, for i64 the opcode + 1.
+ */
+export const ATOMIC = {
+  'i32.atomic.load': [0x10, 2],
+  'i64.atomic.load': [0x11, 3],
+  'i32.atomic.rmw.add': [0x1e, 2],
+  'i64.atomic.rmw.add': [0x1f, 3],
+  'i32.atomic.rmw.and': [0x2c, 2],
+  'i64.atomic.rmw.and': [0x2d, 3],
+  'i32.atomic.rmw.or': [0x33, 2],
+  'i64.atomic.rmw.or': [0x34, 3],
+  'i32.atomic.rmw.xor': [0x3a, 2],
+  'i64.atomic.rmw.xor': [0x3b, 3],
+  'i32.atomic.rmw.xchg': [0x41, 2],
+  'i64.atomic.rmw.xchg': [0x42, 3],
+  'i32.atomic.rmw.cmpxchg': [0x48, 2],
+  'i64.atomic.rmw.cmpxchg': [0x49, 3],
+} as const;
+export type AtomicName = keyof typeof ATOMIC;
+
 /** A growable byte buffer. */
 export class Bytes {
   buf = new Uint8Array(256);
@@ -168,6 +190,22 @@ export class Code extends Bytes {
     this.push(code);
     this.push(align);
     uleb(this, offset);
+    return this;
+  }
+  /** An atomic access (naturally aligned, else it traps: callers check alignment first). */
+  atomic(name: AtomicName, offset = 0): this {
+    const [code, align] = ATOMIC[name];
+    this.push(0xfe);
+    this.push(code);
+    this.push(align);
+    uleb(this, offset);
+    return this;
+  }
+  /** atomic.fence: orders every memory access before it against every one after it (x86: mfence). */
+  atomicFence(): this {
+    this.push(0xfe);
+    this.push(0x03);
+    this.push(0x00);
     return this;
   }
   get(local: number): this {
@@ -284,10 +322,17 @@ export interface ModuleDef {
   readonly types: readonly (readonly [readonly number[], readonly number[]])[];
   /** Import memory "e"."m" with this many pages (min = max). */
   readonly memoryPages: number;
+  /** The memory is shared (worker threads): the import must say so, or instantiation fails. */
+  readonly sharedMemory?: boolean;
   /** Import table "e"."t" (funcref) with at least this many entries, or undefined for none. */
   readonly tableMin?: number;
   readonly functions: readonly FunctionDef[];
   /** Exported as "f0", "f1", ... */
+}
+
+/** Whether `memory` is shared between threads (a module importing it must declare it shared). */
+export function isShared(memory: WebAssembly.Memory): boolean {
+  return (memory.buffer as unknown) instanceof SharedArrayBuffer;
 }
 
 /** The bytes of a module importing memory (and maybe a table) and exporting its functions as f0, f1, ... */
@@ -309,7 +354,7 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
   name(imports, 'e');
   name(imports, 'm');
   imports.push(0x02);
-  imports.push(0x01);
+  imports.push(def.sharedMemory === true ? 0x03 : 0x01);
   uleb(imports, def.memoryPages);
   uleb(imports, def.memoryPages);
   if (def.tableMin !== undefined) {
