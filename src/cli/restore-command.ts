@@ -56,7 +56,8 @@ export async function restoreCommand(dir: string, o: RestoreOptions): Promise<nu
     ramFd = opened.ramFd;
     vm = await buildMachine(config, write, { ...extras, deferWarmUp: true });
     const ram = vm.machine.ram;
-    if (o.eager === true) {
+    // Harts in worker threads touch RAM directly, where a lazy loader on this thread cannot step in.
+    if (o.eager === true || config.cpus > 1) {
       loadRamEager(opened.ramSource, opened.ramIndex, ram.u8);
       fs.closeSync(ramFd);
     } else {

@@ -39,7 +39,7 @@ export class MachineController implements VmController {
       uptimeMs: Math.round(performance.now() - m.createdAt),
       cpus: m.harts.length,
       memoryBytes: m.ram.size,
-      instructions: m.hart.instret,
+      instructions: m.instructions(),
       ...(this.vm.restoredFrom !== undefined ? { restoredFrom: this.vm.restoredFrom } : {}),
     };
   }
@@ -47,7 +47,7 @@ export class MachineController implements VmController {
   async pause(): Promise<void> {
     const m = this.vm.current().machine;
     if (m.runState !== 'running') throw new VmStateError(`the VM is ${m.runState}, not running`);
-    m.pause();
+    await m.pause();
   }
 
   async resume(): Promise<void> {
@@ -67,8 +67,8 @@ export class MachineController implements VmController {
     this.snapshotting = true;
     let pausedMs = 0;
     let resumed = false;
-    m.pause();
     try {
+      await m.pause();
       // Disk data first on stable storage, so the identity recorded is that of the disk the guest state expects.
       for (const d of vm.disks) d.flush();
       const identities = vm.disks.map((d) => diskIdentity(d.spec.path));

@@ -128,7 +128,7 @@ export class VmSession implements ControlledVm {
       process.off('SIGINT', onSignal);
     }
     if (exit.kind === 'limit') {
-      process.stderr.write(`typevisor: stopped after ${this.vm.machine.hart.instret} instructions (--max-instructions)\n`);
+      process.stderr.write(`typevisor: stopped after ${this.vm.machine.instructions()} instructions (--max-instructions)\n`);
       return 3;
     }
     return exitCodeOf(exit);

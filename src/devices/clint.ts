@@ -39,6 +39,17 @@ export interface ClintConfig {
   readonly setMsip: (hart: number, level: boolean) => void;
   /** Drives hart `hart`'s machine timer interrupt (mip.MTIP). */
   readonly setMtip: (hart: number, level: boolean) => void;
+  /**
+   * Keep the registers (msip, mtimecmp, the mtime offset) in this shared buffer of `clintStorageBytes(harts)`
+   * bytes, so that a CLINT in each worker thread (one per hart) serves them locally: every thread then sees
+   * the same registers, and each computes its own hart's MTIP.
+   */
+  readonly storage?: SharedArrayBuffer;
+}
+
+/** Bytes of shared storage a CLINT for `harts` harts keeps its registers in (see ClintConfig.storage). */
+export function clintStorageBytes(harts: number): number {
+  return (2 + 3 * harts) * 4;
 }
 
 /** A plain, JSON-friendly snapshot of the CLINT. */
@@ -76,15 +87,14 @@ export class Clint implements MmioDevice {
   private readonly setMsipCb: (hart: number, level: boolean) => void;
   private readonly setMtipCb: (hart: number, level: boolean) => void;
 
-  private readonly msip: Uint8Array;
+  /** [offset lo, offset hi]: mtime = ticks + offset (mod 2^64), kept as two 32-bit halves. */
+  private readonly off: Uint32Array;
+  private readonly msip: Uint32Array;
   /** mtimecmp halves, kept exactly as written. */
   private readonly cmpLo: Uint32Array;
   private readonly cmpHi: Uint32Array;
   /** Last MTIP level reported per hart (so callbacks fire on changes only). */
   private readonly mtipLevel: Uint8Array;
-  /** mtime = ticks + offset (mod 2^64), offset kept as two 32-bit halves. */
-  private offLo = 0;
-  private offHi = 0;
   /** Scratch results of `sample()`: the current mtime halves. */
   private nowLo = 0;
   private nowHi = 0;
@@ -104,9 +114,14 @@ export class Clint implements MmioDevice {
     this.ticks = ticks;
     this.setMsipCb = setMsip;
     this.setMtipCb = setMtip;
-    this.msip = new Uint8Array(harts);
-    this.cmpLo = new Uint32Array(harts); // 0 at reset, as QEMU: MTIP is high until firmware programs mtimecmp
-    this.cmpHi = new Uint32Array(harts);
+    const bytes = clintStorageBytes(harts);
+    const storage = config.storage ?? new ArrayBuffer(bytes);
+    if (storage.byteLength !== bytes) throw new RangeError(`CLINT config: storage must be ${bytes} bytes`);
+    this.off = new Uint32Array(storage, 0, 2);
+    this.msip = new Uint32Array(storage, 8, harts);
+    // mtimecmp is 0 at reset, as QEMU's: MTIP is high until firmware programs it.
+    this.cmpLo = new Uint32Array(storage, 8 + 4 * harts, harts);
+    this.cmpHi = new Uint32Array(storage, 8 + 8 * harts, harts);
     this.mtipLevel = new Uint8Array(harts);
   }
 
@@ -123,14 +138,14 @@ export class Clint implements MmioDevice {
     const t = this.now();
     const tHi = Math.floor(t / TWO32);
     const tLo = t - tHi * TWO32;
-    let lo = tLo + this.offLo;
+    let lo = tLo + this.off[0]!;
     let carry = 0;
     if (lo >= TWO32) {
       lo -= TWO32;
       carry = 1;
     }
     this.nowLo = lo;
-    this.nowHi = (tHi + this.offHi + carry) % TWO32;
+    this.nowHi = (tHi + this.off[1]! + carry) % TWO32;
   }
 
   /** Sets the offset so that mtime currently reads (hi, lo). */
@@ -147,8 +162,8 @@ export class Clint implements MmioDevice {
     }
     let oHi = (hi - tHi - borrow) % TWO32;
     if (oHi < 0) oHi += TWO32;
-    this.offLo = oLo;
-    this.offHi = oHi;
+    this.off[0] = oLo;
+    this.off[1] = oHi;
   }
 
   /** The current mtime as a JS number (exact below 2^53; used by the `time` CSR). */
@@ -195,7 +210,7 @@ export class Clint implements MmioDevice {
 
   /** Whether hart `hart`'s msip bit is set. */
   msipOf(hart: number): boolean {
-    return this.msip[hart] === 1;
+    return Atomics.load(this.msip, hart) === 1;
   }
 
   /** Recomputes every hart's MTIP from the current time, calling setMtip for the harts whose level changed. */
@@ -267,10 +282,7 @@ export class Clint implements MmioDevice {
       const h = offset >>> 2;
       if (h >= this.harts) return;
       const level = value & 1;
-      if (level !== this.msip[h]) {
-        this.msip[h] = level;
-        this.setMsipCb(h, level === 1);
-      }
+      if (Atomics.exchange(this.msip, h, level) !== level) this.setMsipCb(h, level === 1);
       return;
     }
     if (offset < CLINT_REG.mtime) {

@@ -4,11 +4,11 @@
  */
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Clint } from '../devices/clint.js';
+import { Clint, clintStorageBytes } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
 import { SifiveTest, type SifiveTestEvent } from '../devices/sifive-test-device.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import { SystemBus } from '../memory/bus.js';
+import { BUS_ERROR, SystemBus } from '../memory/bus.js';
 import { GuestRam } from '../memory/ram.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
@@ -20,6 +20,9 @@ import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
+import { restoreHartState, saveHartState } from '../riscv/hart-state.js';
+import { ACCESS_READ, ControlBlock } from './smp/control-block.js';
+import { HartPool } from './smp/hart-pool.js';
 import { VIRT } from './virt-layout.js';
 import { VIRT_MAX_HARTS } from './virt-dt.js';
 
@@ -38,8 +41,13 @@ export interface MachineOptions {
   readonly onOutput: (bytes: Uint8Array) => void;
   /** Warm the interpreter up after the constructor returns rather than in it (saves ~30 ms before running). */
   readonly deferWarmUp?: boolean;
-  /** Number of harts, 1..VIRT_MAX_HARTS (default 1). They take turns on this thread, a burst each. */
+  /** Number of harts, 1..VIRT_MAX_HARTS (default 1). */
   readonly harts?: number;
+  /**
+   * Run each hart in its own worker thread, in parallel (the default with several harts), rather than taking
+   * turns on this thread, a burst each.
+   */
+  readonly parallel?: boolean;
   /** Stop with `{ kind: 'limit' }` after about this many instructions. */
   readonly maxInstructions?: number;
   /** The CPU engine (default: defaultEngine(), the interpreter unless TYPEVISOR_ENGINE says otherwise). */
@@ -50,6 +58,8 @@ export interface MachineOptions {
 const BURST = 16_384;
 /** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
 const SLICE_MS = 15;
+/** With harts in workers: how long console output may wait to be handed over with more. */
+const OUTPUT_BATCH_MS = 5;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
 const MAX_IDLE_MS = 50;
 
@@ -96,6 +106,17 @@ export class Machine {
   private wakePaused: (() => void) | undefined;
   /** Host time when the machine was made (uptime is measured from here; time spent paused included). */
   readonly createdAt = performance.now();
+  /** With harts in worker threads: the memory shared with them, and the workers once running. */
+  private readonly control: ControlBlock | undefined;
+  private readonly clintStorage: SharedArrayBuffer | undefined;
+  private pool: HartPool | undefined;
+  /** Whether the harts' states here are newer than the workers' (set before the first run and by a restore). */
+  private hartsDirty = true;
+  /** While the workers park for a pause: resolves once their states are here. */
+  private parking: Promise<void> | undefined;
+  private failure: Error | undefined;
+  private readonly engine: Engine;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: MachineOptions) {
     if (!warmedUp) {
@@ -107,15 +128,21 @@ export class Machine {
     this.onOutput = options.onOutput;
     this.maxInstructions = options.maxInstructions ?? Infinity;
     const engine = options.engine ?? defaultEngine();
-    // The translator keeps registers and TLB next to RAM in one WebAssembly memory.
-    this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit' });
-    this.bus = new SystemBus(this.ram);
-    this.clock = new HostClock(VIRT.timebaseFrequency);
+    this.engine = engine;
     const count = options.harts ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > VIRT_MAX_HARTS) {
       throw new RangeError(`harts must be an integer in 1..${VIRT_MAX_HARTS}, got ${String(count)}`);
     }
-    if (count > 1 && engine === 'jit') throw new RangeError('several harts run on the interpreter only (for now): use --engine interp');
+    const parallel = options.parallel ?? count > 1;
+    if (count > 1 && engine === 'jit' && !parallel) throw new RangeError('harts taking turns on one thread run on the interpreter only');
+    // The translator keeps registers and TLB next to RAM in one WebAssembly memory; harts in worker threads
+    // share it (or a SharedArrayBuffer).
+    this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit', shared: parallel });
+    this.bus = new SystemBus(this.ram);
+    this.control = parallel ? new ControlBlock(count) : undefined;
+    this.clintStorage = parallel ? new SharedArrayBuffer(clintStorageBytes(count)) : undefined;
+    this.clock = new HostClock(VIRT.timebaseFrequency, this.control?.clockState);
+    this.clock.start();
     // One decoded-instruction cache for all harts: a write by any of them (or by a device) drops the page for all.
     const decode = new DecodeCache(this.ram.size);
     const platform = { readTime: () => this.clint.mtime() };
@@ -134,17 +161,25 @@ export class Machine {
       const h = harts[id];
       if (h !== undefined) h.mipHw = level ? h.mipHw | bit : h.mipHw & ~bit;
     };
+    const control = this.control;
+    // With harts in workers, each worker's own CLINT (over the same registers) drives its hart's MSIP and MTIP;
+    // this one is for snapshots and only wakes a hart whose msip a restore changes.
     this.clint = new Clint({
       harts: count,
       ticks: this.clock,
-      setMsip: (id, level) => setBit(id, MIP_MSIP, level),
+      setMsip: (id, level) => (control !== undefined ? control.wake(id) : setBit(id, MIP_MSIP, level)),
       setMtip: (id, level) => setBit(id, MIP_MTIP, level),
+      ...(this.clintStorage !== undefined ? { storage: this.clintStorage } : {}),
     });
     // PLIC contexts as on QEMU virt: 2i is hart i's M-mode external interrupt, 2i + 1 its S-mode one.
     this.plic = new Plic({
       sources: VIRT.plicSources,
       contexts: 2 * count,
-      setContextIrq: (context, level) => setBit(context >> 1, (context & 1) === 0 ? MIP_MEIP : MIP_SEIP, level),
+      setContextIrq: (context, level) => {
+        const bit = (context & 1) === 0 ? MIP_MEIP : MIP_SEIP;
+        if (control !== undefined) control.setExtMip(context >> 1, bit, level);
+        else setBit(context >> 1, bit, level);
+      },
     });
     this.uart = new Uart16550({
       irq: this.plic.irqLine(VIRT.uartIrq),
@@ -206,6 +241,7 @@ export class Machine {
     this.exit ??= exit;
     this.wakeUp();
     this.wakePaused?.();
+    this.control?.ring();
   }
 
   /** Whether the guest is running, paused, or gone (its run loop has an exit to return). */
@@ -217,11 +253,23 @@ export class Machine {
    * Stops executing guest code at once: this is called between the run loop's slices (JavaScript runs one thing
    * at a time), so no instruction is half done. The guest's clock stands still until resume().
    */
-  pause(): void {
-    if (this.paused) return;
+  pause(): Promise<void> {
+    if (this.paused) return this.parking ?? Promise.resolve();
     this.paused = true;
     this.clock.pause();
     this.flushOutput();
+    const pool = this.pool;
+    if (pool === undefined) return Promise.resolve();
+    // Harts in workers stop at their next burst boundary; their states then come here, for snapshots.
+    const parking = pool.park().then((states) => {
+      states.forEach((st, id) => restoreHartState(this.harts[id]!, st));
+      this.flushOutput();
+    });
+    this.parking = parking;
+    void parking.finally(() => {
+      if (this.parking === parking) this.parking = undefined;
+    }).catch(() => undefined);
+    return parking;
   }
 
   /** Lets a paused guest run on, its clock continuing from where it stopped. */
@@ -229,7 +277,28 @@ export class Machine {
     if (!this.paused) return;
     this.paused = false;
     this.clock.resume();
+    const go = (): void => {
+      if (!this.paused && this.exit === undefined) this.startHarts();
+    };
+    if (this.parking !== undefined) void this.parking.then(go, () => undefined);
+    else go();
     this.wakePaused?.();
+  }
+
+  /** Lets the worker threads run their harts, from the states here when those changed (boot, restore). */
+  private startHarts(): void {
+    const pool = this.pool;
+    if (pool === undefined) return;
+    pool.run(this.hartsDirty ? this.harts.map((h) => saveHartState(h)) : undefined);
+    this.hartsDirty = false;
+  }
+
+  /** Instructions retired by every hart (for status; approximate while harts run in workers). */
+  instructions(): number {
+    if (this.control !== undefined && this.pool !== undefined) return this.control.totalInstret();
+    let n = 0;
+    for (const h of this.harts) n += h.instret;
+    return n;
   }
 
   /** Queues a serial break for the guest's console (see ConsoleInput.receiveBreak). */
@@ -264,6 +333,7 @@ export class Machine {
 
   /** Runs the machine until the guest powers off, fails, resets, or `stop` is called. */
   async run(): Promise<MachineExit> {
+    if (this.control !== undefined) return this.runParallel(this.control);
     const hart = this.hart;
     const clint = this.clint;
     for (;;) {
@@ -293,6 +363,67 @@ export class Machine {
       if (this.allIdle()) await this.idle();
       else await yieldToEventLoop();
     }
+  }
+
+  /**
+   * The run loop with harts in worker threads: this thread serves their device accesses (waiting on the
+   * doorbell between them, which lets the event loop run), while the harts run on their own.
+   */
+  private async runParallel(control: ControlBlock): Promise<MachineExit> {
+    const bus = this.bus;
+    const serve = (access: number, addr: number, size: number, value: number): number | undefined => {
+      if (access === ACCESS_READ) {
+        const v = bus.read(addr, size as 1 | 2 | 4);
+        return v === BUS_ERROR ? undefined : v;
+      }
+      return bus.write(addr, size as 1 | 2 | 4, value) ? 0 : undefined;
+    };
+    try {
+      const pool = await HartPool.start(control, {
+        harts: this.harts.length,
+        engine: this.engine,
+        ram: this.ram.shareHandle(),
+        control: control.buffer,
+        clintStorage: this.clintStorage!,
+        clintBase: VIRT.clintBase,
+        timebaseFrequency: VIRT.timebaseFrequency,
+        windows: bus.windows(),
+      });
+      this.pool = pool;
+      pool.onFailure = (e) => {
+        this.failure ??= e;
+        this.stop({ kind: 'stopped' });
+      };
+      if (!this.paused && this.exit === undefined) this.startHarts();
+      let lastYield = performance.now();
+      while (this.exit === undefined) {
+        const seen = control.doorbell;
+        const served = control.serve(serve);
+        // Console output goes out in batches (a write per byte would cost more than the byte's round trip).
+        if (this.outLength >= 4096) this.flushOutput();
+        else if (this.outLength > 0 && this.flushTimer === undefined) {
+          this.flushTimer = setTimeout(() => {
+            this.flushTimer = undefined;
+            this.flushOutput();
+          }, OUTPUT_BATCH_MS);
+        }
+        if (control.totalInstret() >= this.maxInstructions) this.exit ??= { kind: 'limit' };
+        if (served > 0) {
+          // Busy: answer the next request at once, but let the event loop in every few milliseconds.
+          if (performance.now() - lastYield < 4) continue;
+          this.flushOutput();
+          await yieldToEventLoop();
+        } else await control.waitDoorbell(seen, MAX_IDLE_MS);
+        lastYield = performance.now();
+      }
+    } finally {
+      await this.pool?.terminate();
+      clearTimeout(this.flushTimer);
+      this.flushTimer = undefined;
+      this.flushOutput();
+    }
+    if (this.failure !== undefined) throw this.failure;
+    return this.exit;
   }
 
   /**

@@ -46,6 +46,11 @@ export class SystemBus {
     this.regions.sort((a, b) => a.base - b.base);
   }
 
+  /** Every device window, by address. */
+  windows(): { readonly base: number; readonly size: number; readonly name: string }[] {
+    return this.regions.map((r) => ({ base: r.base, size: r.end - r.base, name: r.device.name }));
+  }
+
   /** The device window containing [addr, addr + size), if any. */
   findDevice(addr: number, size: number): Region | undefined {
     for (const r of this.regions) {

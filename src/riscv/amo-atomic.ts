@@ -9,6 +9,17 @@
  */
 import type { Hart } from './hart.js';
 
+/** A word of shared memory whose atomic updates serve as full memory barriers (a locked instruction on x86). */
+const BARRIER = new Int32Array(new SharedArrayBuffer(4));
+
+/**
+ * A full memory barrier: no load or store after it is performed before every one before it. JavaScript has no
+ * fence of its own, but every Atomics read-modify-write on shared memory is sequentially consistent.
+ */
+export function fullBarrier(): void {
+  Atomics.add(BARRIER, 0, 1);
+}
+
 const views = new WeakMap<ArrayBufferLike, BigInt64Array>();
 
 function i64View(h: Hart): BigInt64Array {

@@ -15,7 +15,7 @@ import { divrem32, divrem64, divremu64, mul64, mulh64 } from './muldiv.js';
 import { fetchParcel, loadSlow, loadSlowAt, storeSlow, storeSlowAt, translate } from './mmu.js';
 import { ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
 import { mret, sret, takeTrap } from './trap.js';
-import { amoAtomic, lrAtomic, scAtomic } from './amo-atomic.js';
+import { amoAtomic, fullBarrier, lrAtomic, scAtomic } from './amo-atomic.js';
 
 const TWO32 = 4294967296;
 const FS_DIRTY = MSTATUS_FS;
@@ -454,13 +454,16 @@ export function runBlock(h: Hart, budget: number): number {
           break;
         }
         case 0x03:
-          // MISC-MEM: FENCE and FENCE.I. One hart's own stores already drop its decoded code; with harts in
-          // parallel, FENCE.I is where other harts' stores to code become visible. JavaScript's memory accesses on
-          // x86 are ordered as strongly as FENCE requires.
+          // MISC-MEM: FENCE and FENCE.I. One hart alone needs neither (its own stores drop its decoded code).
+          // With harts in parallel, FENCE is a full barrier (the host may let a load pass an earlier store, which
+          // FENCE W,R forbids), and FENCE.I is where other harts' stores to code become visible.
           if (f3 > 1) illegal(h);
-          if (f3 === 1 && h.parallel) {
-            h.decode.clear();
-            fetchPage = NaN;
+          if (h.parallel) {
+            fullBarrier();
+            if (f3 === 1) {
+              h.decode.clear();
+              fetchPage = NaN;
+            }
           }
           break;
         case 0x0b:
