@@ -11,7 +11,7 @@ import { restoreMachineState, type RestoreClock } from '../machine/machine-state
 import { LazyRamLoader } from '../snapshot/lazy-ram.js';
 import { loadRamEager } from '../snapshot/ram-file.js';
 import { openSnapshotDir, readSnapshotState } from '../snapshot/snapshot-dir.js';
-import { checkEngineForCpus, machineExtras } from './run-command.js';
+import { machineExtras } from './run-command.js';
 import { asUsageError, UsageError } from './usage-error.js';
 import { buildMachine, releaseAll, type BuiltVm } from './vm-build.js';
 import { diskChanges, parseVmConfigRecord } from './vm-config.js';
@@ -45,7 +45,6 @@ export async function restoreCommand(dir: string, o: RestoreOptions): Promise<nu
   try {
     const sections = readSnapshotState(dir);
     const { config, disks } = parseVmConfigRecord(sections.get('vm'));
-    checkEngineForCpus(config.cpus, o.engine);
     const changed = diskChanges(disks);
     if (changed.length > 0 && o.force !== true) {
       throw new UsageError(`cannot restore ${dir}: ${changed.join('; ')} (restore with --force to use the disks as they are now)`);

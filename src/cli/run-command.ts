@@ -3,7 +3,7 @@
  */
 import { VIRT } from '../machine/virt-layout.js';
 import { parseDiskSpec, type DiskSpec } from '../machine/devices.js';
-import { defaultEngine, ENGINES, type Engine } from '../riscv/engine.js';
+import { ENGINES, type Engine } from '../riscv/engine.js';
 import { parseSize } from './size.js';
 import { asUsageError, UsageError } from './usage-error.js';
 import { bootVm, readBootFiles, type MachineExtras } from './vm-build.js';
@@ -73,7 +73,6 @@ export function configFromOptions(o: RunOptions): VmConfig {
   }
   if (!/^[1-8]$/.test(o.cpus)) throw new UsageError(`--cpus: expected a number of harts from 1 to 8, got '${o.cpus}'`);
   const cpus = Number(o.cpus);
-  checkEngineForCpus(cpus, o.engine);
   const nets = o.net ?? [];
   const devices = disks.length + nets.length + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
   if (devices > VIRT.virtioSlots) throw new UsageError(`too many virtio devices: ${devices} (at most ${VIRT.virtioSlots})`);
@@ -91,13 +90,6 @@ export function configFromOptions(o: RunOptions): VmConfig {
     disks,
     nets: [...nets],
   };
-}
-
-/** Several harts run on the interpreter only, for now. */
-export function checkEngineForCpus(cpus: number, engine: string | undefined): void {
-  if (cpus > 1 && (engine ?? defaultEngine()) === 'jit') {
-    throw new UsageError(`${cpus} harts run on the interpreter only for now (use --engine interp)`);
-  }
 }
 
 /** The machine options that are not part of the VM's configuration. */

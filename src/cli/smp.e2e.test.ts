@@ -16,8 +16,7 @@ test('several harts: online through SBI HSM, hot-unplugged and back, snapshot an
   const dir = mkdtempSync(join(tmpdir(), 'typevisor-smp-'));
   const sock = join(dir, 'vm.sock');
   const snap = join(dir, 'snap');
-  // Several harts run on the interpreter only for now (TYPEVISOR_ENGINE=jit runs of the suite still test SMP).
-  const vm = new GuestConsole(['run', '--cpus', '4', '--engine', 'interp', '--api-sock', sock]);
+  const vm = new GuestConsole(['run', '--cpus', '4', '--api-sock', sock]);
   try {
     await vm.waitForShell();
     assert.equal((await vm.run('nproc')).trim(), '4');
@@ -39,7 +38,7 @@ test('several harts: online through SBI HSM, hot-unplugged and back, snapshot an
   } finally {
     vm.kill();
   }
-  const r = new GuestConsole(['restore', snap, '--engine', 'interp']);
+  const r = new GuestConsole(['restore', snap]);
   try {
     assert.equal((await r.run('nproc; cat /sys/devices/system/cpu/online')).trim().replace(/\s+/g, ' '), '4 0-3');
     assert.match(await r.run('cat /tmp/before.txt'), /smp-counters: PASS/);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { Clint, CLINT_REG, type ClintConfig } from './clint.js';
+import { Clint, CLINT_REG, clintStorageBytes, type ClintConfig } from './clint.js';
 
 interface Rig {
   clint: Clint;
@@ -225,4 +225,28 @@ test('config is validated', () => {
   assert.throws(() => rig(1.5), /harts/);
   assert.throws(() => rig(1, { ticks: {} as never }), /TickSource/);
   assert.throws(() => rig(1, { setMtip: undefined as never }), /setMtip/);
+});
+
+test('CLINTs over one shared storage (one per hart thread) see each other\'s registers', () => {
+  const storage = new SharedArrayBuffer(clintStorageBytes(2));
+  const a = rig(2, { storage });
+  const b = rig(2, { storage, ticks: a.clock });
+  // Hart 0's thread raises hart 1's software interrupt: the writer's callback fires (to wake hart 1), and the
+  // other thread's CLINT reads the bit.
+  a.clint.write(CLINT_REG.msip + 4, 4, 1);
+  assert.deepEqual(a.msip, [[1, true]]);
+  assert.equal(b.clint.msipOf(1), true);
+  assert.equal(b.clint.read(CLINT_REG.msip + 4, 4), 1);
+  // Hart 1 clears it on its own thread.
+  b.clint.write(CLINT_REG.msip + 4, 4, 0);
+  assert.equal(a.clint.msipOf(1), false);
+  // mtimecmp and the mtime offset are shared; each thread computes MTIP for itself.
+  store64(b.clint, cmp(1), 0, 500);
+  assert.equal(a.clint.nextDeadline(1), 500);
+  a.clock.t = 100;
+  store64(a.clint, CLINT_REG.mtime, 0, 1000);
+  assert.equal(b.clint.mtime(), 1000);
+  b.clint.update();
+  assert.ok(b.clint.mtip(1));
+  assert.throws(() => rig(2, { storage: new SharedArrayBuffer(8) }), /storage must be 32 bytes/);
 });

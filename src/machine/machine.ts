@@ -148,7 +148,8 @@ export class Machine {
     const platform = { readTime: () => this.clint.mtime() };
     const harts: Hart[] = [];
     for (let id = 0; id < count; id++) {
-      const h = new Hart(id, this.bus, platform, { f: new Int32Array(64), fflags: 0, frm: 0 }, decode);
+      // With harts in workers, these only hold the harts' states between runs: the workers' harts use the areas.
+      const h = new Hart(id, this.bus, platform, { f: new Int32Array(64), fflags: 0, frm: 0 }, decode, { ownStorage: parallel });
       h.engine = engine;
       harts.push(h);
     }

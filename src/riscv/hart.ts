@@ -29,6 +29,14 @@ export interface HartPlatform {
   readTime(): number;
 }
 
+export interface HartOptions {
+  /**
+   * Keep registers and TLB in the hart's own arrays even on wasm-backed RAM, leaving the hart's area in the
+   * WebAssembly memory to another Hart object (the machine's record of a hart that runs in a worker thread).
+   */
+  readonly ownStorage?: boolean;
+}
+
 export class Hart {
   readonly hartId: number;
   readonly bus: SystemBus;
@@ -107,12 +115,12 @@ export class Hart {
    * write to code); by default the hart has its own. The owner of a shared cache sets its onNewCodePage so that
    * a page becoming code leaves every hart's store TLB.
    */
-  constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState, decode?: DecodeCache) {
+  constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState, decode?: DecodeCache, options: HartOptions = {}) {
     this.hartId = hartId;
     this.bus = bus;
     this.platform = platform;
     this.fp = fp;
-    this.area = bus.ram.hartArea(hartId);
+    this.area = options.ownStorage === true ? -1 : bus.ram.hartArea(hartId);
     if (this.area >= 0) {
       const buffer = bus.ram.buffer;
       this.x = new Int32Array(buffer, this.area + AREA_X, 64);

@@ -183,7 +183,11 @@ export class ControlBlock {
   /** Resolves when the doorbell moves from `seen` (or after `ms`). Immediately when it has moved already. */
   async waitDoorbell(seen: number, ms: number): Promise<void> {
     const r = Atomics.waitAsync(this.w, W_DOORBELL, seen, ms);
-    if (r.async) await r.value;
+    if (!r.async) return;
+    // A pending waitAsync does not keep Node's event loop alive; this timer does, so the wait always ends.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([r.value, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]);
+    clearTimeout(timer);
   }
 
   /**
