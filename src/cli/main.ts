@@ -50,7 +50,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
         .default(DEFAULT_CMDLINE),
     )
     .addOption(new Option('-m, --memory <size>', 'guest RAM, e.g. 128M or 1G (16M..2G)').default(DEFAULT_MEMORY))
-    .addOption(new Option('-c, --cpus <n>', 'harts (vCPUs), 1..8; several take turns on one host thread for now').default('1'))
+    .addOption(new Option('-c, --cpus <n>', 'harts (vCPUs), 1..8, each in its own worker thread when several').default('1'))
     .addOption(new Option('--mmu <mode>', 'largest virtual-memory mode offered to the guest').choices(['sv39', 'sv48']).default('sv39'))
     .addOption(
       new Option('-d, --disk <spec>', 'a virtio disk on a raw image file: path[,readonly][,serial=ID] (repeatable; /dev/vda, vdb, ...)')
@@ -97,7 +97,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     )
     .argument('<dir>', 'snapshot directory')
     .addOption(new Option('--api-sock <path>', 'serve the control API on this Unix socket'))
-    .addOption(new Option('--eager', 'read all of guest RAM before running (default: lazily, each page on first touch and the rest in the background)'))
+    .addOption(new Option('--eager', 'read all of guest RAM before running (default with one hart: lazily, each page on first touch and the rest in the background; several harts always restore eagerly)'))
     .addOption(
       new Option('--clock <mode>', "guest clock after restore: 'continue' from the snapshot's time, or 'catch-up' with the host's wall time")
         .choices(['continue', 'catch-up'])
