@@ -27,6 +27,16 @@ test('several harts: online through SBI HSM, hot-unplugged and back, snapshot an
     assert.equal((await vm.run('nproc')).trim(), '3');
     await vm.run('echo 1 > /sys/devices/system/cpu/cpu1/online');
     assert.equal((await vm.run('cat /sys/devices/system/cpu/online')).trim(), '0-3');
+    // Pause stops every hart (the worker threads park); resume lets them all run on.
+    assert.equal((await cli('pause', '--api-sock', sock)).code, 0);
+    const paused = JSON.parse((await cli('status', '--api-sock', sock, '--json')).stdout) as { state: string; cpus: number; instructions: number };
+    assert.equal(paused.state, 'Paused');
+    assert.equal(paused.cpus, 4);
+    await new Promise((r) => setTimeout(r, 300));
+    const still = JSON.parse((await cli('status', '--api-sock', sock, '--json')).stdout) as { instructions: number };
+    assert.equal(still.instructions, paused.instructions, 'no instructions retire while paused');
+    assert.equal((await cli('resume', '--api-sock', sock)).code, 0);
+    assert.equal((await vm.run('echo resumed-$((2+2))')).trim(), 'resumed-4');
     // Work spread over the harts when the snapshot is taken.
     vm.send('smp-counters -t 4 -n 40000 > /tmp/before.txt; echo counted-$((1+1))');
     await vm.waitFor('counted-2');
