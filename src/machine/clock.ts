@@ -2,24 +2,14 @@ import { performance } from 'node:perf_hooks';
 import type { TickSource } from '../devices/mmio.js';
 
 /**
- * Milliseconds on the process's monotonic clock (CLOCK_MONOTONIC, as process.hrtime), the same in every worker
- * thread: performance.now() counts from each thread's own start, so it is re-based once per thread here.
+ * Milliseconds on the process's monotonic clock (CLOCK_MONOTONIC, through process.hrtime), the same clock in
+ * every worker thread: harts on different threads must never see time go backwards between them, which a
+ * per-thread performance.now() (each counts from its own thread's start) re-based by calibration could not
+ * promise to the tick.
  */
-export const monotonicMs: () => number = (() => {
-  let offset = 0;
-  let best = Infinity;
-  // The offset read between two performance.now() calls that lie closest together: within a microsecond.
-  for (let i = 0; i < 5; i++) {
-    const before = performance.now();
-    const mono = Number(process.hrtime.bigint()) / 1e6;
-    const after = performance.now();
-    if (after - before < best) {
-      best = after - before;
-      offset = mono - (before + after) / 2;
-    }
-  }
-  return () => performance.now() + offset;
-})();
+export function monotonicMs(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
 
 /** Float64 slots of a clock's state: ticks counted up to the last resume, its host time, stopped (0/1). */
 export const CLOCK_STATE_SLOTS = 3;
