@@ -71,34 +71,34 @@ const BRANCH = ['i64.eq', 'i64.ne', null, null, 'i64.lt_s', 'i64.ge_s', 'i64.lt_
 const I64_MIN = -(1n << 63n);
 const TWO32 = 4294967296;
 
-/** Registers a block reads or writes, and those it writes (never x0). */
-function registers(insns: readonly BlockInsn[]): { used: Set<number>; written: Set<number> } {
+/** The integer registers an instruction reads, and the one it writes (0 for none; x0 is never listed). */
+function operands(insn: number): { srcs: number[]; rd: number } {
+  const op = insn & 0x7f;
+  const rd = (insn >>> 7) & 31;
+  const rs1 = (insn >>> 15) & 31;
+  const rs2 = (insn >>> 20) & 31;
+  if (op === 0x0f) return { srcs: [], rd: 0 };
+  // FP loads and stores: only the base register is an integer one.
+  if (op === 0x07 || op === 0x27) return { srcs: rs1 !== 0 ? [rs1] : [], rd: 0 };
+  const srcs: number[] = [];
+  if (op !== 0x37 && op !== 0x17 && op !== 0x6f && rs1 !== 0) srcs.push(rs1);
+  if ((op === 0x33 || op === 0x3b || op === 0x23 || op === 0x63 || op === 0x2f) && rs2 !== 0 && rs2 !== rs1) srcs.push(rs2);
+  return { srcs, rd: op !== 0x23 && op !== 0x63 ? rd : 0 };
+}
+
+/** Registers a block reads or writes, and for each register it writes, the index of its first writer. */
+function registers(insns: readonly BlockInsn[]): { used: Set<number>; firstWrite: Map<number, number> } {
   const used = new Set<number>();
-  const written = new Set<number>();
-  for (const { insn } of insns) {
-    const op = insn & 0x7f;
-    const rd = (insn >>> 7) & 31;
-    const rs1 = (insn >>> 15) & 31;
-    const rs2 = (insn >>> 20) & 31;
-    if (op === 0x0f) continue;
-    if (op === 0x07 || op === 0x27) {
-      // FP loads and stores: only the base register is an integer one.
-      used.add(rs1);
-      continue;
-    }
-    const hasRs1 = op !== 0x37 && op !== 0x17 && op !== 0x6f;
-    const hasRs2 = op === 0x33 || op === 0x3b || op === 0x23 || op === 0x63 || op === 0x2f;
-    const hasRd = op !== 0x23 && op !== 0x63;
-    if (hasRs1) used.add(rs1);
-    if (hasRs2) used.add(rs2);
-    if (hasRd) {
+  const firstWrite = new Map<number, number>();
+  insns.forEach(({ insn }, k) => {
+    const { srcs, rd } = operands(insn);
+    for (const r of srcs) used.add(r);
+    if (rd !== 0) {
       used.add(rd);
-      written.add(rd);
+      if (!firstWrite.has(rd)) firstWrite.set(rd, k);
     }
-  }
-  used.delete(0);
-  written.delete(0);
-  return { used, written };
+  });
+  return { used, firstWrite };
 }
 
 /**
@@ -107,7 +107,7 @@ function registers(insns: readonly BlockInsn[]): { used: Set<number>; written: S
  * semantics of amo-atomic.ts, and FENCE a full fence.
  */
 export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false): Code {
-  const c = new Code();
+  const c = new Code(64 * insns.length + 256);
   const start = insns[0]!.pc;
   const n = insns.length;
   const last = insns[n - 1]!;
@@ -118,7 +118,17 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     if (op === 0x63) return pc + branchOffset(insn) === start;
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
   }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
-  const { used, written } = registers(insns);
+  const { used, firstWrite } = registers(insns);
+  const written = [...firstWrite.keys()];
+  /**
+   * Registers and TLB set addresses are loaded where the trace first needs them, and each exit stores only the
+   * registers written before it (by the number of instructions done, see sharedExit): a trace usually leaves by
+   * an early side exit. A block that loops loads all of them at entry and stores all it writes instead.
+   */
+  const lazy = !loops;
+  const defined = new Set<number>();
+  let lsetLoaded = !lazy;
+  let ssetLoaded = !lazy;
 
   const R = (r: number): void => {
     if (r === 0) c.i64(0);
@@ -144,14 +154,45 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   };
   /** The code all exits share (see exit), after the block's body. */
   const sharedExit = (): void => {
-    for (const r of written) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
-    c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
+    if (!lazy) {
+      for (const r of written) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
+    } else if (written.length > 0) {
+      // A ladder of stores, entered by the instructions done (L_K): the registers whose first writer is before
+      // the exit, latest first (br_table to level j stores the j registers first written earliest).
+      const order = [...written].sort((a, b) => firstWrite.get(a)! - firstWrite.get(b)!);
+      const m = order.length;
+      const levels = (j: number): void => {
+        if (j > m) {
+          const targets: number[] = [];
+          for (let k = 0; k <= n; k++) {
+            let count = 0;
+            while (count < m && firstWrite.get(order[count]!)! < k) count++;
+            targets.push(m - count);
+          }
+          c.get(L_K).brTable(targets, 0);
+          return;
+        }
+        c.rawBlock(() => levels(j + 1));
+        if (j >= 1) c.get(L_AREA).get(L_REG0 + order[j - 1]!).mem('i64.store', AREA_X + 8 * order[j - 1]!);
+      };
+      levels(0);
+    }
     c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED).get(L_DONE).op('i32.add').get(L_K).op('i32.add');
     c.mem('i32.store', AREA_RETIRED);
-    c.get(L_AREA).get(L_CELL).mem('i32.store', AREA_LAST_EXIT);
+    // A linked exit goes straight on to its successor: the pc and the exit taken matter only when returning a code.
     c.get(L_CELL).op('i32.eqz');
-    c.if(() => c.get(L_CODE).op('return'));
-    c.get(L_AREA).get(L_CELL).op('i32.add').mem('i32.load').i32(1).op('i32.sub');
+    c.if(() => {
+      c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
+      c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
+      c.get(L_CODE).op('return');
+    });
+    c.get(L_AREA).get(L_CELL).op('i32.add').mem('i32.load').tee(L_CODE).op('i32.eqz');
+    c.if(() => {
+      c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
+      c.get(L_AREA).get(L_CELL).mem('i32.store', AREA_LAST_EXIT);
+      c.i32(EXIT_JUMP).op('return');
+    });
+    c.get(L_CODE).i32(1).op('i32.sub');
   };
   const exitTo = (k: number, pc: number, slow: boolean): void => {
     if (loops && !slow && pc === start) {
@@ -208,6 +249,26 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   const instructions = (): void => {
     insns.forEach(({ pc, insn, len }, k) => {
       const op = insn & 0x7f;
+      const { srcs, rd: dst } = operands(insn);
+      if (lazy) {
+        for (const r of srcs) {
+          if (!defined.has(r)) {
+            c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
+            defined.add(r);
+          }
+        }
+        const f3m = (insn >>> 12) & 7;
+        const isAmo = op === 0x2f && (f3m === 2 || f3m === 3);
+        if (!lsetLoaded && (op === 0x03 || op === 0x07 || (isAmo && insn >>> 27 === 0x02))) {
+          c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+          lsetLoaded = true;
+        }
+        if (!ssetLoaded && (op === 0x23 || op === 0x27 || (isAmo && insn >>> 27 !== 0x02))) {
+          c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+          ssetLoaded = true;
+        }
+      }
+      if (dst !== 0) defined.add(dst);
       const rd = (insn >>> 7) & 31;
       const rs1 = (insn >>> 15) & 31;
       const rs2 = (insn >>> 20) & 31;
@@ -559,9 +620,11 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.get(L_XB).op('i32.eqz', 'select');
   }
 
-  for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
-  c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
-  c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+  if (!lazy) {
+    for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
+    c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+    c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+  }
   // Only run when the whole block fits in the budget (the dispatcher then lets the interpreter finish).
   c.get(L_BUDGET).i32(n).op('i32.lt_s');
   c.if(() => {

@@ -116,8 +116,12 @@ export type AtomicName = keyof typeof ATOMIC;
 
 /** A growable byte buffer. */
 export class Bytes {
-  buf = new Uint8Array(256);
+  buf: Uint8Array;
   len = 0;
+
+  constructor(capacity = 256) {
+    this.buf = new Uint8Array(capacity);
+  }
 
   push(b: number): void {
     if (this.len === this.buf.length) this.grow(1);
@@ -174,6 +178,21 @@ function sleb32(out: Bytes, value: number): void {
   }
 }
 
+/** Signed LEB128 of a safe integer (|v| < 2^53, so within 64 bits), without BigInt. */
+function slebSafe(out: Bytes, value: number): void {
+  let v = value;
+  for (;;) {
+    const q = Math.floor(v / 128);
+    const b = v - q * 128;
+    v = q;
+    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+      out.push(b);
+      return;
+    }
+    out.push(b | 0x80);
+  }
+}
+
 const f64Bytes = new Float64Array(1);
 const f64U8 = new Uint8Array(f64Bytes.buffer);
 
@@ -181,8 +200,10 @@ const f64U8 = new Uint8Array(f64Bytes.buffer);
 export class Code extends Bytes {
   private readonly labels: (string | null)[] = [];
 
-  op(...names: OpName[]): this {
-    for (const n of names) this.push(OP[n]);
+  op(a: OpName, b?: OpName, c?: OpName): this {
+    this.push(OP[a]);
+    if (b !== undefined) this.push(OP[b]);
+    if (c !== undefined) this.push(OP[c]);
     return this;
   }
   mem(name: MemName, offset = 0): this {
@@ -231,6 +252,7 @@ export class Code extends Bytes {
   i64(v: bigint | number): this {
     this.push(0x42);
     if (typeof v === 'number' && v >= -0x8000_0000 && v <= 0x7fff_ffff) sleb32(this, v);
+    else if (typeof v === 'number' && Number.isSafeInteger(v)) slebSafe(this, v);
     else sleb(this, BigInt.asIntN(64, typeof v === 'bigint' ? v : BigInt(v)));
     return this;
   }
@@ -275,6 +297,18 @@ export class Code extends Bytes {
   brIf(name: string): this {
     this.push(0x0d);
     uleb(this, this.depth(name));
+    return this;
+  }
+  /** An unnamed block (for br_table ladders: targets are given as depths). */
+  rawBlock(body: () => void): this {
+    return this.scope(0x02, null, body);
+  }
+  /** br_table: branch to the depth at index (top of stack), or to `otherwise` when out of range. */
+  brTable(depths: readonly number[], otherwise: number): this {
+    this.push(0x0e);
+    uleb(this, depths.length);
+    for (const d of depths) uleb(this, d);
+    uleb(this, otherwise);
     return this;
   }
   /** i64.trunc_sat_f64_s: f64 to i64, saturating instead of trapping. */
