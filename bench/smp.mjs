@@ -3,9 +3,8 @@
 // back), on a guest booted with 1 and with 2 harts (SMP=1,2), in QEMU (multi-threaded TCG) and in Typevisor.
 // Prints the medians and the speedup t(1 hart) / t(N harts); issue 5 asks for at least 1.8x on 2 harts.
 //
-// Typevisor is measured only once `typevisor run --cpus N` exists (found in `typevisor run --help`); until then
-// its rows are skipped with a note; an engine that cannot run a hart count (the translator refuses --cpus > 1 for
-// now) gets a footnote with its own message. Env: RUNS (3), JOBS (2), MIB (8), SMP (1,2), ONLY (engine names, e.g.
+// Typevisor runs each hart in its own worker thread (docs/design/smp.md), on either engine; an engine that cannot
+// run a hart count gets a footnote with its own message. Env: RUNS (3), JOBS (2), MIB (8), SMP (1,2), ONLY (engine names, e.g.
 // ONLY=qemu-tcg,typevisor), ENGINES=interp (bench/peer.mjs: leave out the translator).
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';

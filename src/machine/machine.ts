@@ -58,6 +58,8 @@ export interface MachineOptions {
 const BURST = 16_384;
 /** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
 const SLICE_MS = 15;
+/** With harts in workers: how long the machine's thread watches for the next device access before it waits. */
+const SERVE_SPIN_MS = 0.1;
 /** With harts in workers: how long console output may wait to be handed over with more. */
 const OUTPUT_BATCH_MS = 5;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
@@ -410,7 +412,12 @@ export class Machine {
         }
         if (control.totalInstret() >= this.maxInstructions) this.exit ??= { kind: 'limit' };
         if (served > 0) {
-          // Busy: answer the next request at once, but let the event loop in every few milliseconds.
+          // Busy: a hart doing device I/O (console output: a status read and a data write per byte) sends the
+          // next request within microseconds, sooner than this thread would wake from a wait, so watch the
+          // doorbell for a moment first. Let the event loop in every few milliseconds.
+          const bell = control.doorbell;
+          const spinEnd = performance.now() + SERVE_SPIN_MS;
+          while (control.doorbell === bell && performance.now() < spinEnd);
           if (performance.now() - lastYield < 4) continue;
           this.flushOutput();
           await yieldToEventLoop();
