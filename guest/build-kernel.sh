@@ -31,6 +31,17 @@ if [ ! -f "$SRC/.typevisor-extracted" ] || [ "$(cat "$SRC/.typevisor-extracted")
   echo "$KVER_PKG" > "$SRC/.typevisor-extracted"
 fi
 
+# Apply guest/kernel-patches/*.patch in order, each once (a marker file records it).
+for p in "$GUEST_DIR"/kernel-patches/*.patch; do
+  [ -e "$p" ] || continue
+  marker="$SRC/.typevisor-patch-$(basename "$p")"
+  if [ ! -f "$marker" ]; then
+    log "applying $(basename "$p")"
+    patch -d "$SRC" -p1 --forward --quiet < "$p"
+    touch "$marker"
+  fi
+done
+
 # Configure: allnoconfig, merge the fragment, olddefconfig.
 log "configuring: allnoconfig + $(basename "$FRAGMENT")"
 "${KMAKE[@]}" -s allnoconfig
@@ -77,6 +88,7 @@ binutils=$(${CROSS_COMPILE}ld --version | head -1)
 jobs=$JOBS
 build_seconds=$SECS
 cpu_seconds=$CPU_SECS
+patches=$(cd "$GUEST_DIR/kernel-patches" 2>/dev/null && ls *.patch 2>/dev/null | tr '\n' ' ')
 INFO
 log "Image: $(stat -c %s "$SRC/arch/riscv/boot/Image") bytes, Image.gz: $(stat -c %s "$IMAGES_DIR/Image.gz") bytes"
 log "kernel build took ${SECS}s (wall clock; ${CPU_SECS}s of CPU time)"

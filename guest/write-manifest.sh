@@ -44,6 +44,11 @@ cat <<KERNEL
 - Config: \`make ARCH=riscv allnoconfig\` + fragment \`guest/kernel.config\` (merge_config.sh, then
   olddefconfig; the script fails unless every fragment option is set exactly as written). The full
   resulting config is \`guest/images/kernel.config.full\`.
+- Patches applied to the source, from \`guest/kernel-patches/\`: $(info kernel.build-info patches).
+  \`0001-riscv-vdso-cpu_relax-without-static-branch.patch\` fixes a Linux 6.1 bug that only harts truly in
+  parallel show: the vDSO's \`cpu_relax()\` used a static branch, i.e. an unrelocated GOT entry, so a
+  \`clock_gettime\` that found the vDSO data mid-update (odd sequence count) loaded from address 4 and the
+  process died with SIGSEGV (seen once in ~30 runs of \`smp-counters\` on 2 harts).
 - \`Image.gz\` is \`gzip -9 -n\` of \`arch/riscv/boot/Image\` (the RISC-V "flat" Image with its 64-byte
   header; load it at RAM base + 2 MiB = 0x80200000). Uncompressed: $image_size bytes,
   sha256 \`$image_sha\`. Header: text_offset 0x${text_offset#"${text_offset%%[!0]*}"}, image_size $footprint bytes
