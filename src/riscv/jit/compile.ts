@@ -8,9 +8,9 @@
  *   store TLB) exits the block *before* the instruction with the "slow" flag: the interpreter then executes that
  *   one instruction, so faults, MMIO and code invalidation keep the interpreter's exact behaviour.
  * - A block that branches back to its own start loops inside wasm while the budget lasts.
- * - Every exit writes the next pc (an f64, as Hart.pc) into the area, adds the instructions retired to the
- *   area's counter, and returns the table slot of the next block when the exit is linked to one (chaining:
- *   the hub keeps calling), else EXIT_JUMP (the hub looks the pc up), EXIT_SLOW or EXIT_BUDGET.
+ * - Every exit returns the table slot of the next block when the exit is linked to one (chaining: the hub keeps
+ *   calling), else writes the next pc (an f64, as Hart.pc) into the area and returns EXIT_JUMP (the hub looks
+ *   the pc up), EXIT_SLOW or EXIT_BUDGET; and, as a second result, the instructions retired.
  * Every value is computed exactly as the interpreter computes it, including pcs and jump targets as doubles.
  */
 import { Code, F64, I32, I64, moduleBytes, type AtomicName, type MemName } from './wasm-code.js';
@@ -22,7 +22,6 @@ import {
   AREA_PC,
   AREA_RESERVATION,
   AREA_RESERVED_VALUE,
-  AREA_RETIRED,
   AREA_STORE_SET,
   AREA_X,
   TLB_SET_OFFS,
@@ -177,22 +176,22 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       };
       levels(0);
     }
-    c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED).get(L_DONE).op('i32.add').get(L_K).op('i32.add');
-    c.mem('i32.store', AREA_RETIRED);
+    // The instructions retired are returned next to the code (the hub adds them up).
+    c.get(L_DONE).get(L_K).op('i32.add').set(L_K);
     // A linked exit goes straight on to its successor: the pc and the exit taken matter only when returning a code.
     c.get(L_CELL).op('i32.eqz');
     c.if(() => {
       c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
       c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
-      c.get(L_CODE).op('return');
+      c.get(L_CODE).get(L_K).op('return');
     });
     c.get(L_AREA).get(L_CELL).op('i32.add').mem('i32.load').tee(L_CODE).op('i32.eqz');
     c.if(() => {
       c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
       c.get(L_AREA).get(L_CELL).mem('i32.store', AREA_LAST_EXIT);
-      c.i32(EXIT_JUMP).op('return');
+      c.i32(EXIT_JUMP).get(L_K).op('return');
     });
-    c.get(L_CODE).i32(1).op('i32.sub');
+    c.get(L_CODE).i32(1).op('i32.sub').get(L_K);
   };
   const exitTo = (k: number, pc: number, slow: boolean): void => {
     if (loops && !slow && pc === start) {
@@ -630,7 +629,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   c.if(() => {
     c.get(L_AREA).f64(start).mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
-    c.i32(EXIT_BUDGET).op('return');
+    c.i32(EXIT_BUDGET).i32(0).op('return');
   });
   c.block('exit', () => {
     if (loops) c.loop('top', body);
@@ -640,5 +639,6 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   return c;
 }
 
-export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32]];
+/** (area, budget) -> (next slot or exit code, instructions retired). */
+export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32, I32]];
 export { LOCALS as BLOCK_LOCALS, moduleBytes };

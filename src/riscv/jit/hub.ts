@@ -25,11 +25,14 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
   const PC = 3; // f64
   const PLO = 4; // i32 locals from here
   const J = 5;
+  const RETIRED = 6;
+  const DONE = 7;
   hub.block('out', () => {
     hub.loop('next', () => {
       hub.get(AREA);
-      hub.get(BUDGET).get(AREA).mem('i32.load', AREA_RETIRED).op('i32.sub');
-      hub.get(SLOT).callIndirect(0).tee(SLOT);
+      hub.get(BUDGET).get(DONE).op('i32.sub');
+      hub.get(SLOT).callIndirect(0).set(RETIRED).tee(SLOT);
+      hub.get(DONE).get(RETIRED).op('i32.add').set(DONE);
       hub.i32(0).op('i32.ge_s').brIf('next');
       hub.get(SLOT).i32(EXIT_JUMP).op('i32.ne').brIf('out');
       // A jump the block could not chain: find its target through the fetch TLB and the jump cache.
@@ -55,15 +58,16 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
       hub.br('next');
     });
   });
+  hub.get(AREA).get(DONE).mem('i32.store', AREA_RETIRED);
   hub.get(SLOT);
-  const stub = new Code().i32(-1);
+  const stub = new Code().i32(-1).i32(0);
   const bytes = moduleBytes({
     types: [BLOCK_TYPE, [[I32, I32, I32], [I32]]],
     memoryPages: memory.buffer.byteLength / 65536,
     sharedMemory: isShared(memory),
     tableMin: 1,
     functions: [
-      { type: 1, locals: [[1, F64], [2, I32]], code: hub },
+      { type: 1, locals: [[1, F64], [4, I32]], code: hub },
       { type: 0, locals: [], code: stub },
     ],
   });
