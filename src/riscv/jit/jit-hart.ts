@@ -230,6 +230,8 @@ export class JitHart {
       types: [BLOCK_TYPE],
       memoryPages: this.memory.buffer.byteLength / 65536,
       sharedMemory: this.sharedMemory,
+      // Linked exits tail-call their successor through the table.
+      tableMin: 1,
       functions,
     });
     if (!this.tuning.async) {
@@ -254,7 +256,7 @@ export class JitHart {
   /** Puts the compiled blocks of `module` in table slots, unless a flush or a write made them stale meanwhile. */
   private install(module: WebAssembly.Module, live: Entry[], livePages: number[], flushes: number): void {
     if (flushes !== this.flushes) return;
-    const exports = new WebAssembly.Instance(module, { e: { m: this.memory } }).exports;
+    const exports = new WebAssembly.Instance(module, { e: { m: this.memory, t: this.table } }).exports;
     live.forEach((e, i) => {
       if (this.pages[livePages[i]!]?.get(e.pc) !== e) return;
       e.slot = this.allocSlot();

@@ -119,7 +119,7 @@ test('two worker threads run translated AMO and LR/SC loops on shared counters: 
       engine: 'jit',
       pc: COUNT_CODE,
       regs: [[10, BigInt(COUNTERS)], [12, BigInt(n)], [16, 2n]],
-      maxInstructions: 100_000_000,
+      maxInstructions: 10_000_000_000, // the meeting at the start spins until the other worker has started
     }),
   );
   const results = await Promise.all(jobs);
