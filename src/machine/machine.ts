@@ -2,6 +2,7 @@
  * Typevisor's `virt` machine: RAM, the system bus, CLINT, PLIC, a 16550 UART, the SiFive test device and one
  * RV64GC hart, wired as on QEMU's riscv virt board, and the loop that runs it against the host's clock.
  */
+import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { Clint, clintStorageBytes } from '../devices/clint.js';
@@ -391,6 +392,7 @@ export class Machine {
         clintBase: VIRT.clintBase,
         timebaseFrequency: VIRT.timebaseFrequency,
         windows: bus.windows(),
+        yieldOnPause: this.harts.length > availableParallelism(),
       });
       this.pool = pool;
       pool.onFailure = (e) => {

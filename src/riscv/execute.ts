@@ -463,7 +463,7 @@ export function runBlock(h: Hart, budget: number): number {
             if (f3 === 1) {
               h.decode.clear();
               fetchPage = NaN;
-            }
+            } else if (insn === PAUSE) h.onPause();
           }
           break;
         case 0x0b:
@@ -537,6 +537,8 @@ export function runBlock(h: Hart, budget: number): number {
 }
 
 const NO_PAGE = new Int32Array(2048);
+/** Zihintpause's PAUSE: FENCE with predecessor W and no successor, the hint spin-wait loops issue. */
+const PAUSE = 0x0100000f;
 /** Opcode 0b1111111 (reserved for long encodings): what an illegal compressed parcel becomes. */
 const ILLEGAL_OPCODE = 0x7f;
 

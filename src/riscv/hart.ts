@@ -93,6 +93,11 @@ export class Hart {
    * not reach its caches (RISC-V asks the hart that runs modified code to execute FENCE.I first).
    */
   parallel = false;
+  /**
+   * Called (with `parallel`) when the hart executes PAUSE, the hint in spin-wait loops: the host may give its
+   * CPU to another hart's thread, which the spinning hart may well be waiting for.
+   */
+  onPause: () => void = () => {};
   /** Set by WFI until an interrupt becomes pending. */
   waiting = false;
 

@@ -26,6 +26,7 @@ function config(harts: number, windows: PoolConfig['windows']): { control: Contr
       clintStorage: new SharedArrayBuffer(clintStorageBytes(harts)),
       clintBase: 0x200_0000,
       timebaseFrequency: 10_000_000,
+      yieldOnPause: false,
       windows,
     },
   };

@@ -28,6 +28,8 @@ import type { HartWorkerData, PoolMessage } from './messages.js';
 const BURST = 16_384;
 /** Host milliseconds of running between returns to this thread's event loop (messages, compiled code). */
 const SLICE_MS = 15;
+/** How long a spinning hart (PAUSE) gives its host CPU away when harts outnumber the host's cores. */
+const PAUSE_NAP_MS = 0.02;
 /** Longest sleep in WFI before looking at the command word again. */
 const MAX_SLEEP_MS = 50;
 
@@ -52,6 +54,12 @@ const clint = new Clint({
 const hart = new Hart(id, bus, { readTime: () => clint.mtime() }, { f: new Int32Array(64), fflags: 0, frm: 0 });
 hart.parallel = true;
 hart.engine = data.engine;
+if (data.yieldOnPause) {
+  const nap = new Int32Array(new SharedArrayBuffer(4));
+  hart.onPause = () => {
+    Atomics.wait(nap, 0, 0, PAUSE_NAP_MS);
+  };
+}
 
 /** Recomputes the hart's device-driven mip bits: the PLIC's lines, its msip word and its own timer. */
 function refreshMip(): void {

@@ -12,6 +12,11 @@ export interface HartWorkerData {
   readonly clintStorage: SharedArrayBuffer;
   readonly clintBase: number;
   readonly timebaseFrequency: number;
+  /**
+   * Give the host CPU away briefly when the guest spins (PAUSE): set when the VM has more harts than the host
+   * has cores, so that a hart spinning for a lock does not keep the holder's thread off the CPU.
+   */
+  readonly yieldOnPause: boolean;
   /** Every device window of the machine's bus; the CLINT's (at clintBase) is served in the worker. */
   readonly windows: readonly { readonly base: number; readonly size: number; readonly name: string }[];
 }
