@@ -43,15 +43,16 @@ export interface JitTuning {
   /** A partial batch is compiled after this many more interpreted blocks. */
   batchWait: number;
   /**
-   * Compile in the background (WebAssembly.compile) and install the blocks from the event loop. Off by default:
-   * V8 compiles wasm functions lazily on their first call anyway, so the synchronous part of an async compile
-   * cost about as much as a synchronous one, while the blocks waited for the end of the machine's slice (boot
-   * interpreted 10-15 M instructions of queued hot blocks meanwhile; with synchronous compiles 1-2 M).
+   * Compile in the background (WebAssembly.compile) and install the blocks from the event loop. Off for code
+   * that runs harts synchronously and wants compiled blocks at once (tests). Synchronous compiles were tried as
+   * the default: the queued blocks no longer wait for the end of the machine's slice (boot interpreted 10-15 M
+   * instructions of them meanwhile, 1-2 M synchronously), but boot measured no faster, and slower in 4 of 4
+   * interleaved pairs once the other changes were in (2.6-3.8 s vs 2.6-2.9 s).
    */
   async: boolean;
 }
 
-export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 2000, async: false };
+export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 2000, async: true };
 /** Instructions the interpreter runs when the fetch TLB misses (it refills the TLB on the way). */
 const COLD_RUN = 16;
 
