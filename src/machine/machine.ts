@@ -2,14 +2,13 @@
  * Typevisor's `virt` machine: RAM, the system bus, CLINT, PLIC, a 16550 UART, the SiFive test device and one
  * RV64GC hart, wired as on QEMU's riscv virt board, and the loop that runs it against the host's clock.
  */
-import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
-import { Clint, clintStorageBytes } from '../devices/clint.js';
+import { Clint } from '../devices/clint.js';
 import { Plic } from '../devices/plic.js';
 import { SifiveTest, type SifiveTestEvent } from '../devices/sifive-test-device.js';
 import { Uart16550 } from '../devices/uart16550.js';
-import { BUS_ERROR, SystemBus } from '../memory/bus.js';
+import { SystemBus } from '../memory/bus.js';
 import { GuestRam } from '../memory/ram.js';
 import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
@@ -21,9 +20,7 @@ import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
-import { restoreHartState, saveHartState } from '../riscv/hart-state.js';
-import { ACCESS_READ, ControlBlock } from './smp/control-block.js';
-import { HartPool } from './smp/hart-pool.js';
+import { ParallelHarts, type ParallelHost } from './smp/parallel-harts.js';
 import { VIRT } from './virt-layout.js';
 import { VIRT_MAX_HARTS } from './virt-dt.js';
 
@@ -59,10 +56,6 @@ export interface MachineOptions {
 const BURST = 16_384;
 /** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
 const SLICE_MS = 15;
-/** With harts in workers: how long the machine's thread watches for the next device access before it waits. */
-const SERVE_SPIN_MS = 0.1;
-/** With harts in workers: how long console output may wait to be handed over with more. */
-const OUTPUT_BATCH_MS = 5;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
 const MAX_IDLE_MS = 50;
 
@@ -109,17 +102,11 @@ export class Machine {
   private wakePaused: (() => void) | undefined;
   /** Host time when the machine was made (uptime is measured from here; time spent paused included). */
   readonly createdAt = performance.now();
-  /** With harts in worker threads: the memory shared with them, and the workers once running. */
-  private readonly control: ControlBlock | undefined;
-  private readonly clintStorage: SharedArrayBuffer | undefined;
-  private pool: HartPool | undefined;
-  /** Whether the harts' states here are newer than the workers' (set before the first run and by a restore). */
-  private hartsDirty = true;
-  /** While the workers park for a pause: resolves once their states are here. */
-  private parking: Promise<void> | undefined;
+  /** With several harts: them running in worker threads (src/machine/smp). */
+  private readonly parallel: ParallelHarts | undefined;
+  /** Why the run ended, if a worker thread failed. */
   private failure: Error | undefined;
   private readonly engine: Engine;
-  private flushTimer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: MachineOptions) {
     if (!warmedUp) {
@@ -142,9 +129,8 @@ export class Machine {
     // share it (or a SharedArrayBuffer).
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit', shared: parallel });
     this.bus = new SystemBus(this.ram);
-    this.control = parallel ? new ControlBlock(count) : undefined;
-    this.clintStorage = parallel ? new SharedArrayBuffer(clintStorageBytes(count)) : undefined;
-    this.clock = new HostClock(VIRT.timebaseFrequency, this.control?.clockState);
+    this.parallel = parallel ? new ParallelHarts(count) : undefined;
+    this.clock = new HostClock(VIRT.timebaseFrequency, this.parallel?.control.clockState);
     this.clock.start();
     // One decoded-instruction cache for all harts: a write by any of them (or by a device) drops the page for all.
     const decode = new DecodeCache(this.ram.size);
@@ -165,7 +151,7 @@ export class Machine {
       const h = harts[id];
       if (h !== undefined) h.mipHw = level ? h.mipHw | bit : h.mipHw & ~bit;
     };
-    const control = this.control;
+    const control = this.parallel?.control;
     // With harts in workers, each worker's own CLINT (over the same registers) drives its hart's MSIP and MTIP;
     // this one is for snapshots and only wakes a hart whose msip a restore changes.
     this.clint = new Clint({
@@ -173,7 +159,7 @@ export class Machine {
       ticks: this.clock,
       setMsip: (id, level) => (control !== undefined ? control.wake(id) : setBit(id, MIP_MSIP, level)),
       setMtip: (id, level) => setBit(id, MIP_MTIP, level),
-      ...(this.clintStorage !== undefined ? { storage: this.clintStorage } : {}),
+      ...(this.parallel !== undefined ? { storage: this.parallel.clintStorage } : {}),
     });
     // PLIC contexts as on QEMU virt: 2i is hart i's M-mode external interrupt, 2i + 1 its S-mode one.
     this.plic = new Plic({
@@ -245,7 +231,7 @@ export class Machine {
     this.exit ??= exit;
     this.wakeUp();
     this.wakePaused?.();
-    this.control?.ring();
+    this.parallel?.ring();
   }
 
   /** Whether the guest is running, paused, or gone (its run loop has an exit to return). */
@@ -258,22 +244,12 @@ export class Machine {
    * at a time), so no instruction is half done. The guest's clock stands still until resume().
    */
   pause(): Promise<void> {
-    if (this.paused) return this.parking ?? Promise.resolve();
+    if (this.paused) return this.parallel?.parked() ?? Promise.resolve();
     this.paused = true;
     this.clock.pause();
     this.flushOutput();
-    const pool = this.pool;
-    if (pool === undefined) return Promise.resolve();
     // Harts in workers stop at their next burst boundary; their states then come here, for snapshots.
-    const parking = pool.park().then((states) => {
-      states.forEach((st, id) => restoreHartState(this.harts[id]!, st));
-      this.flushOutput();
-    });
-    this.parking = parking;
-    void parking.finally(() => {
-      if (this.parking === parking) this.parking = undefined;
-    }).catch(() => undefined);
-    return parking;
+    return this.parallel?.park(this.harts).then(() => this.flushOutput()) ?? Promise.resolve();
   }
 
   /** Lets a paused guest run on, its clock continuing from where it stopped. */
@@ -281,25 +257,14 @@ export class Machine {
     if (!this.paused) return;
     this.paused = false;
     this.clock.resume();
-    const go = (): void => {
-      if (!this.paused && this.exit === undefined) this.startHarts();
-    };
-    if (this.parking !== undefined) void this.parking.then(go, () => undefined);
-    else go();
+    this.parallel?.unpark(this.parallelHost());
     this.wakePaused?.();
-  }
-
-  /** Lets the worker threads run their harts, from the states here when those changed (boot, restore). */
-  private startHarts(): void {
-    const pool = this.pool;
-    if (pool === undefined) return;
-    pool.run(this.hartsDirty ? this.harts.map((h) => saveHartState(h)) : undefined);
-    this.hartsDirty = false;
   }
 
   /** Instructions retired by every hart (for status; approximate while harts run in workers). */
   instructions(): number {
-    if (this.control !== undefined && this.pool !== undefined) return this.control.totalInstret();
+    const inWorkers = this.parallel?.instructions();
+    if (inWorkers !== undefined) return inWorkers;
     let n = 0;
     for (const h of this.harts) n += h.instret;
     return n;
@@ -337,7 +302,7 @@ export class Machine {
 
   /** Runs the machine until the guest powers off, fails, resets, or `stop` is called. */
   async run(): Promise<MachineExit> {
-    if (this.control !== undefined) return this.runParallel(this.control);
+    if (this.parallel !== undefined) return this.runParallel(this.parallel);
     const hart = this.hart;
     const clint = this.clint;
     for (;;) {
@@ -373,67 +338,34 @@ export class Machine {
    * The run loop with harts in worker threads: this thread serves their device accesses (waiting on the
    * doorbell between them, which lets the event loop run), while the harts run on their own.
    */
-  private async runParallel(control: ControlBlock): Promise<MachineExit> {
-    const bus = this.bus;
-    const serve = (access: number, addr: number, size: number, value: number): number | undefined => {
-      if (access === ACCESS_READ) {
-        const v = bus.read(addr, size as 1 | 2 | 4);
-        return v === BUS_ERROR ? undefined : v;
-      }
-      return bus.write(addr, size as 1 | 2 | 4, value) ? 0 : undefined;
-    };
-    try {
-      const pool = await HartPool.start(control, {
-        harts: this.harts.length,
-        engine: this.engine,
-        ram: this.ram.shareHandle(),
-        control: control.buffer,
-        clintStorage: this.clintStorage!,
-        clintBase: VIRT.clintBase,
-        timebaseFrequency: VIRT.timebaseFrequency,
-        windows: bus.windows(),
-        yieldOnPause: this.harts.length > availableParallelism(),
-      });
-      this.pool = pool;
-      pool.onFailure = (e) => {
+  private async runParallel(parallel: ParallelHarts): Promise<MachineExit> {
+    await parallel.run(this.parallelHost());
+    if (this.failure !== undefined) throw this.failure;
+    return this.exit ?? { kind: 'stopped' };
+  }
+
+  /** What the harts' worker threads need of this machine. */
+  private parallelHost(): ParallelHost {
+    return {
+      harts: this.harts,
+      bus: this.bus,
+      ram: this.ram,
+      engine: this.engine,
+      timebaseFrequency: VIRT.timebaseFrequency,
+      clintBase: VIRT.clintBase,
+      maxInstructions: this.maxInstructions,
+      ended: () => this.exit !== undefined,
+      fail: (e) => {
         this.failure ??= e;
         this.stop({ kind: 'stopped' });
-      };
-      if (!this.paused && this.exit === undefined) this.startHarts();
-      let lastYield = performance.now();
-      while (this.exit === undefined) {
-        const seen = control.doorbell;
-        const served = control.serve(serve);
-        // Console output goes out in batches (a write per byte would cost more than the byte's round trip).
-        if (this.outLength >= 4096) this.flushOutput();
-        else if (this.outLength > 0 && this.flushTimer === undefined) {
-          this.flushTimer = setTimeout(() => {
-            this.flushTimer = undefined;
-            this.flushOutput();
-          }, OUTPUT_BATCH_MS);
-        }
-        if (control.totalInstret() >= this.maxInstructions) this.exit ??= { kind: 'limit' };
-        if (served > 0) {
-          // Busy: a hart doing device I/O (console output: a status read and a data write per byte) sends the
-          // next request within microseconds, sooner than this thread would wake from a wait, so watch the
-          // doorbell for a moment first. Let the event loop in every few milliseconds.
-          const bell = control.doorbell;
-          const spinEnd = performance.now() + SERVE_SPIN_MS;
-          while (control.doorbell === bell && performance.now() < spinEnd);
-          if (performance.now() - lastYield < 4) continue;
-          this.flushOutput();
-          await yieldToEventLoop();
-        } else await control.waitDoorbell(seen, MAX_IDLE_MS);
-        lastYield = performance.now();
-      }
-    } finally {
-      await this.pool?.terminate();
-      clearTimeout(this.flushTimer);
-      this.flushTimer = undefined;
-      this.flushOutput();
-    }
-    if (this.failure !== undefined) throw this.failure;
-    return this.exit;
+      },
+      limitReached: () => {
+        this.exit ??= { kind: 'limit' };
+      },
+      outputPending: () => this.outLength,
+      flushOutput: () => this.flushOutput(),
+      paused: () => this.paused,
+    };
   }
 
   /**
