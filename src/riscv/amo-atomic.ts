@@ -77,88 +77,96 @@ export function scAtomic(h: Hart, rd: number, rs2: number, o: number, size: numb
   h.reservation = -1;
 }
 
-/** The AMO `op` (funct5) at RAM offset `o`: rd gets the old value. Returns false for an unknown op. */
-export function amoAtomic(h: Hart, op: number, rd: number, rs2: number, o: number, size: number): boolean {
-  const x = h.x;
-  if (size === 4) {
-    const a = h.bus.ram.i32;
-    const i = o >>> 2;
-    const b = x[rs2]!;
-    let old: number;
-    switch (op) {
-      case 0x01:
-        old = Atomics.exchange(a, i, b);
-        break;
-      case 0x00:
-        old = Atomics.add(a, i, b);
-        break;
-      case 0x04:
-        old = Atomics.xor(a, i, b);
-        break;
-      case 0x0c:
-        old = Atomics.and(a, i, b);
-        break;
-      case 0x08:
-        old = Atomics.or(a, i, b);
-        break;
-      case 0x10:
-      case 0x14:
-      case 0x18:
-      case 0x1c: {
-        const unsigned = op >= 0x18;
-        const wantMin = op === 0x10 || op === 0x18;
-        for (;;) {
-          old = Atomics.load(a, i);
-          const less = unsigned ? old >>> 0 < b >>> 0 : old < b;
-          const next = less === wantMin ? old : b;
-          if (next === old || Atomics.compareExchange(a, i, old, next) === old) break;
-        }
-        break;
-      }
-      default:
-        return false;
-    }
-    x[rd] = old;
-    x[rd + 1] = old >> 31;
-    return true;
-  }
-  const a = i64View(h);
-  const i = o >>> 3;
-  const b = BigInt.asIntN(64, toBig(x[rs2]!, x[rs2 + 1]!));
-  let old: bigint;
+/** The atomic operations on one view (32-bit numbers or 64-bit bigints) that the AMOs need. */
+interface AtomicOps<T> {
+  exchange(i: number, v: T): T;
+  add(i: number, v: T): T;
+  xor(i: number, v: T): T;
+  and(i: number, v: T): T;
+  or(i: number, v: T): T;
+  load(i: number): T;
+  compareExchange(i: number, expected: T, next: T): T;
+  less(a: T, b: T, unsigned: boolean): boolean;
+}
+
+function ops32(a: Int32Array): AtomicOps<number> {
+  return {
+    exchange: (i, v) => Atomics.exchange(a, i, v),
+    add: (i, v) => Atomics.add(a, i, v),
+    xor: (i, v) => Atomics.xor(a, i, v),
+    and: (i, v) => Atomics.and(a, i, v),
+    or: (i, v) => Atomics.or(a, i, v),
+    load: (i) => Atomics.load(a, i),
+    compareExchange: (i, e, n) => Atomics.compareExchange(a, i, e, n),
+    less: (x, y, unsigned) => (unsigned ? x >>> 0 < y >>> 0 : x < y),
+  };
+}
+
+function ops64(a: BigInt64Array): AtomicOps<bigint> {
+  return {
+    exchange: (i, v) => Atomics.exchange(a, i, v),
+    add: (i, v) => Atomics.add(a, i, v),
+    xor: (i, v) => Atomics.xor(a, i, v),
+    and: (i, v) => Atomics.and(a, i, v),
+    or: (i, v) => Atomics.or(a, i, v),
+    load: (i) => Atomics.load(a, i),
+    compareExchange: (i, e, n) => Atomics.compareExchange(a, i, e, n),
+    less: (x, y, unsigned) => (unsigned ? (x & MASK64) < (y & MASK64) : x < y),
+  };
+}
+
+/** Performs AMO `op` (funct5) on element `i` with operand `b`; returns the old value, or undefined for an unknown op. */
+function rmw<T>(ops: AtomicOps<T>, op: number, i: number, b: T): T | undefined {
   switch (op) {
     case 0x01:
-      old = Atomics.exchange(a, i, b);
-      break;
+      return ops.exchange(i, b);
     case 0x00:
-      old = Atomics.add(a, i, b);
-      break;
+      return ops.add(i, b);
     case 0x04:
-      old = Atomics.xor(a, i, b);
-      break;
+      return ops.xor(i, b);
     case 0x0c:
-      old = Atomics.and(a, i, b);
-      break;
+      return ops.and(i, b);
     case 0x08:
-      old = Atomics.or(a, i, b);
-      break;
+      return ops.or(i, b);
     case 0x10:
     case 0x14:
     case 0x18:
     case 0x1c: {
+      // min, max, minu, maxu: a compare-exchange loop.
       const unsigned = op >= 0x18;
       const wantMin = op === 0x10 || op === 0x18;
       for (;;) {
-        old = Atomics.load(a, i);
-        const less = unsigned ? (old & MASK64) < (b & MASK64) : old < b;
-        const next = less === wantMin ? old : b;
-        if (next === old || Atomics.compareExchange(a, i, old, next) === old) break;
+        const old = ops.load(i);
+        const next = ops.less(old, b, unsigned) === wantMin ? old : b;
+        if (next === old || ops.compareExchange(i, old, next) === old) return old;
       }
-      break;
     }
     default:
-      return false;
+      return undefined;
   }
+}
+
+const ops32Of = new WeakMap<Int32Array, AtomicOps<number>>();
+const ops64Of = new WeakMap<BigInt64Array, AtomicOps<bigint>>();
+
+/** The AMO `op` (funct5) at RAM offset `o`: rd gets the old value. Returns false for an unknown op. */
+export function amoAtomic(h: Hart, op: number, rd: number, rs2: number, o: number, size: number): boolean {
+  const x = h.x;
+  if (size === 4) {
+    const view = h.bus.ram.i32;
+    let ops = ops32Of.get(view);
+    if (ops === undefined) ops32Of.set(view, (ops = ops32(view)));
+    const old = rmw(ops, op, o >>> 2, x[rs2]!);
+    if (old === undefined) return false;
+    x[rd] = old;
+    x[rd + 1] = old >> 31;
+    return true;
+  }
+  const view = i64View(h);
+  let ops = ops64Of.get(view);
+  if (ops === undefined) ops64Of.set(view, (ops = ops64(view)));
+  const old = rmw(ops, op, o >>> 3, BigInt.asIntN(64, toBig(x[rs2]!, x[rs2 + 1]!)));
+  if (old === undefined) return false;
   setReg(h, rd, old);
   return true;
 }
