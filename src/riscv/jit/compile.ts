@@ -8,9 +8,9 @@
  *   store TLB) exits the block *before* the instruction with the "slow" flag: the interpreter then executes that
  *   one instruction, so faults, MMIO and code invalidation keep the interpreter's exact behaviour.
  * - A block that branches back to its own start loops inside wasm while the budget lasts.
- * - Every exit returns the table slot of the next block when the exit is linked to one (chaining: the hub keeps
- *   calling), else writes the next pc (an f64, as Hart.pc) into the area and returns EXIT_JUMP (the hub looks
- *   the pc up), EXIT_SLOW or EXIT_BUDGET; and, as a second result, the instructions retired.
+ * - Every exit writes the next pc (an f64, as Hart.pc) into the area, adds the instructions retired to the
+ *   area's counter, and returns the table slot of the next block when the exit is linked to one (chaining:
+ *   the hub keeps calling), else EXIT_JUMP (the hub looks the pc up), EXIT_SLOW or EXIT_BUDGET.
  * Every value is computed exactly as the interpreter computes it, including pcs and jump targets as doubles.
  */
 import { Code, F64, I32, I64, moduleBytes, type AtomicName, type MemName } from './wasm-code.js';
@@ -22,34 +22,33 @@ import {
   AREA_PC,
   AREA_RESERVATION,
   AREA_RESERVED_VALUE,
+  AREA_RETIRED,
   AREA_STORE_SET,
   AREA_X,
   TLB_SET_OFFS,
 } from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 
-// Locals: parameters (area, budget, instructions retired before this block in the chain), i32 temporaries,
-// i64 temporaries, f64s, then guest registers x1..x31.
+// Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
 const L_AREA = 0;
 const L_BUDGET = 1;
-const L_PREV = 2;
-const L_LSET = 3;
-const L_SSET = 4;
-const L_IDX = 5;
-const L_DONE = 6;
-const L_XA = 7;
-const L_XB = 8;
-const L_K = 9; // the shared exit's: instructions retired in this pass, link cell, result code, next pc
-const L_CELL = 10;
-const L_CODE = 11;
-const L_VA = 12;
-const L_TA = 13;
-const L_TB = 14;
-const L_TC = 15;
-const L_TD = 16;
-const L_TF = 17;
-const L_EPC = 18;
-const L_REG0 = 18; // local of register r is L_REG0 + r (r >= 1)
+const L_LSET = 2;
+const L_SSET = 3;
+const L_IDX = 4;
+const L_DONE = 5;
+const L_XA = 6;
+const L_XB = 7;
+const L_K = 8; // the shared exit's: instructions retired in this pass, link cell, result code, next pc
+const L_CELL = 9;
+const L_CODE = 10;
+const L_VA = 11;
+const L_TA = 12;
+const L_TB = 13;
+const L_TC = 14;
+const L_TD = 15;
+const L_TF = 16;
+const L_EPC = 17;
+const L_REG0 = 17; // local of register r is L_REG0 + r (r >= 1)
 
 const LOCALS: readonly (readonly [number, number])[] = [
   [9, I32],
@@ -178,25 +177,22 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       };
       levels(0);
     }
-    // L_K: the instructions retired in this block; L_DONE: those of the chain so far (returned next to the code).
-    c.get(L_DONE).get(L_K).op('i32.add').set(L_K);
-    c.get(L_PREV).get(L_K).op('i32.add').set(L_DONE);
+    c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED).get(L_DONE).op('i32.add').get(L_K).op('i32.add');
+    c.mem('i32.store', AREA_RETIRED);
     // A linked exit goes straight on to its successor: the pc and the exit taken matter only when returning a code.
     c.get(L_CELL).op('i32.eqz');
     c.if(() => {
       c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
       c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
-      c.get(L_CODE).get(L_DONE).op('return');
+      c.get(L_CODE).op('return');
     });
     c.get(L_AREA).get(L_CELL).op('i32.add').mem('i32.load').tee(L_CODE).op('i32.eqz');
     c.if(() => {
       c.get(L_AREA).get(L_EPC).mem('f64.store', AREA_PC);
       c.get(L_AREA).get(L_CELL).mem('i32.store', AREA_LAST_EXIT);
-      c.i32(EXIT_JUMP).get(L_DONE).op('return');
+      c.i32(EXIT_JUMP).op('return');
     });
-    // Linked: a tail call to the successor, with the budget left and the count so far.
-    c.get(L_AREA).get(L_BUDGET).get(L_K).op('i32.sub').get(L_DONE);
-    c.get(L_CODE).i32(1).op('i32.sub').returnCallIndirect(0);
+    c.get(L_CODE).i32(1).op('i32.sub');
   };
   const exitTo = (k: number, pc: number, slow: boolean): void => {
     if (loops && !slow && pc === start) {
@@ -634,7 +630,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   c.if(() => {
     c.get(L_AREA).f64(start).mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
-    c.i32(EXIT_BUDGET).get(L_PREV).op('return');
+    c.i32(EXIT_BUDGET).op('return');
   });
   c.block('exit', () => {
     if (loops) c.loop('top', body);
@@ -644,9 +640,5 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   return c;
 }
 
-/**
- * (area, budget left, instructions retired so far in the chain) -> (exit code, instructions retired by the chain).
- * A linked exit tail-calls its successor (return_call_indirect) instead of returning to the hub.
- */
-export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32, I32], [I32, I32]];
+export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32]];
 export { LOCALS as BLOCK_LOCALS, moduleBytes };

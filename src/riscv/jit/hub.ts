@@ -1,19 +1,16 @@
 /**
  * The hub: the one WebAssembly function JavaScript calls to run translated code. It calls the block in a table
- * slot; a block whose exit is linked tail-calls its successor (return_call_indirect), so a chain of linked blocks
- * runs without coming back here; an unlinked exit returns a negative code and the chain's instruction count.
- * For EXIT_JUMP the hub looks the pc up in the jump cache (checked against the fetch TLB) and goes on with the
- * block found, linking the exit's cell to it; anything else goes back to JavaScript, which thus makes one call
- * (always to the same function, which V8 calls fast) for many chains. Also here: the stub put in the slot of a
- * dropped block, which sends control back to the dispatcher (the caller has already written the pc: a link
- * only joins blocks of one RAM page, which are dropped together).
+ * slot, then whatever block that one chains to (blocks return the slot of their successor when their exit is
+ * linked), until a block returns a negative code or the budget is spent. JavaScript thus makes one call (always
+ * to the same function, which V8 calls fast) for a whole chain of blocks. Also here: the stub put in the slot of
+ * a dropped block, which sends control back to the dispatcher (the caller has already written the pc).
  */
 import { Code, F64, I32, isShared, moduleBytes } from './wasm-code.js';
 import { AREA_FETCH_SET, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE, TLB_SET_OFFS } from './layout.js';
 import { BLOCK_TYPE, EXIT_JUMP } from './compile.js';
 
 export type HubFn = (area: number, slot: number, budget: number) => number;
-export type BlockFn = (area: number, budget: number, done: number) => number[];
+export type BlockFn = (area: number, budget: number) => number;
 
 export interface Hub {
   readonly run: HubFn;
@@ -28,12 +25,12 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
   const PC = 3; // f64
   const PLO = 4; // i32 locals from here
   const J = 5;
-  const DONE = 6; // instructions retired by the chains so far
   hub.block('out', () => {
     hub.loop('next', () => {
       hub.get(AREA);
-      hub.get(BUDGET).get(DONE).op('i32.sub').get(DONE);
-      hub.get(SLOT).callIndirect(0).set(DONE).set(SLOT);
+      hub.get(BUDGET).get(AREA).mem('i32.load', AREA_RETIRED).op('i32.sub');
+      hub.get(SLOT).callIndirect(0).tee(SLOT);
+      hub.i32(0).op('i32.ge_s').brIf('next');
       hub.get(SLOT).i32(EXIT_JUMP).op('i32.ne').brIf('out');
       // A jump the block could not chain: find its target through the fetch TLB and the jump cache.
       hub.get(AREA).mem('f64.load', AREA_PC).tee(PC).truncSatF64S().op('i32.wrap_i64').set(PLO);
@@ -58,16 +55,15 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
       hub.br('next');
     });
   });
-  hub.get(AREA).get(DONE).mem('i32.store', AREA_RETIRED);
   hub.get(SLOT);
-  const stub = new Code().i32(-1).get(2);
+  const stub = new Code().i32(-1);
   const bytes = moduleBytes({
     types: [BLOCK_TYPE, [[I32, I32, I32], [I32]]],
     memoryPages: memory.buffer.byteLength / 65536,
     sharedMemory: isShared(memory),
     tableMin: 1,
     functions: [
-      { type: 1, locals: [[1, F64], [3, I32]], code: hub },
+      { type: 1, locals: [[1, F64], [2, I32]], code: hub },
       { type: 0, locals: [], code: stub },
     ],
   });

@@ -44,10 +44,7 @@ export interface JitTuning {
   batchWait: number;
   /**
    * Compile in the background (WebAssembly.compile) and install the blocks from the event loop. Off for code
-   * that runs harts synchronously and wants compiled blocks at once (tests). Synchronous compiles were tried as
-   * the default: the queued blocks no longer wait for the end of the machine's slice (boot interpreted 10-15 M
-   * instructions of them meanwhile, 1-2 M synchronously), but boot measured no faster, and slower in 4 of 4
-   * interleaved pairs once the other changes were in (2.6-3.8 s vs 2.6-2.9 s).
+   * that runs harts synchronously and wants compiled blocks at once (tests).
    */
   async: boolean;
 }
@@ -231,8 +228,6 @@ export class JitHart {
       types: [BLOCK_TYPE],
       memoryPages: this.memory.buffer.byteLength / 65536,
       sharedMemory: this.sharedMemory,
-      // Linked exits tail-call their successor through the table.
-      tableMin: 1,
       functions,
     });
     if (!this.tuning.async) {
@@ -257,7 +252,7 @@ export class JitHart {
   /** Puts the compiled blocks of `module` in table slots, unless a flush or a write made them stale meanwhile. */
   private install(module: WebAssembly.Module, live: Entry[], livePages: number[], flushes: number): void {
     if (flushes !== this.flushes) return;
-    const exports = new WebAssembly.Instance(module, { e: { m: this.memory, t: this.table } }).exports;
+    const exports = new WebAssembly.Instance(module, { e: { m: this.memory } }).exports;
     live.forEach((e, i) => {
       if (this.pages[livePages[i]!]?.get(e.pc) !== e) return;
       e.slot = this.allocSlot();

@@ -14,7 +14,7 @@ export const AREA_LOAD_SET = 264;
 export const AREA_STORE_SET = 268;
 /** i32: the byte address of the fetch TLB set in use. */
 export const AREA_FETCH_SET = 272;
-/** i32: instructions retired in the last hub call (blocks return their count to the hub, which stores the sum). */
+/** i32: instructions retired by translated code since the dispatcher last reset it. */
 export const AREA_RETIRED = 276;
 /** i32: the area-relative address of the link cell of the exit last taken, or 0. */
 export const AREA_LAST_EXIT = 280;
