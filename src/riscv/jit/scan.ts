@@ -15,13 +15,16 @@ export interface BlockInsn {
 /** AMO funct5 values: add, swap, xor, or, and, min, max, minu, maxu. */
 const AMO_OPS = new Set([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
 
+/** Zihintpause's PAUSE, the hint of spin-wait loops. */
+const PAUSE = 0x0100000f;
+
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
 
 /**
  * Whether `insn` (32-bit form) is one the translator compiles: a legal integer, load/store or jump. With
  * `parallel` (harts running at the same time), FENCE.I is left to the interpreter, which drops this hart's
- * decoded code and translations there: other harts' stores to code reach neither.
+ * decoded code and translations there (other harts' stores to code reach neither), and so is PAUSE.
  */
 export function translatable(insn: number, parallel = false): boolean {
   const f3 = (insn >>> 12) & 7;
@@ -53,7 +56,8 @@ export function translatable(insn: number, parallel = false): boolean {
     case 0x63: // BRANCH
       return f3 !== 2 && f3 !== 3;
     case 0x0f: // FENCE, FENCE.I: nothing to do on one hart whose code writes are tracked
-      return f3 === 0 || (f3 === 1 && !parallel);
+      // With harts in parallel, PAUSE (a FENCE hint) goes to the interpreter, where the hart may nap (Hart.onPause).
+      return (f3 === 0 && !(parallel && insn === PAUSE)) || (f3 === 1 && !parallel);
     case 0x2f: // AMOs, LR (rs2 = 0), SC
       if (f3 !== 2 && f3 !== 3) return false;
       if (insn >>> 27 === 0x02) return ((insn >>> 20) & 31) === 0;
