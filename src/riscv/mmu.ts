@@ -86,7 +86,18 @@ function readPte(h: Hart, pteAddr: number, kind: number, faultVa: number): numbe
   return i;
 }
 
+/** What walkOnce returns when another hart changed a PTE between its read and the A/D update. */
+const WALK_AGAIN = -1;
+
+/** Translates `va` by walking the page table, as often as another hart's PTE changes make it start again. */
 function walk(h: Hart, va: number, kind: number, priv: number, mode: number, faultVa: number): number {
+  for (;;) {
+    const pa = walkOnce(h, va, kind, priv, mode, faultVa);
+    if (pa !== WALK_AGAIN) return pa;
+  }
+}
+
+function walkOnce(h: Hart, va: number, kind: number, priv: number, mode: number, faultVa: number): number {
   const levels = mode === SATP_MODE_SV39 ? 3 : mode === SATP_MODE_SV48 ? 4 : 0;
   const vaBits = 12 + 9 * levels;
   const limit = 2 ** (vaBits - 1);
@@ -123,7 +134,7 @@ function walk(h: Hart, va: number, kind: number, priv: number, mode: number, fau
     if ((pteLo & want) !== want) {
       // Atomically with the checks above (privileged spec 4.3.1): if another hart changed the entry since it
       // was read, walk again.
-      if (Atomics.compareExchange(ram.i32, index, pteLo, pteLo | want) !== pteLo) return walk(h, va, kind, priv, mode, faultVa);
+      if (Atomics.compareExchange(ram.i32, index, pteLo, pteLo | want) !== pteLo) return WALK_AGAIN;
       h.decode.written(index * 4, 4);
     }
     const pageInSpan = Math.floor(va / 4096) % span;
