@@ -14,6 +14,7 @@ export class HartPool {
   private readonly workers: Worker[] = [];
   private parkedStates: (HartState | undefined)[] = [];
   private onParked: (() => void) | undefined;
+  private onParkFailed: ((e: Error) => void) | undefined;
   private failure: Error | undefined;
   /** Called once when a worker fails (an exception in the emulator): the machine stops with that error. */
   onFailure: (e: Error) => void = () => {};
@@ -33,10 +34,10 @@ export class HartPool {
       ready.push(
         new Promise<void>((resolve, reject) => {
           const onMessage = (m: PoolMessage): void => {
-            if (m.type === 'ready') {
-              w.off('error', reject);
-              resolve();
-            }
+            if (m.type !== 'ready') return;
+            w.off('error', reject);
+            w.off('message', onMessage);
+            resolve();
           };
           w.on('message', onMessage);
           w.once('error', reject);
@@ -60,6 +61,8 @@ export class HartPool {
   private fail(e: Error): void {
     if (this.failure !== undefined || this.control.command === CMD_EXIT) return;
     this.failure = e;
+    // A failed worker never parks: a pause waiting for it ends with the failure instead.
+    this.onParkFailed?.(e);
     this.onFailure(e);
   }
 
@@ -82,11 +85,18 @@ export class HartPool {
    */
   park(): Promise<HartState[]> {
     return new Promise<HartState[]>((resolve, reject) => {
+      if (this.failure !== undefined) {
+        reject(this.failure);
+        return;
+      }
       this.onParked = () => {
-        this.onParked = undefined;
+        this.onParked = this.onParkFailed = undefined;
         resolve(this.parkedStates as HartState[]);
       };
-      if (this.failure !== undefined) reject(this.failure);
+      this.onParkFailed = (e) => {
+        this.onParked = this.onParkFailed = undefined;
+        reject(e);
+      };
       this.control.setCommand(CMD_PARK);
     });
   }
