@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, Tlb, TLB_MASK } from './tlb.js';
+import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, EMPTY_TAG64, Tlb, TLB_MASK, TLB_SET_BYTES, TLB_SIZE, TLB_TAGS64_AT } from './tlb.js';
 
 const slot = (va: number): number => ((va | 0) >>> 12) & TLB_MASK;
 
@@ -33,4 +33,31 @@ test('dropStorePage removes store entries pointing at a RAM page in every contex
   assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_STORE]![slot(0x4000)]!));
   assert.ok(Number.isNaN(t.tags[3 * 3 + ACCESS_STORE]![slot(0x8000_9000)]!));
   assert.equal(t.tags[1 * 3 + ACCESS_LOAD]![slot(0x4000)], 0x4000);
+});
+
+test("with a backing, the i64 tags translated code compares always agree with the f64 tags", () => {
+  const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
+  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+  const tag64 = (k: number, va: number): bigint => new BigInt64Array(buffer, k * TLB_SET_BYTES + TLB_TAGS64_AT, TLB_SIZE)[slot(va)]!;
+  const kernel = -0x3f_ffff_f000; // 0xffffffc000001000
+  const user = 0x3f_ffff_f000; // the top user page of Sv39
+  const S_LOAD = 1 * 3 + ACCESS_LOAD;
+  const S_STORE = 1 * 3 + ACCESS_STORE;
+  assert.equal(tag64(S_LOAD, kernel), BigInt(EMPTY_TAG64), 'empty at first');
+  t.insert(1, ACCESS_LOAD, kernel, 0x1000);
+  t.insert(1, ACCESS_LOAD, user, 0x2000);
+  t.insert(1, ACCESS_STORE, user, 0x2000);
+  assert.equal(tag64(S_LOAD, kernel), -0x3f_ffff_f000n, 'sign-extended high half');
+  assert.equal(tag64(S_LOAD, user), 0x3f_ffff_f000n);
+  t.flushPage(kernel);
+  assert.equal(tag64(S_LOAD, kernel), BigInt(EMPTY_TAG64));
+  assert.equal(tag64(S_LOAD, user), 0x3f_ffff_f000n, 'another page stays');
+  t.dropStorePage(0x2000);
+  assert.equal(tag64(S_STORE, user), BigInt(EMPTY_TAG64));
+  assert.equal(tag64(S_LOAD, user), 0x3f_ffff_f000n, 'loads stay');
+  t.flushTranslated();
+  assert.equal(tag64(S_LOAD, user), BigInt(EMPTY_TAG64));
+  t.insert(3, ACCESS_FETCH, 0x8000_0000, 0);
+  t.flushAll();
+  assert.equal(tag64(3 * 3 + ACCESS_FETCH, 0x8000_0000), BigInt(EMPTY_TAG64));
 });

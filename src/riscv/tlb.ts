@@ -3,6 +3,10 @@
  * (translation context, access kind). Only RAM pages whose whole 4 KiB passed translation, permission and PMP
  * checks are cached, so a hit needs no further check. Tags are page base addresses as numbers; NaN marks an
  * empty entry (NaN equals nothing).
+ *
+ * With a backing (the translator's WebAssembly memory) every set also keeps its tags as i64 for translated code,
+ * which compares them with one integer compare instead of converting each address to a double; EMPTY_TAG64 marks
+ * an empty entry there. The two forms are always written together.
  */
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -14,6 +18,17 @@ export const ACCESS_LOAD = 1;
 export const ACCESS_STORE = 2;
 
 const CONTEXTS = 4;
+
+/** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
+export const TLB_SET_BYTES = TLB_SIZE * 20;
+/** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
+export const TLB_OFFS_AT = TLB_SIZE * 8;
+export const TLB_TAGS64_AT = TLB_SIZE * 12;
+/**
+ * The i64 tag of an empty entry: translated code compares a tag with the address masked by
+ * `-4096 | (size - 1)`, whose low 12 bits are at most 7, so a tag with all of them set matches nothing.
+ */
+export const EMPTY_TAG64 = 0xfff;
 
 /**
  * TLB context number: 0 = U, 1 = S, 2 = S with SUM, 3 = M. Bare (untranslated) S and U accesses still use
@@ -37,6 +52,9 @@ export class Tlb {
   storeTags!: Float64Array;
   storeOffs!: Int32Array;
 
+  /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
+  private readonly tags64: Int32Array[] | undefined;
+  private readonly tags64Fill: BigInt64Array[] | undefined;
   /** With a backing: the byte addresses of the load, store and fetch sets in use, for translated code. */
   private readonly selected: Int32Array | undefined;
   private readonly setBytes: number;
@@ -44,17 +62,24 @@ export class Tlb {
 
   /**
    * Without `backing` the arrays are the TLB's own. With it they are views of `backing.buffer` (a WebAssembly
-   * memory), set k (context * 3 + kind) at byteOffset + k * setBytes: tags (f64) then offsets (i32, at
-   * + TLB_SIZE * 8); `select` also writes the byte addresses of the load, store and fetch sets in use at selectedAt.
+   * memory), set k (context * 3 + kind) at byteOffset + k * TLB_SET_BYTES: tags (f64), offsets (i32, at
+   * TLB_OFFS_AT), tags (i64, at TLB_TAGS64_AT); `select` also writes the byte addresses of the load, store and
+   * fetch sets in use at selectedAt.
    */
   constructor(backing?: { buffer: ArrayBuffer; byteOffset: number; selectedAt: number }) {
-    this.setBytes = TLB_SIZE * 12;
+    this.setBytes = TLB_SET_BYTES;
     this.setsAt = backing?.byteOffset ?? 0;
+    if (backing !== undefined) {
+      this.tags64 = [];
+      this.tags64Fill = [];
+    }
     for (let i = 0; i < CONTEXTS * 3; i++) {
       if (backing !== undefined) {
         const at = backing.byteOffset + i * this.setBytes;
         this.tags.push(new Float64Array(backing.buffer, at, TLB_SIZE).fill(NaN));
-        this.offs.push(new Int32Array(backing.buffer, at + TLB_SIZE * 8, TLB_SIZE));
+        this.offs.push(new Int32Array(backing.buffer, at + TLB_OFFS_AT, TLB_SIZE));
+        this.tags64!.push(new Int32Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE * 2));
+        this.tags64Fill!.push(new BigInt64Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE).fill(BigInt(EMPTY_TAG64)));
       } else {
         this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
         this.offs.push(new Int32Array(TLB_SIZE));
@@ -80,7 +105,21 @@ export class Tlb {
 
   /** Drops the U and S contexts: after satp writes and SFENCE.VMA. */
   flushTranslated(): void {
-    for (let i = 0; i < 3 * 3; i++) this.tags[i]!.fill(NaN);
+    for (let i = 0; i < 3 * 3; i++) this.emptySet(i);
+  }
+
+  private emptySet(k: number): void {
+    this.tags[k]!.fill(NaN);
+    this.tags64Fill?.[k]!.fill(BigInt(EMPTY_TAG64));
+  }
+
+  private emptyEntry(k: number, i: number): void {
+    this.tags[k]![i] = NaN;
+    const t64 = this.tags64?.[k];
+    if (t64 !== undefined) {
+      t64[2 * i] = EMPTY_TAG64;
+      t64[2 * i + 1] = 0;
+    }
   }
 
   /** Drops the U and S entries for the page containing virtual address `va` (SFENCE.VMA with an address). */
@@ -88,29 +127,35 @@ export class Tlb {
     const pageVa = va - ((va | 0) & 0xfff);
     const i = ((va | 0) >>> 12) & TLB_MASK;
     for (let t = 0; t < 3 * 3; t++) {
-      const tags = this.tags[t]!;
-      if (tags[i] === pageVa) tags[i] = NaN;
+      if (this.tags[t]![i] === pageVa) this.emptyEntry(t, i);
     }
   }
 
   /** Drops everything: after PMP or MXR changes. */
   flushAll(): void {
-    for (const t of this.tags) t.fill(NaN);
+    for (let k = 0; k < this.tags.length; k++) this.emptySet(k);
   }
 
   /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */
   dropStorePage(ramOffset: number): void {
     for (let c = 0; c < CONTEXTS; c++) {
-      const tags = this.tags[c * 3 + ACCESS_STORE]!;
-      const offs = this.offs[c * 3 + ACCESS_STORE]!;
-      for (let i = 0; i < TLB_SIZE; i++) if (offs[i] === ramOffset) tags[i] = NaN;
+      const k = c * 3 + ACCESS_STORE;
+      const offs = this.offs[k]!;
+      for (let i = 0; i < TLB_SIZE; i++) if (offs[i] === ramOffset) this.emptyEntry(k, i);
     }
   }
 
   /** Caches a translation of the page at `pageVa` (page aligned) to RAM offset `ramOffset` (page aligned). */
   insert(context: number, kind: number, pageVa: number, ramOffset: number): void {
     const i = ((pageVa | 0) >>> 12) & TLB_MASK;
-    this.tags[context * 3 + kind]![i] = pageVa;
-    this.offs[context * 3 + kind]![i] = ramOffset;
+    const k = context * 3 + kind;
+    this.tags[k]![i] = pageVa;
+    this.offs[k]![i] = ramOffset;
+    const t64 = this.tags64?.[k];
+    if (t64 !== undefined) {
+      // The two's complement halves of the (integral, |x| < 2^53) page address.
+      t64[2 * i] = pageVa | 0;
+      t64[2 * i + 1] = Math.floor(pageVa / 4294967296) | 0;
+    }
   }
 }

@@ -26,6 +26,7 @@ import {
   AREA_STORE_SET,
   AREA_X,
   TLB_SET_OFFS,
+  TLB_SET_TAGS64,
 } from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 
@@ -180,9 +181,9 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     R(rs1);
     c.i64(imm).op('i64.add').set(L_VA);
     c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(1023).op('i32.and').set(L_IDX);
-    c.get(L_IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('f64.load');
-    c.get(L_VA).i64(-4096).op('i64.and').op('f64.convert_i64_s').op('f64.ne');
-    if (size > 1) c.get(L_VA).op('i32.wrap_i64').i32(size - 1).op('i32.and').op('i32.or');
+    // One compare checks the page and the alignment: the i64 tag has its low 12 bits clear.
+    c.get(L_IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+    c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').op('i64.ne');
     c.if(() => exitTo(k, pc, true));
     c.get(L_IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
     c.get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');

@@ -2,7 +2,7 @@
  * Layout of a hart's area in the WebAssembly memory (after guest RAM, see GuestRam.hartArea): the state that
  * translated code reads and writes directly. Byte offsets from the start of the area.
  */
-import { TLB_SIZE } from '../tlb.js';
+import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_TAGS64_AT } from '../tlb.js';
 
 /** x0..x31 as 32 little-endian i64 (the same bytes as Hart.x's (lo, hi) pairs). */
 export const AREA_X = 0;
@@ -29,11 +29,12 @@ export const AREA_RESERVATION = 288;
 export const AREA_RESERVED_VALUE = 296;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
-/** The TLB sets: 12 of them (4 contexts x fetch, load, store), each tags (f64) then offsets (i32). */
+/** The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts). */
 export const AREA_TLB = 4096;
-/** Within a set: where the i32 RAM offsets start, after the f64 tags. */
-export const TLB_SET_OFFS = TLB_SIZE * 8;
-export const TLB_SET_BYTES = TLB_SIZE * 12;
+/** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
+export const TLB_SET_OFFS = TLB_OFFS_AT;
+export const TLB_SET_TAGS64 = TLB_TAGS64_AT;
+export { TLB_SET_BYTES };
 /**
  * The jump cache, which translated code consults for jumps the link cells do not cover (indirect jumps, other
  * pages): JCACHE_SIZE entries of 16 bytes, indexed by jcacheIndex(pc): the block's pc (f64), the
