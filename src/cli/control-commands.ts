@@ -4,7 +4,7 @@
  * on stderr and status 1, reported by main.ts through UsageError.
  */
 import { resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from './commander.js';
 import { ControlClient, ControlClientError, DEFAULT_SNAPSHOT_TIMEOUT_MS, DEFAULT_TIMEOUT_MS } from '../api/client.js';
 import { UsageError } from './run-command.js';
 

@@ -2,12 +2,11 @@
  * The `typevisor` command line.
  */
 import { readFileSync } from 'node:fs';
-import { Command, CommanderError, Option } from 'commander';
 import { BUNDLED, DEFAULT_CMDLINE, DEFAULT_MEMORY, VIRTIO_CONSOLE_CMDLINE } from './bundled.js';
+import { Command, CommanderError, Option } from './commander.js';
 import { createDiskCommand } from './disk-command.js';
 import { addControlCommands } from './control-commands.js';
-import { restoreCommand, type RestoreOptions } from './restore-command.js';
-import { runWithTaps } from './tap-attach.js';
+import type { RestoreOptions } from './restore-command.js';
 import { runCommand, UsageError, type RunOptions } from './run-command.js';
 
 function version(): string {
@@ -74,7 +73,8 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     .action(async (opts: RunOptions, command: Command) => {
       const append =
         opts.console === 'virtio' && command.getOptionValueSource('append') === 'default' ? VIRTIO_CONSOLE_CMDLINE : opts.append;
-      const viaTap = await runWithTaps(argv, opts.net ?? []);
+      // Only --net tap,ifname=X needs the helper that re-runs this command.
+      const viaTap = opts.net !== undefined ? await (await import('./tap-attach.js')).runWithTaps(argv, opts.net) : undefined;
       result.code = viaTap ?? (await runCommand({ ...opts, append }));
     });
 
@@ -108,6 +108,8 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     .addOption(new Option('--engine <engine>', 'CPU engine').choices(['interp', 'jit']))
     .addOption(new Option('--max-instructions <n>', 'stop after about n more guest instructions (exit status 3)'))
     .action(async (dir: string, opts: RestoreOptions) => {
+      // Snapshot reading is for this command only: loaded when it runs.
+      const { restoreCommand } = await import('./restore-command.js');
       result.code = await restoreCommand(dir, opts);
     });
 

@@ -1,14 +1,15 @@
 /**
  * `typevisor run`: boot a VM whose serial console is this terminal.
  */
+import { parseDiskSpec, type DiskSpec } from '../machine/device-specs.js';
 import { VIRT } from '../machine/virt-layout.js';
-import { parseDiskSpec, type DiskSpec } from '../machine/devices.js';
 import { ENGINES, type Engine } from '../riscv/engine.js';
+import { readBootFiles } from './boot-files.js';
 import { parseSize } from './size.js';
 import { asUsageError, UsageError } from './usage-error.js';
-import { bootVm, readBootFiles, type MachineExtras } from './vm-build.js';
+import type { MachineExtras } from './vm-build.js';
 import { absolute, type VmConfig } from './vm-config.js';
-import { VmSession } from './vm-session.js';
+import type { VmSession } from './vm-session.js';
 
 export { UsageError } from './usage-error.js';
 
@@ -111,6 +112,9 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const config = configFromOptions(o);
   const extras = machineExtras(o);
   const files = readBootFiles(config);
+  // The machine, its CPU and devices are most of the code there is to load: import them only now, while the
+  // kernel inflates on the thread pool, so that the two overlap (and commands that boot nothing skip them).
+  const [{ bootVm }, { VmSession }] = await Promise.all([import('./vm-build.js'), import('./vm-session.js')]);
   const write = (b: Uint8Array): void => {
     process.stdout.write(b);
   };

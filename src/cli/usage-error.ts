@@ -2,11 +2,9 @@
  * Errors about what the user gave us (options, files, snapshots) are reported as one line with exit status 1;
  * anything else is a bug and keeps its stack.
  */
-import { BootError } from '../machine/boot.js';
-import { DeviceSpecError } from '../machine/devices.js';
 import { ElfError } from '../machine/elf.js';
+import { BootError, DeviceSpecError, MachineStateError } from '../machine/errors.js';
 import { KernelImageError } from '../machine/linux-image.js';
-import { MachineStateError } from '../machine/machine-state.js';
 import { SnapshotError } from '../snapshot/errors.js';
 import { VmConfigError } from './vm-config.js';
 

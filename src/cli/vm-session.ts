@@ -11,7 +11,7 @@ import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
 import { asUsageError, UsageError } from './usage-error.js';
 import { bootVm, readBootFiles, releaseAll, type BuiltVm, type MachineExtras } from './vm-build.js';
 import type { VmConfig } from './vm-config.js';
-import { MachineController, type ControlledVm } from './vm-controller.js';
+import type { ControlledVm } from './vm-controller.js';
 
 /** Queued console input (bytes) above which the terminal is no longer read, and below which it is again. */
 const INPUT_HIGH_WATER = 1 << 20;
@@ -65,8 +65,9 @@ export class VmSession implements ControlledVm {
     let server: ControlServer | undefined;
     if (this.o.apiSock !== undefined) {
       try {
-        // Loaded only when asked for: the HTTP stack costs start-up time every other run would pay.
-        const { startControlServer } = await import('../api/server.js');
+        // Loaded only when asked for: the HTTP stack and the snapshot code cost start-up time every other run
+        // would pay.
+        const [{ startControlServer }, { MachineController }] = await Promise.all([import('../api/server.js'), import('./vm-controller.js')]);
         server = await startControlServer(this.o.apiSock, new MachineController(this));
       } catch (e) {
         this.release();

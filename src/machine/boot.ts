@@ -11,6 +11,7 @@
 import { Htif } from '../devices/htif.js';
 import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';
+import { BootError } from './errors.js';
 import { parseKernelImage } from './linux-image.js';
 import type { Machine } from './machine.js';
 import { generateVirtDtb } from './virt-dt.js';
@@ -19,9 +20,7 @@ import { VIRT } from './virt-layout.js';
 /** The ISA the device tree advertises: what the hart implements. */
 export const HART_ISA = 'rv64imafdc_zicsr_zifencei';
 
-export class BootError extends Error {
-  override readonly name = 'BootError';
-}
+export { BootError } from './errors.js';
 
 export interface LinuxBoot {
   readonly firmware: Uint8Array;

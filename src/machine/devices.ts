@@ -1,48 +1,18 @@
 /**
  * The devices a user asks for on the command line, attached to a machine: virtio disks on raw image files, the
- * virtio entropy source, and a virtio console that takes over host input.
+ * virtio entropy source, and a virtio console that takes over host input (network interfaces: net-device.ts).
  */
 import { randomFillSync } from 'node:crypto';
 import { FileBlockBackend } from '../virtio/blk-file-backend.js';
 import { VirtioBlk } from '../virtio/blk.js';
 import { VirtioConsole } from '../virtio/console.js';
 import { VirtioRng } from '../virtio/rng.js';
-import type { NetBackend } from '../net/backend.js';
-import { UserNetwork } from '../net/user-network.js';
-import { TapBackend } from '../net/tap.js';
-import { VirtioNet } from '../virtio/net.js';
+import type { DiskSpec } from './device-specs.js';
+import { DeviceSpecError } from './errors.js';
 import type { Machine } from './machine.js';
 
-export interface DiskSpec {
-  readonly path: string;
-  readonly readOnly: boolean;
-  /** Answer to the guest's GET_ID (/sys/block/vdX/serial). */
-  readonly serial?: string;
-}
-
-export class DeviceSpecError extends Error {
-  override readonly name = 'DeviceSpecError';
-}
-
-/** Parses `path[,readonly][,serial=ID]`, the --disk syntax (close to QEMU's -drive). */
-export function parseDiskSpec(text: string): DiskSpec {
-  const parts = text.split(',');
-  const path = parts[0] ?? '';
-  if (path === '') throw new DeviceSpecError(`--disk ${text}: expected a file name first`);
-  let readOnly = false;
-  let serial: string | undefined;
-  for (const p of parts.slice(1)) {
-    if (p === 'readonly' || p === 'readonly=on' || p === 'ro') readOnly = true;
-    else if (p === 'readonly=off') readOnly = false;
-    else if (p.startsWith('serial=')) {
-      serial = p.slice(7);
-      if (!/^[\x20-\x7e]{1,20}$/.test(serial)) {
-        throw new DeviceSpecError(`--disk ${text}: serial must be 1 to 20 printable ASCII characters`);
-      }
-    } else throw new DeviceSpecError(`--disk ${text}: unknown option '${p}' (expected readonly or serial=ID)`);
-  }
-  return { path, readOnly, ...(serial !== undefined ? { serial } : {}) };
-}
+export { parseDiskSpec, type DiskSpec } from './device-specs.js';
+export { DeviceSpecError } from './errors.js';
 
 /** Things to release when the machine is gone (open image files). */
 export interface Attached {
@@ -96,49 +66,4 @@ export function attachVirtioConsole(m: Machine): void {
     receive: (b) => con.receive(Uint8Array.of(b)) === 1,
     receiveBreak: () => con.receive(Uint8Array.of(0x0f)) === 1,
   });
-}
-
-/** A network interface being attached: `ready` settles once its host side listens (port forwards). */
-export interface AttachedNet extends Attached {
-  readonly ready: Promise<void>;
-}
-
-/**
- * Attaches a virtio-net with the backend `spec` names, in QEMU's -netdev syntax: `user[,hostfwd=tcp:H-:G...]`
- * (user-mode networking, no privileges) or `tap,fd=N` / `macvtap,ifname=X` (see src/net/tap.ts). A `mac=`
- * option sets the interface's MAC address.
- */
-export function attachNet(m: Machine, spec: string): AttachedNet {
-  const parts = spec.split(',');
-  const mac = parts.find((p) => p.startsWith('mac='))?.slice(4);
-  const backendSpec = parts.filter((p) => !p.startsWith('mac=')).join(',');
-  let backend: NetBackend & { ready?: Promise<void> };
-  try {
-    if (backendSpec === 'user' || backendSpec.startsWith('user,')) backend = UserNetwork.fromOptions(backendSpec);
-    else if (/^(tap|macvtap)(,|$)/.test(backendSpec)) backend = TapBackend.fromOptions(backendSpec);
-    else throw new Error(`expected user[,hostfwd=...], tap,fd=N or macvtap,ifname=X`);
-  } catch (e) {
-    throw new DeviceSpecError(`--net ${spec}: ${(e as Error).message}`);
-  }
-  // Frames for the guest arrive from host sockets; the guest may be asleep in WFI, so wake the run loop.
-  const waking: NetBackend = {
-    send: (frame) => backend.send(frame),
-    onReceive: (cb) =>
-      backend.onReceive((frame) => {
-        cb(frame);
-        m.wake();
-      }),
-    close: () => backend.close(),
-  };
-  try {
-    m.attachVirtio(new VirtioNet({ backend: waking, ...(mac !== undefined ? { mac } : {}) }));
-  } catch (e) {
-    backend.close();
-    throw new DeviceSpecError(`--net ${spec}: ${(e as Error).message}`);
-  }
-  const ready = (backend.ready ?? Promise.resolve()).catch((e: unknown) => {
-    throw new DeviceSpecError(`--net ${spec}: ${(e as Error).message}`);
-  });
-  ready.catch(() => undefined);
-  return { ready, close: () => backend.close() };
 }

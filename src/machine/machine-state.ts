@@ -8,6 +8,7 @@
  * before it changes anything, and the machine-level record is checked against the machine it is restored into.
  */
 import { restoreHartState, saveHartState } from '../riscv/hart-state.js';
+import { MachineStateError } from './errors.js';
 import { CONSOLE_BREAK, type Machine } from './machine.js';
 import { VIRT } from './virt-layout.js';
 
@@ -32,9 +33,7 @@ export interface MachineRecord {
   readonly savedAtMs: number;
 }
 
-export class MachineStateError extends Error {
-  override readonly name = 'MachineStateError';
-}
+export { MachineStateError } from './errors.js';
 
 /** Captures every part of the machine except RAM. Call it while the machine is paused (or not yet running). */
 export function captureMachineState(m: Machine): Map<string, unknown> {
