@@ -1,9 +1,11 @@
 /**
  * The C extension (RV64C): every 16-bit instruction expands to one 32-bit instruction with the same effect
- * (unprivileged spec, chapter 16). The expansion of all 65,536 parcels is computed once into a table, so the
- * interpreter decodes a compressed instruction with a single lookup. Reserved and illegal encodings expand to 0,
+ * (unprivileged spec, chapter 16). The expansion of all 65,536 parcels is kept in a table (stored precomputed,
+ * see compressedTable), so the interpreter decodes a compressed instruction with a single lookup. Reserved and illegal encodings expand to 0,
  * which is itself an illegal instruction.
  */
+import { brotliDecompressSync } from 'node:zlib';
+import { COMPRESSED_TABLE } from './compressed-table.js';
 
 const OP_LOAD = 0x03;
 const OP_LOAD_FP = 0x07;
@@ -174,11 +176,25 @@ export function expandCompressed(c: number): number {
 
 let table: Int32Array | undefined;
 
-/** The expansion of every 16-bit parcel, indexed by the parcel. */
+/** The expansion of every 16-bit parcel, computed (what write-compressed-table.ts stores). */
+export function computeCompressedTable(): Int32Array {
+  const t = new Int32Array(65536);
+  for (let c = 0; c < 65536; c++) if ((c & 3) !== 3) t[c] = expandCompressed(c);
+  return t;
+}
+
+/**
+ * The expansion of every 16-bit parcel, indexed by the parcel. Unpacked from the table stored in
+ * compressed-table.ts rather than computed: computing it ran expandCompressed 49,152 times as cold code
+ * before the guest's first instruction, 10-20 ms of every start, where unpacking takes ~2 ms. A test checks
+ * the stored table against expandCompressed.
+ */
 export function compressedTable(): Int32Array {
   if (table === undefined) {
+    const bytes = brotliDecompressSync(Buffer.from(COMPRESSED_TABLE, 'base64'));
+    if (bytes.length !== 65536 * 4) throw new Error('compressed-table.ts is damaged: run node dist/riscv/write-compressed-table.js');
     table = new Int32Array(65536);
-    for (let c = 0; c < 65536; c++) if ((c & 3) !== 3) table[c] = expandCompressed(c);
+    new Uint8Array(table.buffer).set(bytes); // little-endian, as the host (see memory/ram.ts)
   }
   return table;
 }
