@@ -110,10 +110,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   const n = insns.length;
   const last = insns[n - 1]!;
   const lastOp = last.insn & 0x7f;
-  // A block with a direct jump or branch back to its own start loops inside wasm.
-  const loops = insns.some(({ pc, insn }, k) => {
+  // A block with a direct jump or branch back to its own start loops inside wasm. That includes a last branch
+  // whose fall-through is the start (a trace that jumped backwards on the way, as loops compiled with the test at
+  // the bottom do).
+  const loops = insns.some(({ pc, insn, len }, k) => {
     const op = insn & 0x7f;
-    if (op === 0x63) return pc + branchOffset(insn) === start;
+    if (op === 0x63) return pc + branchOffset(insn) === start || (k === n - 1 && pc + len === start);
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
   }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
   const { used, firstWrite } = registers(insns);
