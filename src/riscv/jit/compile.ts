@@ -16,6 +16,7 @@
 import { Code, F64, I32, I64, moduleBytes, type AtomicName, type MemName } from './wasm-code.js';
 import {
   AREA_F,
+  AREA_FETCH_SET,
   AREA_FS,
   AREA_LAST_EXIT,
   AREA_LOAD_SET,
@@ -29,6 +30,7 @@ import {
   TLB_SET_TAGS64,
 } from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
+import { TLB_MASK } from '../tlb.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
 const L_AREA = 0;
@@ -217,9 +219,18 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     if (!(lastOp === 0x63 || lastOp === 0x6f || lastOp === 0x67)) exitTo(n, last.pc + last.len, false);
   };
   const instructions = (): void => {
-    insns.forEach(({ pc, insn, len }, k) => {
+    insns.forEach(({ pc, insn, len, guard }, k) => {
       const op = insn & 0x7f;
       const { srcs, rd: dst } = operands(insn);
+      if (guard !== undefined) {
+        // The first instruction of a callee on another page: only while the fetch TLB still maps that page to
+        // the RAM page it was translated from, else leave for its pc (the hub finds it as any other jump).
+        const idx = ((guard.pageVa | 0) >>> 12) & TLB_MASK;
+        c.get(L_AREA).mem('i32.load', AREA_FETCH_SET).tee(L_XA).mem('i64.load', TLB_SET_TAGS64 + 8 * idx);
+        c.i64(guard.pageVa).op('i64.ne');
+        c.get(L_XA).mem('i32.load', TLB_SET_OFFS + 4 * idx).i32(guard.ramOffset).op('i32.ne', 'i32.or');
+        c.if(() => exitTo(k, pc, false));
+      }
       if (lazy) {
         for (const r of srcs) {
           if (!defined.has(r)) {
@@ -432,7 +443,13 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           c.op('f64.convert_i32_u', 'f64.add').f64(immI).op('f64.add');
           c.f64(0.5).op('f64.mul', 'f64.floor').f64(2).op('f64.mul').set(L_TF);
           if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
-          exit(k + 1, () => c.get(L_TF), false, 0);
+          if (k === n - 1) {
+            exit(k + 1, () => c.get(L_TF), false, 0);
+            break;
+          }
+          // A return from a call the trace followed (scan.ts): on in the block while ra is the return address.
+          c.get(L_TF).f64(insns[k + 1]!.pc).op('f64.ne');
+          c.if(() => exit(k + 1, () => c.get(L_TF), false, 0));
           break;
         }
         case 0x63: {

@@ -146,3 +146,141 @@ test('an indirect jump from translated code lands where the interpreter lands, a
     assert.ok(jit.h.jit!.stats.compiled > 0);
   }
 });
+
+const HELPER = RAM_BASE + 0x3000;
+
+/** x10 through the helper below: x12 = x10 << 3; x10 ^= x12 (or += after the rewrite); x12 = x10 >> 5; x10 ^= x12. */
+function helper(x10: bigint, add: boolean): bigint {
+  const m = (1n << 64n) - 1n;
+  let v = x10 & m;
+  const a = (v << 3n) & m;
+  v = add ? (v + a) & m : v ^ a;
+  return v ^ (v >> 5n);
+}
+
+function helperWords(): number[] {
+  return [
+    A.slli(12, 10, 3), //              0
+    A.xor(10, 10, 12), //              4: rewritten to add x10, x10, x12 by the second test
+    A.srli(12, 10, 5), //              8
+    A.xor(10, 10, 12), //             12
+    A.jalr(0, 1, 0), //               16: ret
+  ];
+}
+
+test('a call to another page is followed into the caller\'s block, and the return comes back into it', () => {
+  const [, jit] = both((rig) => {
+    place(rig, HELPER, helperWords());
+    place(rig, CODE, [
+      A.addi(31, 0, 300), //           0
+      A.addi(10, 10, 7), //            4: loop
+      A.jal(1, HELPER - (CODE + 8)), // 8: call the helper on another page
+      A.add(11, 11, 10), //           12
+      A.addi(31, 31, -1), //          16
+      A.bne(31, 0, -16), //           20: → 4
+      A.ecall(), //                   24
+    ]);
+  });
+  let x10 = 0n;
+  let x11 = 0n;
+  for (let i = 0; i < 300; i++) {
+    x10 = helper(x10 + 7n, false);
+    x11 = (x11 + x10) & ((1n << 64n) - 1n);
+  }
+  assert.equal(BigInt.asUintN(64, getX(jit.h, 10)), x10);
+  assert.equal(BigInt.asUintN(64, getX(jit.h, 11)), x11);
+  assert.ok(jit.h.jit!.stats.callsFollowed > 0, JSON.stringify(jit.h.jit!.stats));
+});
+
+test('rewriting a callee that was followed into a block drops that block: the caller sees the new code', () => {
+  const [, jit] = both((rig) => {
+    place(rig, HELPER, helperWords());
+    place(rig, CODE, [
+      A.addi(31, 0, 300), //           0
+      A.addi(10, 10, 7), //            4: loop
+      A.addi(15, 31, -100), //         8
+      A.bne(15, 0, 8), //             12: → 20 but in pass 100
+      A.sw(13, 14, 4), //             16: rewrite the helper's second instruction
+      A.jal(1, HELPER - (CODE + 20)), // 20
+      A.add(11, 11, 10), //           24
+      A.addi(31, 31, -1), //          28
+      A.bne(31, 0, -28), //           32: → 4
+      A.ecall(), //                   36
+    ]);
+    setX(rig.h, 13, BigInt(A.add(10, 10, 12)));
+    setX(rig.h, 14, BigInt(HELPER));
+  });
+  let x10 = 0n;
+  let x11 = 0n;
+  let add = false;
+  for (let i = 300; i > 0; i--) {
+    if (i === 100) add = true;
+    x10 = helper(x10 + 7n, add);
+    x11 = (x11 + x10) & ((1n << 64n) - 1n);
+  }
+  assert.equal(BigInt.asUintN(64, getX(jit.h, 10)), x10);
+  assert.equal(BigInt.asUintN(64, getX(jit.h, 11)), x11);
+  const stats = jit.h.jit!.stats;
+  assert.ok(stats.callsFollowed > 0 && stats.dropped > 0, JSON.stringify(stats));
+});
+
+test('a followed callee that returns elsewhere (it changed ra) leaves the block for where it really returns', () => {
+  const [, jit] = both((rig) => {
+    place(rig, HELPER, [
+      iType(0x13, 12, 7, 31, 1), //     0: andi x12, x31, 1
+      A.slli(12, 12, 2), //             4
+      A.add(1, 1, 12), //               8: odd passes return one instruction further
+      A.jalr(0, 1, 0), //              12: ret
+    ]);
+    place(rig, CODE, [
+      A.addi(31, 0, 300), //           0
+      A.jal(1, HELPER - (CODE + 4)), // 4: loop
+      A.addi(11, 11, 1), //            8: skipped on odd passes
+      A.addi(16, 16, 1), //           12
+      A.addi(31, 31, -1), //          16
+      A.bne(31, 0, -16), //           20: → 4
+      A.ecall(), //                   24
+    ]);
+  });
+  assert.equal(getX(jit.h, 11), 150n);
+  assert.equal(getX(jit.h, 16), 300n);
+  assert.ok(jit.h.jit!.stats.callsFollowed > 0, JSON.stringify(jit.h.jit!.stats));
+});
+
+test('a callee page followed into a block and then mapped elsewhere (PTE store, SFENCE.VMA) runs its new code', () => {
+  const root = RAM_BASE + 0x10000;
+  const l1 = RAM_BASE + 0x11000;
+  const l0 = RAM_BASE + 0x12000;
+  const caller = RAM_BASE + 0x22000;
+  const p1 = RAM_BASE + 0x20000;
+  const p2 = RAM_BASE + 0x21000;
+  const va = 0x1000_0000;
+  const leaf = (pa: number): bigint => (BigInt(pa / 4096) << 10n) | 0xcfn; // V R W X A D
+  const [, jit] = both((rig) => {
+    write64(rig, root + 8 * 2, leaf(0x8000_0000)); // gigapage: RAM at its own address
+    write64(rig, root + 8 * 0, (BigInt(l1 / 4096) << 10n) | 1n);
+    write64(rig, l1 + 8 * 128, (BigInt(l0 / 4096) << 10n) | 1n);
+    write64(rig, l0, leaf(caller)); // va: the calling loop
+    write64(rig, l0 + 8, leaf(p1)); // va + 4096: the callee
+    place(rig, caller, [A.jal(1, 4096), A.addi(31, 31, -1), A.bne(31, 0, -8), A.jalr(0, 2, 0)]);
+    place(rig, p1, [A.addi(5, 5, 1), A.jalr(0, 1, 0)]);
+    place(rig, p2, [A.addi(5, 5, 1000), A.jalr(0, 1, 0)]);
+    place(rig, CODE, [
+      A.addi(31, 0, 40),
+      A.jalr(2, 20, 0), // run the loop at va, calling p1
+      A.sd(21, 22, 0), //  map the callee's page to p2
+      0x12000073, //       sfence.vma x0, x0
+      A.addi(31, 0, 40),
+      A.jalr(2, 20, 0), // run it again: p2
+      A.ecall(),
+    ]);
+    setX(rig.h, 20, BigInt(va));
+    setX(rig.h, 21, leaf(p2));
+    setX(rig.h, 22, BigInt(l0 + 8));
+    setCsrRaw(rig.h, CSR.satp, (8n << 60n) | BigInt(root / 4096));
+    rig.h.priv = PRIV_S;
+    rig.h.updateTlbContext();
+  });
+  assert.equal(getX(jit.h, 5), 40n + 40n * 1000n);
+  assert.ok(jit.h.jit!.stats.callsFollowed > 0, JSON.stringify(jit.h.jit!.stats));
+});

@@ -32,7 +32,7 @@ import {
 import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
-import { scanBlock } from './scan.js';
+import { scanBlock, type BlockInsn } from './scan.js';
 
 /** When blocks get compiled. */
 export interface JitTuning {
@@ -62,11 +62,18 @@ interface Entry {
   count: number;
   /** The table slot of the compiled block, or -1. */
   slot: number;
+  /**
+   * The pages of the calls the trace followed, as the fetch TLB mapped them when it was found: compiling scans
+   * the same trace with these, whatever the TLB maps by then (the guards check them when the block runs).
+   */
+  readonly calls: readonly NonNullable<BlockInsn['guard']>[] | undefined;
 }
 
 export interface JitStats {
   compiled: number;
   modules: number;
+  /** Blocks compiled with a call to another page followed into (scan.ts). */
+  callsFollowed: number;
   dropped: number;
   flushes: number;
 }
@@ -77,6 +84,8 @@ export class JitHart {
   private readonly table: WebAssembly.Table;
   private readonly hub: Hub;
   private readonly pages: (Map<number, Entry> | undefined)[];
+  /** For a RAM page, the pages with compiled blocks that took in code from it (calls followed, scan.ts). */
+  private readonly dependents: (number[] | undefined)[];
   /** RAM pages given a map in `pages` since the last flush (some dropped since): what flush visits. */
   private blockPages: number[] = [];
   /** Hart.parallel when the blocks now known were scanned and compiled (a change flushes them). */
@@ -100,7 +109,7 @@ export class JitHart {
   private inFlight = 0;
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
-  readonly stats: JitStats = { compiled: 0, modules: 0, dropped: 0, flushes: 0 };
+  readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, dropped: 0, flushes: 0 };
 
   constructor(h: Hart) {
     const memory = h.bus.ram.memory;
@@ -112,6 +121,7 @@ export class JitHart {
     this.parallel = h.parallel;
     this.sharedMemory = isShared(memory);
     this.pages = new Array<Map<number, Entry> | undefined>(Math.ceil(h.bus.ram.size / 4096)).fill(undefined);
+    this.dependents = new Array<number[] | undefined>(this.pages.length).fill(undefined);
     this.pcView = new Float64Array(h.bus.ram.buffer, h.area + AREA_PC, 1);
     this.areaI32 = new Int32Array(h.bus.ram.buffer, h.area, HART_AREA_BYTES / 4);
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
@@ -126,8 +136,20 @@ export class JitHart {
     };
   }
 
-  /** Forgets the blocks of RAM page `ramPage`. */
+  /** The RAM page the fetch TLB maps virtual page `pageVa` to now, or -1 (scan.ts follows calls there). */
+  private readonly fetchPage = (pageVa: number): number => {
+    const idx = ((pageVa | 0) >>> 12) & TLB_MASK;
+    const tlb = this.h.tlb;
+    return tlb.fetchTags[idx] === pageVa ? tlb.fetchOffs[idx]! >>> 12 : -1;
+  };
+
+  /** Forgets the blocks of RAM page `ramPage`, and those of pages whose blocks took in code from it. */
   private dropPage(ramPage: number): void {
+    const d = this.dependents[ramPage];
+    if (d !== undefined) {
+      this.dependents[ramPage] = undefined;
+      for (const q of d) this.dropPage(q);
+    }
     const m = this.pages[ramPage];
     if (m === undefined) return;
     this.pages[ramPage] = undefined;
@@ -146,6 +168,7 @@ export class JitHart {
   flush(): void {
     for (const p of this.blockPages) this.dropPage(p);
     this.blockPages = [];
+    this.dependents.fill(undefined);
     this.areaI32.fill(0, AREA_CELLS / 4, this.nextCell / 4);
     this.nextCell = AREA_CELLS;
     this.stats.flushes++;
@@ -157,8 +180,10 @@ export class JitHart {
     let m = this.pages[ramPage];
     let e = m?.get(pc);
     if (e === undefined) {
-      const insns = scanBlock(pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16, this.parallel);
-      e = { pc, len: Math.max(1, insns.length), translatable: insns.length > 0, count: 0, slot: -1 };
+      const insns = scanBlock(pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, this.fetchPage);
+      let calls: NonNullable<BlockInsn['guard']>[] | undefined;
+      for (const i of insns) if (i.guard !== undefined) (calls ??= []).push(i.guard);
+      e = { pc, len: Math.max(1, insns.length), translatable: insns.length > 0, count: 0, slot: -1, calls };
       if (m === undefined) {
         m = new Map();
         this.pages[ramPage] = m;
@@ -214,9 +239,31 @@ export class JitHart {
       const e = queue[i]!;
       const ramPage = pages[i]!;
       if (this.pages[ramPage]?.get(e.pc) !== e) continue;
-      const insns = scanBlock(e.pc, ramPage, this.h.decode.page(ramPage), this.h.bus.ram.u16, this.parallel);
-      if (insns.length !== e.len) continue;
+      const other: number[] = [];
+      const calls = e.calls;
+      const fetchPage =
+        calls === undefined
+          ? undefined
+          : (va: number): number => {
+              const g = calls.find((c) => c.pageVa === va);
+              return g === undefined ? -1 : g.ramOffset / 4096;
+            };
+      const insns = scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other);
+      if (insns.length !== e.len) {
+        // The code changed without a write reaching us (another hart's, before a FENCE.I): find it again.
+        this.pages[ramPage]?.delete(e.pc);
+        continue;
+      }
+      if (calls !== undefined) this.stats.callsFollowed++;
+      // A write to a callee's page the block took in must drop the block, as a write to its own page does.
+      for (const q of other) {
+        const d = this.dependents[q];
+        if (d === undefined) this.dependents[q] = [ramPage];
+        else if (!d.includes(ramPage)) d.push(ramPage);
+      }
       const pageVa = e.pc - ((e.pc | 0) & 0xfff);
+      // Only exits to the block's own page are linked: the dispatcher or hub checked that page when it entered the
+      // block (an exit to a callee's page may come before the callee's guard).
       const cellFor = (target: number): number =>
         target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
       functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel) });

@@ -10,7 +10,15 @@ export interface BlockInsn {
   readonly pc: number;
   readonly insn: number;
   readonly len: number;
+  /**
+   * The first instruction on another page (a call's target): translated code checks that the fetch TLB still
+   * maps virtual page `pageVa` to RAM offset `ramOffset` before it, else leaves the block for the pc.
+   */
+  readonly guard?: { readonly pageVa: number; readonly ramOffset: number };
 }
+
+/** The RAM page (offset / 4096) the fetch TLB maps virtual page `pageVa` to now, or -1. */
+export type FetchPage = (pageVa: number) => number;
 
 /** AMO funct5 values: add, swap, xor, or, and, min, max, minu, maxu. */
 const AMO_OPS = new Set([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
@@ -79,20 +87,38 @@ export function endsBlock(insn: number): boolean {
 /**
  * The block at virtual `pc`, whose page is RAM page `ramPage` (RAM offset / 4096): a trace of translatable
  * instructions through conditional branches (whose taken side leaves the block) and direct jumps within the page
- * (followed), up to an indirect jump, at most MAX_BLOCK, never leaving the page. Decodes through `dec`, the page's
- * decode-cache array (which makes it a code page, so stores to it leave the store TLB). Empty when the first
- * instruction is not translatable. `parallel`: see translatable.
+ * (followed), up to an indirect jump, at most MAX_BLOCK. Decodes through the decode cache `decode` (which makes
+ * each page read a code page, so stores to it leave the store TLB). Empty when the first instruction is not
+ * translatable. `parallel`: see translatable.
+ *
+ * With `fetchPage`, a call (`jal ra`) to another page that the fetch TLB maps now is followed too, its target
+ * carrying a guard (BlockInsn.guard), and the callee's return (`jalr x0, 0(ra)`) goes on at the instruction after
+ * the call (translated code checks ra). `pages` gets the RAM page of every page followed into besides the first:
+ * a write to any of them must drop the block.
  */
-export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uint16Array, parallel = false): BlockInsn[] {
+export function scanBlock(
+  pc: number,
+  ramPage: number,
+  decode: { page(ramPage: number): Int32Array },
+  u16: Uint16Array,
+  parallel = false,
+  fetchPage?: FetchPage,
+  pages?: number[],
+): BlockInsn[] {
   const out: BlockInsn[] = [];
-  const pageBase = pc - ((pc | 0) & 0xfff);
+  let pageBase = pc - ((pc | 0) & 0xfff);
+  let curRam = ramPage;
+  let dec = decode.page(ramPage);
   const seen = new Set<number>();
+  /** Calls followed: the return address, and the caller's page to go back to. */
+  const calls: { ret: number; pageBase: number; ram: number; outLen: number; pagesLen: number }[] = [];
+  let guard: BlockInsn['guard'];
   let p = pc;
   while (out.length < MAX_BLOCK) {
     const off = p - pageBase;
     if (off < 0 || off >= 4096 || seen.has(p)) break;
     const k = off >>> 1;
-    const parcel = ramPage * 2048 + k;
+    const parcel = curRam * 2048 + k;
     let v = dec[k]!;
     if (v === 0) {
       if (off === 0xffe && (u16[parcel]! & 3) === 3) break; // crosses the page
@@ -102,14 +128,57 @@ export function scanBlock(pc: number, ramPage: number, dec: Int32Array, u16: Uin
     const len = (v & 1) !== 0 ? 4 : 2;
     const insn = len === 4 ? v : v | 3;
     if (!translatable(insn, parallel)) break;
-    out.push({ pc: p, insn, len });
+    out.push(guard === undefined ? { pc: p, insn, len } : { pc: p, insn, len, guard });
+    guard = undefined;
     seen.add(p);
     const op = insn & 0x7f;
-    if (op === 0x67) break;
-    p = op === 0x6f ? p + jalOffset(insn) : p + len;
+    if (op === 0x67) {
+      // A return from a call this trace followed: on at the return address (translated code checks ra).
+      const call = calls[calls.length - 1];
+      if (call === undefined || insn !== RET) break;
+      calls.pop();
+      p = call.ret;
+      pageBase = call.pageBase;
+      curRam = call.ram;
+      dec = decode.page(curRam);
+      continue;
+    }
+    if (op !== 0x6f) {
+      p += len;
+      continue;
+    }
+    const target = p + jalOffset(insn);
+    const targetBase = target - ((target | 0) & 0xfff);
+    if (targetBase === pageBase) {
+      p = target;
+      continue;
+    }
+    // A call to another page: followed while the fetch TLB maps it (the guard checks it still does).
+    if (fetchPage === undefined || ((insn >>> 7) & 31) !== 1 || calls.length >= MAX_CALLS) break;
+    const ram = fetchPage(targetBase);
+    if (ram < 0) break;
+    calls.push({ ret: p + len, pageBase, ram: curRam, outLen: out.length, pagesLen: pages?.length ?? 0 });
+    pages?.push(ram);
+    pageBase = targetBase;
+    curRam = ram;
+    dec = decode.page(ram);
+    guard = { pageVa: targetBase, ramOffset: ram * 4096 };
+    p = target;
+  }
+  // Only whole calls: a trace that ends inside a callee ends at the outermost call instead (its jal the last
+  // instruction, which leaves the block for the callee). Measured: partial callees made the shell loop slower.
+  const open = calls[0];
+  if (open !== undefined) {
+    out.length = open.outLen;
+    if (pages !== undefined) pages.length = open.pagesLen;
   }
   return out;
 }
+
+/** jalr x0, 0(ra). */
+const RET = 0x00008067;
+/** Calls to other pages a trace follows, nested. */
+const MAX_CALLS = 2;
 
 export function jalOffset(insn: number): number {
   return ((insn >> 31) << 20) | (insn & 0xff000) | (((insn >>> 20) & 1) << 11) | (((insn >>> 21) & 0x3ff) << 1);
