@@ -8,6 +8,7 @@ const runs = Number(process.env.RUNS ?? 3);
 const WORKLOADS = [
   { name: 'sha256sum 32 MiB', cmd: 'dd if=/dev/zero bs=1048576 count=32 2>/dev/null | sha256sum' },
   { name: 'shell loop 100k', cmd: 'i=0; while [ $i -lt 100000 ]; do i=$((i+1)); done; echo $i' },
+  { name: 'gzip -9 16 MiB', cmd: 'dd if=/dev/zero bs=1048576 count=16 2>/dev/null | gzip -9 | wc -c' },
 ];
 console.log(`CPU-bound guest workloads, ${runs} runs each — ${machineLine()}`);
 if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: apt-get install qemu-system-misc to compare)');
