@@ -61,19 +61,26 @@ test('self-modifying code: a translated loop sees its rewritten instruction, als
   assert.ok(stats.compiled > 0 && stats.dropped > 0, JSON.stringify(stats));
 });
 
+/** Sv39 tables for the page-table tests: RAM mapped at its own address, and va's 2 MiB as the L0 table says. */
+const PT = { root: RAM_BASE + 0x10000, l1: RAM_BASE + 0x11000, l0: RAM_BASE + 0x12000, va: 0x1000_0000 };
+/** A leaf PTE for physical page `pa`: V R W X A D. */
+const leaf = (pa: number): bigint => (BigInt(pa / 4096) << 10n) | 0xcfn;
+
+/** Writes the tables, with va + 4096 * i mapped to pages[i], and runs the hart in S-mode with them. */
+function sv39(rig: Rig, pages: readonly number[]): void {
+  write64(rig, PT.root + 8 * 2, leaf(0x8000_0000)); // gigapage: RAM at its own address
+  write64(rig, PT.root + 8 * 0, (BigInt(PT.l1 / 4096) << 10n) | 1n);
+  write64(rig, PT.l1 + 8 * 128, (BigInt(PT.l0 / 4096) << 10n) | 1n);
+  pages.forEach((pa, i) => write64(rig, PT.l0 + 8 * i, leaf(pa)));
+  setCsrRaw(rig.h, CSR.satp, (8n << 60n) | BigInt(PT.root / 4096));
+  rig.h.priv = PRIV_S;
+  rig.h.updateTlbContext();
+}
+
 test('a page-table change (PTE store and SFENCE.VMA) under translated code switches to the new code', () => {
-  const root = RAM_BASE + 0x10000;
-  const l1 = RAM_BASE + 0x11000;
-  const l0 = RAM_BASE + 0x12000;
   const p1 = RAM_BASE + 0x20000;
   const p2 = RAM_BASE + 0x21000;
-  const va = 0x1000_0000;
-  const leaf = (pa: number): bigint => (BigInt(pa / 4096) << 10n) | 0xcfn; // V R W X A D
   const [, jit] = both((rig) => {
-    write64(rig, root + 8 * 2, leaf(0x8000_0000)); // gigapage: RAM at its own address
-    write64(rig, root + 8 * 0, (BigInt(l1 / 4096) << 10n) | 1n);
-    write64(rig, l1 + 8 * 128, (BigInt(l0 / 4096) << 10n) | 1n);
-    write64(rig, l0, leaf(p1));
     const loop = (k: number): number[] => [A.addi(5, 5, k), A.addi(31, 31, -1), A.bne(31, 0, -8), A.jalr(0, 1, 0)];
     place(rig, p1, loop(1));
     place(rig, p2, loop(1000));
@@ -86,12 +93,10 @@ test('a page-table change (PTE store and SFENCE.VMA) under translated code switc
       A.jalr(1, 20, 0), // run the loop at va (p2)
       A.ecall(),
     ]);
-    setX(rig.h, 20, BigInt(va));
+    setX(rig.h, 20, BigInt(PT.va));
     setX(rig.h, 21, leaf(p2));
-    setX(rig.h, 22, BigInt(l0));
-    setCsrRaw(rig.h, CSR.satp, (8n << 60n) | BigInt(root / 4096));
-    rig.h.priv = PRIV_S;
-    rig.h.updateTlbContext();
+    setX(rig.h, 22, BigInt(PT.l0));
+    sv39(rig, [p1]);
   });
   assert.equal(getX(jit.h, 5), 40n + 40n * 1000n);
   assert.ok(jit.h.jit!.stats.compiled > 0);
@@ -248,20 +253,10 @@ test('a followed callee that returns elsewhere (it changed ra) leaves the block 
 });
 
 test('a callee page followed into a block and then mapped elsewhere (PTE store, SFENCE.VMA) runs its new code', () => {
-  const root = RAM_BASE + 0x10000;
-  const l1 = RAM_BASE + 0x11000;
-  const l0 = RAM_BASE + 0x12000;
   const caller = RAM_BASE + 0x22000;
   const p1 = RAM_BASE + 0x20000;
   const p2 = RAM_BASE + 0x21000;
-  const va = 0x1000_0000;
-  const leaf = (pa: number): bigint => (BigInt(pa / 4096) << 10n) | 0xcfn; // V R W X A D
   const [, jit] = both((rig) => {
-    write64(rig, root + 8 * 2, leaf(0x8000_0000)); // gigapage: RAM at its own address
-    write64(rig, root + 8 * 0, (BigInt(l1 / 4096) << 10n) | 1n);
-    write64(rig, l1 + 8 * 128, (BigInt(l0 / 4096) << 10n) | 1n);
-    write64(rig, l0, leaf(caller)); // va: the calling loop
-    write64(rig, l0 + 8, leaf(p1)); // va + 4096: the callee
     place(rig, caller, [A.jal(1, 4096), A.addi(31, 31, -1), A.bne(31, 0, -8), A.jalr(0, 2, 0)]);
     place(rig, p1, [A.addi(5, 5, 1), A.jalr(0, 1, 0)]);
     place(rig, p2, [A.addi(5, 5, 1000), A.jalr(0, 1, 0)]);
@@ -274,12 +269,10 @@ test('a callee page followed into a block and then mapped elsewhere (PTE store, 
       A.jalr(2, 20, 0), // run it again: p2
       A.ecall(),
     ]);
-    setX(rig.h, 20, BigInt(va));
+    setX(rig.h, 20, BigInt(PT.va));
     setX(rig.h, 21, leaf(p2));
-    setX(rig.h, 22, BigInt(l0 + 8));
-    setCsrRaw(rig.h, CSR.satp, (8n << 60n) | BigInt(root / 4096));
-    rig.h.priv = PRIV_S;
-    rig.h.updateTlbContext();
+    setX(rig.h, 22, BigInt(PT.l0 + 8));
+    sv39(rig, [caller, p1]); // va: the calling loop, va + 4096: the callee
   });
   assert.equal(getX(jit.h, 5), 40n + 40n * 1000n);
   assert.ok(jit.h.jit!.stats.callsFollowed > 0, JSON.stringify(jit.h.jit!.stats));
