@@ -61,3 +61,30 @@ test("with a backing, the i64 tags translated code compares always agree with th
   t.flushAll();
   assert.equal(tag64(3 * 3 + ACCESS_FETCH, 0x8000_0000), BigInt(EMPTY_TAG64));
 });
+
+test('flushTranslated empties every U and S entry filled since the last flush, few or many, and keeps M-mode ones', () => {
+  for (const fills of [3, 100, 2000]) {
+    const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
+    const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+    const pages: number[] = [];
+    for (let n = 0; n < fills; n++) {
+      const va = 0x4000_0000 + n * 0x1000;
+      pages.push(va);
+      t.insert(n % 3, Math.floor(n / 3) % 3, va, n * 0x1000); // contexts U, S, S+SUM; every kind
+    }
+    t.insert(3, ACCESS_LOAD, 0x8000_0000, 0);
+    t.flushTranslated();
+    for (let k = 0; k < 9; k++) {
+      const tags64 = new BigInt64Array(buffer, k * TLB_SET_BYTES + TLB_TAGS64_AT, TLB_SIZE);
+      for (let i = 0; i < TLB_SIZE; i++) {
+        assert.ok(Number.isNaN(t.tags[k]![i]!), `${fills} fills: set ${k} entry ${i} empty`);
+        assert.equal(tags64[i], BigInt(EMPTY_TAG64));
+      }
+    }
+    assert.equal(t.tags[3 * 3 + ACCESS_LOAD]![slot(0x8000_0000)], 0x8000_0000, 'M-mode entries stay');
+    // And again after the log was used: a later fill is emptied by the next flush.
+    t.insert(1, ACCESS_LOAD, pages[0]!, 0);
+    t.flushTranslated();
+    assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_LOAD]![slot(pages[0]!)]!));
+  }
+});
