@@ -32,6 +32,7 @@ export const TLB_TAGS64_AT = TLB_SIZE * 12;
  * `-4096 | (size - 1)`, whose low 12 bits are at most 7, so a tag with all of them set matches nothing.
  */
 export const EMPTY_TAG64 = 0xfff;
+const EMPTY_TAG64N = BigInt(EMPTY_TAG64);
 
 /**
  * TLB context number: 0 = U, 1 = S, 2 = S with SUM, 3 = M. Bare (untranslated) S and U accesses still use
@@ -88,7 +89,7 @@ export class Tlb {
         this.tags.push(new Float64Array(backing.buffer, at, TLB_SIZE).fill(NaN));
         this.offs.push(new Int32Array(backing.buffer, at + TLB_OFFS_AT, TLB_SIZE));
         this.tags64!.push(new Int32Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE * 2));
-        this.tags64Fill!.push(new BigInt64Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE).fill(BigInt(EMPTY_TAG64)));
+        this.tags64Fill!.push(new BigInt64Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE).fill(EMPTY_TAG64N));
       } else {
         this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
         this.offs.push(new Int32Array(TLB_SIZE));
@@ -132,7 +133,7 @@ export class Tlb {
 
   private emptySet(k: number): void {
     this.tags[k]!.fill(NaN);
-    this.tags64Fill?.[k]!.fill(BigInt(EMPTY_TAG64));
+    this.tags64Fill?.[k]!.fill(EMPTY_TAG64N);
   }
 
   private emptyEntry(k: number, i: number): void {

@@ -110,8 +110,8 @@ export function scanBlock(
   let curRam = ramPage;
   let dec = decode.page(ramPage);
   const seen = new Set<number>();
-  /** Calls followed: the return address, and the caller's page to go back to. */
-  const calls: { ret: number; pageBase: number; ram: number; outLen: number; pagesLen: number }[] = [];
+  /** Calls followed: the return address, the caller's page to go back to, and how far out and pages were then. */
+  const calls: { ret: number; pageBase: number; ram: number; dec: Int32Array; outLen: number; pagesLen: number }[] = [];
   let guard: BlockInsn['guard'];
   let p = pc;
   while (out.length < MAX_BLOCK) {
@@ -140,7 +140,7 @@ export function scanBlock(
       p = call.ret;
       pageBase = call.pageBase;
       curRam = call.ram;
-      dec = decode.page(curRam);
+      dec = call.dec;
       continue;
     }
     if (op !== 0x6f) {
@@ -157,7 +157,7 @@ export function scanBlock(
     if (fetchPage === undefined || ((insn >>> 7) & 31) !== 1 || calls.length >= MAX_CALLS) break;
     const ram = fetchPage(targetBase);
     if (ram < 0) break;
-    calls.push({ ret: p + len, pageBase, ram: curRam, outLen: out.length, pagesLen: pages?.length ?? 0 });
+    calls.push({ ret: p + len, pageBase, ram: curRam, dec, outLen: out.length, pagesLen: pages?.length ?? 0 });
     pages?.push(ram);
     pageBase = targetBase;
     curRam = ram;
