@@ -16,12 +16,16 @@ import { fetchParcel, loadSlow, loadSlowAt, storeSlow, storeSlowAt, translate } 
 import { ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
 import { mret, sret, takeTrap } from './trap.js';
 import { amoAtomic, fullBarrier, lrAtomic, scAtomic } from './amo-atomic.js';
+import { watched, type BranchWatch } from './branch-watch.js';
 
 const TWO32 = 4294967296;
 const FS_DIRTY = MSTATUS_FS;
 
-/** Runs up to `budget` instructions. Returns the number retired (a trapping instruction does not retire). */
-export function runBlock(h: Hart, budget: number): number {
+/**
+ * Runs up to `budget` instructions. Returns the number retired (a trapping instruction does not retire). With a
+ * `watch` (the translator's), also stops after a taken jump or branch whose target the watch picks out.
+ */
+export function runBlock(h: Hart, budget: number, watch?: BranchWatch): number {
   const x = h.x;
   const f = h.fp.f;
   const tmp = h.tmp;
@@ -405,6 +409,8 @@ export function runBlock(h: Hart, budget: number): number {
           x[rd] = npc | 0;
           x[rd + 1] = Math.floor(npc / TWO32) | 0;
           npc = pc + imm;
+          // Stopping: this instruction is the loop's last (`n < budget` fails after it).
+          if (watch !== undefined && watched(watch, npc)) budget = n + 1;
           break;
         }
         case 0x19: {
@@ -414,6 +420,7 @@ export function runBlock(h: Hart, budget: number): number {
           x[rd] = npc | 0;
           x[rd + 1] = Math.floor(npc / TWO32) | 0;
           npc = t - (t & 1 ? 1 : 0);
+          if (watch !== undefined && watched(watch, npc)) budget = n + 1;
           break;
         }
         case 0x18: {
@@ -450,6 +457,7 @@ export function runBlock(h: Hart, budget: number): number {
               pc +
               (((insn >> 31) << 12) | (((insn >>> 7) & 1) << 11) | (((insn >>> 25) & 0x3f) << 5) |
                 (((insn >>> 8) & 0xf) << 1));
+            if (watch !== undefined && watched(watch, npc)) budget = n + 1;
           }
           break;
         }

@@ -8,6 +8,7 @@ import { SystemBus } from '../memory/bus.js';
 import { GuestRam } from '../memory/ram.js';
 import { MSTATUS_FS, PRIV_M, PRIV_S } from './constants.js';
 import { runBlock } from './execute.js';
+import { WATCH_SIZE, type BranchWatch } from './branch-watch.js';
 import { Hart } from './hart.js';
 
 const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, op: number): number =>
@@ -68,6 +69,8 @@ export function warmUpInterpreter(rounds = 1): void {
   const bus = new SystemBus(ram);
   const hart = new Hart(0, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
   const code = programs();
+  // The translator runs the interpreter with a watch on taken jumps and branches (branch-watch.ts).
+  const watch: BranchWatch = { pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN), counts: new Int32Array(WATCH_SIZE), hot: 2 };
   const codeBase = 0x8000_0000;
   const data = 0x8008_0000;
   for (let k = 0; k < code.length; k++) ram.i32[k] = code[k]!;
@@ -90,7 +93,7 @@ export function warmUpInterpreter(rounds = 1): void {
         hart.pc = at < code.length ? codeBase + at * 4 : codeBase + cBase + (at - code.length) * 2;
         hart.waiting = false;
         runBlock(hart, 1);
-        runBlock(hart, 4);
+        runBlock(hart, 4, (at & 1) === 0 ? watch : undefined);
       }
     }
   }

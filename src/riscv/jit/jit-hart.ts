@@ -1,7 +1,9 @@
 /**
  * The translator's per-hart state and its run loop (the dispatcher). Code runs in the interpreter until a block
- * start has been reached `tuning.hot` times; then the block (scan.ts) is compiled to a WebAssembly function (compile.ts)
- * in a table slot, and runs there from then on, through the hub (hub.ts), chained to its successors.
+ * start (the target of a taken jump or branch) has been reached `tuning.hot` times; then the block (scan.ts) is
+ * compiled to a WebAssembly function (compile.ts) in a table slot, and runs there from then on, through the hub
+ * (hub.ts), chained to its successors. The interpreter counts the visits itself and stops only at block starts
+ * that are hot or compiled (branch-watch.ts), so cold code runs at its speed.
  *
  * Finding blocks: by the RAM page the fetch TLB maps the pc to, then by pc. So a block runs only where the
  * interpreter would fetch the same bytes with the same permissions, and satp writes, SFENCE.VMA and privilege
@@ -14,6 +16,7 @@
  */
 import type { Hart } from '../hart.js';
 import { runBlock } from '../execute.js';
+import { COUNT_ONE, decayCounts, HOT_TOTAL, RECENT_MASK, type BranchWatch } from '../branch-watch.js';
 import { checkInterrupts } from '../trap.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
@@ -29,7 +32,7 @@ import {
   JCACHE_SIZE,
   jcacheIndex,
 } from './layout.js';
-import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, moduleBytes } from './compile.js';
+import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, EXIT_BUDGET, EXIT_SLOW, moduleBytes } from './compile.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
 import { scanBlock, type BlockInsn } from './scan.js';
@@ -40,7 +43,7 @@ export interface JitTuning {
   hot: number;
   /** Hot blocks compiled together in one module (the per-module cost is most of a small block's). */
   batch: number;
-  /** A partial batch is compiled after this many more interpreted blocks. */
+  /** A partial batch is compiled after this many more interpreted instructions. */
   batchWait: number;
   /**
    * Compile in the background (WebAssembly.compile) and install the blocks from the event loop. Off for code
@@ -49,25 +52,16 @@ export interface JitTuning {
   async: boolean;
 }
 
-export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 2000, async: true };
-/** Instructions the interpreter runs when the fetch TLB misses (it refills the TLB on the way). */
-const COLD_RUN = 16;
-
+export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 40_000, async: true };
 /**
- * Counts of block starts not compiled yet halve every EPOCH_MS of the run (lazily, when next counted), so a
- * block is compiled when it is hot now, not when it has added up `hot` visits over the whole run: much of boot's
- * code runs a few hundred times spread over seconds, and compiling a block costs more than interpreting it that
- * often (boot to the shell, 5 pairs in turns: medians 1.97 → 1.70 s; workloads unchanged). Time, not
- * dispatches: halving every 4096 dispatches did better on boot but left a loop through more than ~128 cold blocks
- * (the busybox shell's) interpreted for good. The clock is read every CLOCK_EVERY dispatches.
+ * Counts of block starts halve every EPOCH_MS of the run, so a block is compiled when it is hot now, not when it
+ * has added up `hot` visits over the whole run: much of boot's code runs a few hundred times spread over seconds,
+ * and compiling a block costs more than interpreting it that often (boot to the shell, 5 pairs in turns: medians
+ * 1.97 → 1.70 s; workloads unchanged). Time, not dispatches: halving every 4096 dispatches did better on boot but
+ * left a loop through more than ~128 cold blocks (the busybox shell's) interpreted for good. A start reached
+ * 1024 times in all is hot however slowly (HOT_TOTAL in branch-watch.ts).
  */
 const EPOCH_MS = 10;
-const CLOCK_EVERY = 1024;
-/**
- * A block start reached this many times in all is compiled however slowly it was reached: a loop whose pass
- * takes the interpreter more than a few hundred microseconds never gets `hot` visits into one epoch.
- */
-const HOT_TOTAL = 1024;
 
 /** What the dispatcher knows about one block start. */
 interface Entry {
@@ -75,13 +69,10 @@ interface Entry {
   /** Instructions in the block (translatable ones), or 1 when the first is not translatable. */
   readonly len: number;
   readonly translatable: boolean;
-  count: number;
+  /** Queued for compiling (or compiled). */
+  queued: boolean;
   /** The table slot of the compiled block, or -1. */
   slot: number;
-  /** The dispatcher's epoch when `count` was last brought up to date (see EPOCH_MS). */
-  epoch: number;
-  /** Visits in all, never halved (see HOT_TOTAL). */
-  total: number;
   /**
    * The pages of the calls the trace followed, as the fetch TLB mapped them when it was found: compiling scans
    * the same trace with these, whatever the TLB maps by then (the guards check them when the block runs).
@@ -127,10 +118,9 @@ export class JitHart {
   private flushes = 0;
   /** Modules being compiled in the background. */
   private inFlight = 0;
-  /** Epochs of EPOCH_MS, when the current one started, and dispatches since the clock was last read. */
-  private epoch = 0;
+  /** The counts of block starts the interpreter keeps (with the jump cache's pcs), and when they last halved. */
+  private readonly watch: BranchWatch;
   private epochStart = performance.now();
-  private dispatches = 0;
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
   readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, dropped: 0, flushes: 0 };
@@ -151,6 +141,7 @@ export class JitHart {
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
     this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
     for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
+    this.watch = { pcs: this.jcF64, counts: new Int32Array(JCACHE_SIZE), hot: this.tuning.hot };
     // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
     const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
@@ -208,7 +199,7 @@ export class JitHart {
       let calls: NonNullable<BlockInsn['guard']>[] | undefined;
       for (const i of insns) if (i.guard !== undefined) (calls ??= []).push(i.guard);
       const len = Math.max(1, insns.length);
-      e = { pc, len, translatable: insns.length > 0, count: 0, slot: -1, calls, epoch: this.epoch, total: 0 };
+      e = { pc, len, translatable: insns.length > 0, queued: false, slot: -1, calls };
       if (m === undefined) {
         m = new Map();
         this.pages[ramPage] = m;
@@ -240,7 +231,7 @@ export class JitHart {
 
   /** Queues a hot block for the next batch; a full batch is compiled at once. */
   private enqueue(e: Entry, ramPage: number): void {
-    e.count = -1 << 30; // queued: not counted again
+    e.queued = true;
     this.queue.push(e);
     this.queuePages.push(ramPage);
     if (this.queue.length >= this.tuning.batch) this.compileQueued();
@@ -345,6 +336,12 @@ export class JitHart {
     const area = h.area;
     const pcView = this.pcView;
     const a32 = this.areaI32;
+    const jcF64 = this.jcF64;
+    const jcI32 = this.jcI32;
+    const counts = this.watch.counts;
+    const watch = this.watch;
+    const hot = this.tuning.hot;
+    watch.hot = hot;
     const hub = this.hub.run;
     let done = 0;
     // The link cell of the exit the last chain left by, to point at the next block if that one is compiled.
@@ -355,6 +352,11 @@ export class JitHart {
       this.parallel = h.parallel;
     }
     const parallel = this.parallel;
+    const now = performance.now();
+    if (now - this.epochStart >= EPOCH_MS) {
+      decayCounts(counts, Math.floor((now - this.epochStart) / EPOCH_MS));
+      this.epochStart = now;
+    }
     while (done < budget) {
       if (h.waiting) {
         if (((h.mipHw | h.mipSw) & h.mie) === 0) return;
@@ -367,68 +369,66 @@ export class JitHart {
       const poff = plo & 0xfff;
       const idx = (plo >>> 12) & TLB_MASK;
       if (tlb.fetchTags[idx] !== pc - poff) {
-        done += runBlock(h, left < COLD_RUN ? left : COLD_RUN) + 1;
+        // The interpreter refills the fetch TLB.
+        done += runBlock(h, left, watch) + 1;
         link = 0;
         continue;
       }
       const ramPage = tlb.fetchOffs[idx]! >>> 12;
-      const e = this.entry(ramPage, pc);
-      if (e.slot >= 0 && e.len <= left) {
-        if (link !== 0) a32[link >>> 2] = e.slot + 1;
-        // Here through JavaScript: (re)fill the jump cache, which may have held a colliding block.
-        const j = jcacheIndex(pc);
-        this.jcF64[j * 2] = pc;
-        this.jcI32[j * 4 + 2] = ramPage * 4096;
-        this.jcI32[j * 4 + 3] = e.slot;
-        a32[AREA_RETIRED >>> 2] = 0;
-        a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
-        a32[AREA_RESERVATION >>> 2] = h.reservation;
-        if (parallel) {
-          a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
-          a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
-        }
-        const r = hub(area, e.slot, left);
-        h.reservation = a32[AREA_RESERVATION >>> 2]!;
-        if (parallel) {
-          h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
-          h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
-        }
-        const retired = a32[AREA_RETIRED >>> 2]!;
-        h.instret += retired;
-        h.pc = pcView[0]!;
-        done += retired;
-        link = a32[AREA_LAST_EXIT >>> 2]!;
-        // A slow access: the interpreter does that one instruction.
-        if (r === -2) {
-          link = 0;
-          if (done < budget) done += runBlock(h, 1) + 1;
-        }
-        continue;
-      }
-      link = 0;
-      if (this.queue.length > 0 && ++this.waited >= this.tuning.batchWait) this.compileQueued();
-      // Not compiled, and not queued (a queued block's count is negative).
-      if (e.slot < 0 && e.translatable && e.count >= 0) {
-        // Halve the count once per epoch gone by.
-        if (e.epoch !== this.epoch) {
-          const gone = this.epoch - e.epoch;
-          e.count = gone > 30 ? 0 : e.count >> gone;
-          e.epoch = this.epoch;
-        }
-        if (++this.dispatches >= CLOCK_EVERY) {
-          this.dispatches = 0;
-          const now = performance.now();
-          if (now - this.epochStart >= EPOCH_MS) {
-            this.epoch += Math.floor((now - this.epochStart) / EPOCH_MS);
-            this.epochStart = now;
+      const j = jcacheIndex(pc);
+      let slot = -1;
+      if (jcF64[j * 2] === pc && jcI32[j * 4 + 2] === ramPage * 4096) slot = jcI32[j * 4 + 3]!;
+      else {
+        const c = counts[j]! + COUNT_ONE;
+        counts[j] = c;
+        if ((c & RECENT_MASK) >= hot || c >= HOT_TOTAL) {
+          counts[j] = 0;
+          const e = this.entry(ramPage, pc);
+          if (e.translatable && !e.queued) this.enqueue(e, ramPage);
+          if (e.slot >= 0) {
+            // Compiled, but its jump cache entry went to a colliding block: take it back.
+            slot = e.slot;
+            jcF64[j * 2] = pc;
+            jcI32[j * 4 + 2] = ramPage * 4096;
+            jcI32[j * 4 + 3] = slot;
           }
         }
-        if (++e.count >= this.tuning.hot || ++e.total >= HOT_TOTAL) {
-          this.enqueue(e, ramPage);
-          if (e.slot >= 0) continue;
-        }
       }
-      done += runBlock(h, e.len < left ? e.len : left) + 1;
+      if (slot < 0) {
+        link = 0;
+        const n = runBlock(h, left, watch) + 1;
+        done += n;
+        if (this.queue.length > 0 && (this.waited += n) >= this.tuning.batchWait) this.compileQueued();
+        continue;
+      }
+      if (link !== 0) a32[link >>> 2] = slot + 1;
+      a32[AREA_RETIRED >>> 2] = 0;
+      a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
+      a32[AREA_RESERVATION >>> 2] = h.reservation;
+      if (parallel) {
+        a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
+        a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
+      }
+      const r = hub(area, slot, left);
+      h.reservation = a32[AREA_RESERVATION >>> 2]!;
+      if (parallel) {
+        h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
+        h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
+      }
+      const retired = a32[AREA_RETIRED >>> 2]!;
+      h.instret += retired;
+      h.pc = pcView[0]!;
+      done += retired;
+      link = a32[AREA_LAST_EXIT >>> 2]!;
+      if (r === EXIT_SLOW) {
+        // A slow access: the interpreter does that one instruction.
+        link = 0;
+        if (done < budget) done += runBlock(h, 1) + 1;
+      } else if (r === EXIT_BUDGET && retired === 0) {
+        // The block is longer than what is left: the interpreter finishes the budget.
+        link = 0;
+        done += runBlock(h, left) + 1;
+      }
     }
   }
 }

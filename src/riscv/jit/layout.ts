@@ -3,6 +3,7 @@
  * translated code reads and writes directly. Byte offsets from the start of the area.
  */
 import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_TAGS64_AT } from '../tlb.js';
+import { WATCH_SIZE, watchIndex } from '../branch-watch.js';
 
 /** x0..x31 as 32 little-endian i64 (the same bytes as Hart.x's (lo, hi) pairs). */
 export const AREA_X = 0;
@@ -38,16 +39,14 @@ export { TLB_SET_BYTES };
 /**
  * The jump cache, which translated code consults for jumps the link cells do not cover (indirect jumps, other
  * pages): JCACHE_SIZE entries of 16 bytes, indexed by jcacheIndex(pc): the block's pc (f64), the
- * RAM offset of its page (i32, checked against the fetch TLB's) and its table slot (i32). NaN pc = empty.
+ * RAM offset of its page (i32, checked against the fetch TLB's) and its table slot (i32). NaN pc = empty. The
+ * interpreter stops at jumps to the pcs here (branch-watch.ts), which is how cold code finds compiled blocks.
  */
 export const AREA_JCACHE = AREA_TLB + 12 * TLB_SET_BYTES;
-export const JCACHE_SIZE = 16384;
+export const JCACHE_SIZE = WATCH_SIZE;
 
 /** The jump cache entry for a pc (the hub computes the same from the pc's low 32 bits). */
-export function jcacheIndex(pc: number): number {
-  const lo = pc | 0;
-  return ((lo >>> 1) ^ (lo >>> 15)) & (JCACHE_SIZE - 1);
-}
+export const jcacheIndex = watchIndex;
 /**
  * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
  * or 0 while unlinked. They run to the end of the area.
