@@ -49,12 +49,16 @@ const L_TC = 12;
 const L_TD = 13;
 const L_TF = 14;
 const L_REG0 = 14; // local of register r is L_REG0 + r (r >= 1)
+const L_SLOW_K = 46; // a slow exit: the instructions retired before it (i32)
+const L_SLOW_PC = 47; // and its pc (f64)
 
 const LOCALS: readonly (readonly [number, number])[] = [
   [7, I32],
   [5, I64],
   [1, F64],
   [31, I64],
+  [1, I32],
+  [1, F64],
 ];
 
 /** Block results below zero: look the pc up (in the jump cache, else the dispatcher), the interpreter must run
@@ -145,12 +149,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * Leaves the block after k more instructions: the registers written so far back to the area, the
    * instructions retired added to its counter; then returns the table slot + 1 in link cell `cell` when that is
    * filled (the hub calls that block next, so the pc is not needed), else writes the next pc (`pc` pushes an
-   * f64) and the cell (0 for none) into the area and returns EXIT_JUMP, or EXIT_SLOW when the instruction at the
-   * pc needs the interpreter. Each exit has its own copy of this code: a shared exit entered through a
+   * f64) and the cell (0 for none) into the area and returns EXIT_JUMP. Each exit has its own copy of this code
+   * (slow exits excepted, see slowExit): a shared exit entered through a
    * br_table measured slower (an indirect jump per exit; shell loop 50k 3.98 → 3.67 s, sha256 16 MiB
    * 2.02 → 1.94 s, means of 3 pairs).
    */
-  const exit = (k: number, pc: () => void, slow: boolean, cell: number): void => {
+  const exit = (k: number, pc: () => void, cell: number): void => {
     for (const r of written) {
       if (!lazy || firstWrite.get(r)! < k) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
     }
@@ -165,17 +169,43 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     pc();
     c.mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(cell).mem('i32.store', AREA_LAST_EXIT);
-    c.i32(slow ? EXIT_SLOW : EXIT_JUMP).op('return');
+    c.i32(EXIT_JUMP).op('return');
   };
+  /**
+   * Slow exits (a TLB miss, misalignment, FS not as needed: the interpreter does the instruction) share one
+   * exit at the end of the function, which stores the registers written before the instruction (tested at run
+   * time, see slowExit): a block has one per memory access, and each inline copy of the exit was ~90 bytes,
+   * 30% of all the code compiled during boot.
+   */
+  let slowUsed = false;
   const exitTo = (k: number, pc: number, slow: boolean): void => {
-    if (loops && !slow && pc === start) {
+    if (slow) {
+      c.i32(k).set(L_SLOW_K).f64(pc).set(L_SLOW_PC).br('slow');
+      slowUsed = true;
+      return;
+    }
+    if (loops && pc === start) {
       // Around again while a whole further pass fits in the budget.
       c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
       c.brIf('top');
-      exit(0, () => c.f64(pc), false, cellFor(pc));
+      exit(0, () => c.f64(pc), cellFor(pc));
       return;
     }
-    exit(k, () => c.f64(pc), slow, slow ? 0 : cellFor(pc));
+    exit(k, () => c.f64(pc), cellFor(pc));
+  };
+  /** The shared slow exit (see slowUsed), reached with its instruction's index and pc in L_SLOW_K, L_SLOW_PC. */
+  const slowExit = (): void => {
+    for (const r of written) {
+      const store = (): void => void c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
+      if (!lazy) store();
+      else c.get(L_SLOW_K).i32(firstWrite.get(r)!).op('i32.gt_s').if(store);
+    }
+    c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED);
+    if (!lazy) c.get(L_DONE).op('i32.add');
+    c.get(L_SLOW_K).op('i32.add').mem('i32.store', AREA_RETIRED);
+    c.get(L_AREA).get(L_SLOW_PC).mem('f64.store', AREA_PC);
+    c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
+    c.i32(EXIT_SLOW);
   };
 
   /**
@@ -445,12 +475,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           c.f64(0.5).op('f64.mul', 'f64.floor').f64(2).op('f64.mul').set(L_TF);
           if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
           if (k === n - 1) {
-            exit(k + 1, () => c.get(L_TF), false, 0);
+            exit(k + 1, () => c.get(L_TF), 0);
             break;
           }
           // A return from a call the trace followed (scan.ts): on in the block while ra is the return address.
           c.get(L_TF).f64(insns[k + 1]!.pc).op('f64.ne');
-          c.if(() => exit(k + 1, () => c.get(L_TF), false, 0));
+          c.if(() => exit(k + 1, () => c.get(L_TF), 0));
           break;
         }
         case 0x63: {
@@ -620,12 +650,16 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
     c.i32(EXIT_BUDGET).op('return');
   });
-  c.block('exit', () => {
-    if (loops) c.loop('top', body);
-    else body();
+  c.block('slow', () => {
+    c.block('exit', () => {
+      if (loops) c.loop('top', body);
+      else body();
+    });
+    // Every path through the body has returned or gone to the slow exit.
+    c.op('unreachable');
   });
-  // Every path through the body has returned.
-  c.op('unreachable');
+  if (slowUsed) slowExit();
+  else c.op('unreachable');
   return c;
 }
 
