@@ -248,10 +248,14 @@ export function csrWrite(h: Hart, num: number, lo: number, hi: number): boolean 
       // Unsupported modes leave satp unchanged (WARL): Linux probes Sv57 and Sv48 this way.
       if (mode !== SATP_MODE_BARE && mode !== SATP_MODE_SV39 && mode !== SATP_MODE_SV48) return true;
       if (mode > h.maxSatpMode) return true;
-      // No ASID bits are implemented: they read as zero, and every satp write flushes the TLB.
+      // 16 ASID bits (bits 59:44), as QEMU has, so Linux switches address spaces without SFENCE.VMA. The TLB
+      // does not tag entries with ASIDs: a write drops every translation that is not global (all of them when
+      // the mode changes), which the spec allows (a TLB may forget entries at any time).
+      const oldMode = (h.csr[num * 2 + 1]! >>> 28) & 0xf;
       h.csr[num * 2] = lo;
-      h.csr[num * 2 + 1] = hi & 0xf000_0fff;
-      h.tlb.flushTranslated();
+      h.csr[num * 2 + 1] = hi;
+      if (mode !== oldMode) h.tlb.flushTranslated();
+      else h.tlb.flushNonGlobal();
       h.updateTlbContext();
       return true;
     }

@@ -855,11 +855,12 @@ function system(h: Hart, rd: number, rs1: number, f3: number): boolean {
         return false;
     }
     if (insn >>> 25 === 0x09) {
-      // SFENCE.VMA: with an address, that page's translations go (in every address space: no ASIDs are kept);
-      // without one, all of them.
+      // SFENCE.VMA: with an address, that page's translations go (in every address space: the TLB does not tag
+      // entries with ASIDs); without one, all of them, or with an ASID (rs2 not x0) all but the global ones.
       if (h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0)) illegal(h);
-      if (rs1 === 0) h.tlb.flushTranslated();
-      else h.tlb.flushPage(x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0));
+      if (rs1 !== 0) h.tlb.flushPage(x[rs1 + 1]! * TWO32 + (x[rs1]! >>> 0));
+      else if (((insn >>> 20) & 31) !== 0) h.tlb.flushNonGlobal();
+      else h.tlb.flushTranslated();
       h.pc = npc;
       return false;
     }

@@ -234,7 +234,6 @@ export function restoreHartState(h: Hart, state: unknown): void {
         fail(field, `MODE ${mode} is not supported (expected 0, 8 or 9)`);
       }
       if (mode > maxSatpMode) fail(field, `MODE ${mode} exceeds maxSatpMode ${maxSatpMode}`);
-      if ((hi & 0x0ffff000) !== 0) fail(field, 'ASID bits must be zero (no ASIDs are implemented)');
     }
     csr.set(name, [lo, hi]);
   }

@@ -112,6 +112,8 @@ export class Hart {
   readonly pmp = new Pmp();
   /** Scratch results of slow-path loads and of M-extension helpers, and a slow store's value. */
   readonly tmp = new Int32Array(2);
+  /** Whether the last page walk ended at a global (G) leaf: its TLB entries may outlive a satp write (tlb.ts). */
+  walkGlobal = false;
   /** A slow-path access's virtual address (see mmu.ts loadSlowAt). */
   readonly addr = new Float64Array(1);
 

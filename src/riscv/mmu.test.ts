@@ -1,14 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  CSR, MSTATUS_MXR, MSTATUS_SUM, PRIV_S, PRIV_U, PTE_A, PTE_D, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X,
+  CSR, MSTATUS_MXR, MSTATUS_SUM, PRIV_S, PRIV_U, PTE_A, PTE_D, PTE_G, PTE_R, PTE_U, PTE_V, PTE_W, PTE_X,
 } from './constants.js';
 import { csrWrite } from './csr.js';
 import { TRAP, type Hart } from './hart.js';
 import { translate } from './mmu.js';
-import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from './tlb.js';
+import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
 import {
-  A, RAM_BASE, STVEC, csrRaw, getX, makeHart, read64, run, setCsrRaw, setX, write64, type Rig,
+  A, RAM_BASE, STVEC, csrRaw, getX, makeHart, read64, run, setCsrRaw, setX, step, write32, write64, type Rig,
 } from './testing.js';
 
 const ROOT = RAM_BASE + 0x10000;
@@ -225,4 +225,70 @@ test('writing satp with Sv48 when maxSatpMode is Sv39 leaves satp unchanged; Sv4
 test('M-mode ignores satp: its accesses are untranslated', () => {
   const { h } = sv39();
   assert.deepEqual(tr(h, PAGE + 0x10, ACCESS_LOAD), { pa: PAGE + 0x10 });
+});
+
+/** Whether the selected load TLB set caches virtual page `va`. */
+function loadCached(h: Hart, va: number): boolean {
+  return h.tlb.loadTags[((va | 0) >>> 12) & TLB_MASK] === va;
+}
+
+const SFENCE_VMA = (rs1: number, rs2: number): number => 0x12000073 | (rs2 << 20) | (rs1 << 15);
+
+test('satp keeps 16 ASID bits; satp writes and SFENCE.VMA of one ASID keep global translations, SFENCE.VMA of all and mode changes drop them', () => {
+  const r = sv39(RWX_AD | PTE_G); // VA_PAGE global, the megapage at VA_MEGA not
+  const { h } = r;
+  const asid = (a: bigint): bigint => a << 44n;
+  writeSatp(h, SATP_SV39 | asid(0xabcdn));
+  assert.equal(csrRaw(h, CSR.satp), SATP_SV39 | asid(0xabcdn));
+  enter(h, PRIV_S);
+  const fill = (): void => {
+    assert.deepEqual(tr(h, VA_PAGE, ACCESS_LOAD), { pa: PAGE });
+    assert.deepEqual(tr(h, VA_MEGA, ACCESS_LOAD), { pa: RAM_BASE });
+    assert.ok(loadCached(h, VA_PAGE) && loadCached(h, VA_MEGA));
+  };
+  fill();
+  writeSatp(h, SATP_SV39 | asid(1n));
+  assert.ok(loadCached(h, VA_PAGE), 'a satp write keeps the global page');
+  assert.ok(!loadCached(h, VA_MEGA), 'and drops the others');
+  fill();
+  // SFENCE.VMA x0, x7 (one address space), then x0, x0 (all), run from RAM (identity-mapped).
+  h.pc = RAM_BASE + 0x3000;
+  setX(h, 7, 1n);
+  run(r, [SFENCE_VMA(0, 7)]);
+  assert.ok(loadCached(h, VA_PAGE) && !loadCached(h, VA_MEGA), 'SFENCE.VMA of one ASID keeps global pages');
+  fill();
+  run(r, [SFENCE_VMA(0, 0)]);
+  assert.ok(!loadCached(h, VA_PAGE) && !loadCached(h, VA_MEGA), 'SFENCE.VMA of all drops global pages too');
+  fill();
+  writeSatp(h, 0n);
+  assert.ok(!loadCached(h, VA_PAGE) && !loadCached(h, VA_MEGA), 'a change of mode drops global pages too');
+});
+
+test('an instruction crossing into another page runs from both pages, and again after the second is remapped', () => {
+  const r = sv39();
+  const { h } = r;
+  const PAGE2 = RAM_BASE + 0x22000; // not the physical page after PAGE
+  const PAGE3 = RAM_BASE + 0x23000;
+  const L0 = RAM_BASE + 0x12000;
+  write64(r, L0 + 8, pte(PAGE2, RWX_AD));
+  const add7 = A.addi(5, 5, 7);
+  const add100 = A.addi(5, 5, 100);
+  assert.equal(add7 & 0xffff, add100 & 0xffff, 'the two differ in their upper half only');
+  r.ram.u16[(PAGE + 0xffe - RAM_BASE) / 2] = add7 & 0xffff;
+  r.ram.u16[(PAGE2 - RAM_BASE) / 2] = add7 >>> 16;
+  r.ram.u16[(PAGE3 - RAM_BASE) / 2] = add100 >>> 16;
+  enter(h, PRIV_S);
+  for (let k = 0; k < 3; k++) {
+    h.pc = VA_PAGE + 0xffe;
+    assert.equal(step(h, 1), 1);
+    assert.equal(h.pc, VA_PAGE + 0x1002);
+  }
+  assert.equal(getX(h, 5), 21n);
+  write64(r, L0 + 8, pte(PAGE3, RWX_AD));
+  h.pc = RAM_BASE + 0x3000;
+  write32(r, RAM_BASE + 0x3000, SFENCE_VMA(0, 0));
+  assert.equal(step(h, 1), 1);
+  h.pc = VA_PAGE + 0xffe;
+  assert.equal(step(h, 1), 1);
+  assert.equal(getX(h, 5), 121n);
 });

@@ -88,3 +88,31 @@ test('flushTranslated empties every U and S entry filled since the last flush, f
     assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_LOAD]![slot(pages[0]!)]!));
   }
 });
+
+test('flushNonGlobal empties the non-global entries, few or many, and keeps global ones (when few were filled since); flushTranslated empties both', () => {
+  for (const fills of [3, 2000]) {
+    const t = new Tlb();
+    const globalVa = 0x7fff_0000; // a slot no non-global fill below uses
+    t.insert(1, ACCESS_FETCH, globalVa, 0x5000, true);
+    t.insert(2, ACCESS_LOAD, globalVa, 0x5000, true);
+    for (let n = 0; n < fills; n++) t.insert(n % 3, ACCESS_LOAD, 0x4000_0000 + (n % 512) * 0x1000, n * 0x1000);
+    t.flushNonGlobal();
+    if (fills < 256) {
+      // Past the fill log the sets are emptied whole, global entries too (a TLB may always forget).
+      assert.equal(t.tags[1 * 3 + ACCESS_FETCH]![slot(globalVa)], globalVa, `${fills} fills: the global fetch entry stays`);
+      assert.equal(t.tags[2 * 3 + ACCESS_LOAD]![slot(globalVa)], globalVa, `${fills} fills: the global load entry stays`);
+    }
+    for (let k = 0; k < 9; k++) {
+      for (let n = 0; n < 512; n++) assert.ok(Number.isNaN(t.tags[k]![slot(0x4000_0000 + n * 0x1000)]!), `set ${k}`);
+    }
+    // A fill after the flush goes with the next one, the global entries with a full flush.
+    t.insert(0, ACCESS_STORE, 0x4000_0000, 0);
+    t.flushNonGlobal();
+    assert.ok(Number.isNaN(t.tags[ACCESS_STORE]![slot(0x4000_0000)]!));
+    t.insert(1, ACCESS_FETCH, globalVa, 0x5000, true);
+    t.flushNonGlobal();
+    assert.equal(t.tags[1 * 3 + ACCESS_FETCH]![slot(globalVa)], globalVa);
+    t.flushTranslated();
+    assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_FETCH]![slot(globalVa)]!));
+  }
+});
