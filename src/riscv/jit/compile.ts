@@ -119,9 +119,14 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   // A block with a direct jump or branch back to its own start loops inside wasm. That includes a last branch
   // whose fall-through is the start (a trace that jumped backwards on the way, as loops compiled with the test at
   // the bottom do).
-  const loops = insns.some(({ pc, insn, len }, k) => {
+  const loops = insns.some(({ pc, insn, len, taken }, k) => {
     const op = insn & 0x7f;
-    if (op === 0x63) return pc + branchOffset(insn) === start || (k === n - 1 && pc + len === start);
+    if (op === 0x63) {
+      // The side that leaves the block, and the one the trace goes on with (a branch it follows: the taken one).
+      const out = taken ? pc + len : pc + branchOffset(insn);
+      const on = taken ? pc + branchOffset(insn) : pc + len;
+      return out === start || (k === n - 1 && on === start);
+    }
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
   }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
   const { used, firstWrite } = registers(insns);
@@ -250,7 +255,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     if (!(lastOp === 0x63 || lastOp === 0x6f || lastOp === 0x67)) exitTo(n, last.pc + last.len, false);
   };
   const instructions = (): void => {
-    insns.forEach(({ pc, insn, len, guard }, k) => {
+    insns.forEach(({ pc, insn, len, guard, taken }, k) => {
       const op = insn & 0x7f;
       const { srcs, rd: dst } = operands(insn);
       if (guard !== undefined) {
@@ -487,9 +492,13 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           R(rs1);
           R(rs2);
           c.op(BRANCH[f3]!);
-          c.if(() => exitTo(k + 1, pc + branchOffset(insn), false));
+          // A branch the trace follows (scan.ts) leaves when not taken.
+          const out = taken ? pc + len : pc + branchOffset(insn);
+          const on = taken ? pc + branchOffset(insn) : pc + len;
+          if (taken) c.op('i32.eqz');
+          c.if(() => exitTo(k + 1, out, false));
           // Not the last instruction: the block goes on with the next one.
-          if (k === n - 1) exitTo(k + 1, pc + len, false);
+          if (k === n - 1) exitTo(k + 1, on, false);
           break;
         }
         default:

@@ -16,7 +16,7 @@
  */
 import type { Hart } from '../hart.js';
 import { runBlock } from '../execute.js';
-import { COUNT_ONE, decayCounts, HOT_TOTAL, RECENT_MASK, type BranchWatch } from '../branch-watch.js';
+import { COUNT_ONE, decayCounts, HOT_TOTAL, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
 import { checkInterrupts } from '../trap.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
@@ -78,6 +78,8 @@ interface Entry {
    * the same trace with these, whatever the TLB maps by then (the guards check them when the block runs).
    */
   readonly calls: readonly NonNullable<BlockInsn['guard']>[] | undefined;
+  /** The conditional branches the trace follows on their taken side, chosen when it was found (see entry). */
+  readonly taken: ReadonlySet<number> | undefined;
 }
 
 export interface JitStats {
@@ -85,6 +87,8 @@ export interface JitStats {
   modules: number;
   /** Blocks compiled with a call to another page followed into (scan.ts). */
   callsFollowed: number;
+  /** Blocks compiled that follow a conditional branch on its taken side (scan.ts). */
+  branchesTaken: number;
   dropped: number;
   flushes: number;
 }
@@ -123,7 +127,7 @@ export class JitHart {
   private epochStart = performance.now();
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
-  readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, dropped: 0, flushes: 0 };
+  readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, branchesTaken: 0, dropped: 0, flushes: 0 };
 
   constructor(h: Hart) {
     const memory = h.bus.ram.memory;
@@ -190,16 +194,29 @@ export class JitHart {
     this.flushes++;
   }
 
+  /**
+   * Whether a trace follows a conditional branch to `target`: when the interpreter went there (by taken jumps)
+   * at least half as often, recently, as the hot start of the trace needs. The trace then runs through the side
+   * the code took while it was interpreted, instead of leaving at every taken branch: a three-block loop of the
+   * busybox shell went around through the hub 100 times per shell loop iteration.
+   */
+  private readonly takeBranch = (_pc: number, target: number): boolean =>
+    (this.watch.counts[watchIndex(target)]! & RECENT_MASK) * 2 >= this.tuning.hot;
+
   /** The entry for the block at `pc` on RAM page `ramPage`, made (by scanning) if there is none yet. */
   private entry(ramPage: number, pc: number): Entry {
     let m = this.pages[ramPage];
     let e = m?.get(pc);
     if (e === undefined) {
-      const insns = scanBlock(pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, this.fetchPage);
+      const insns = scanBlock(pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, this.fetchPage, undefined, this.takeBranch);
       let calls: NonNullable<BlockInsn['guard']>[] | undefined;
-      for (const i of insns) if (i.guard !== undefined) (calls ??= []).push(i.guard);
+      let taken: Set<number> | undefined;
+      for (const i of insns) {
+        if (i.guard !== undefined) (calls ??= []).push(i.guard);
+        if (i.taken === true) (taken ??= new Set()).add(i.pc);
+      }
       const len = Math.max(1, insns.length);
-      e = { pc, len, translatable: insns.length > 0, queued: false, slot: -1, calls };
+      e = { pc, len, translatable: insns.length > 0, queued: false, slot: -1, calls, taken };
       if (m === undefined) {
         m = new Map();
         this.pages[ramPage] = m;
@@ -264,13 +281,15 @@ export class JitHart {
               const g = calls.find((c) => c.pageVa === va);
               return g === undefined ? -1 : g.ramOffset / 4096;
             };
-      const insns = scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other);
+      const taken = e.taken;
+      const insns = scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other, (p) => taken?.has(p) === true);
       if (insns.length !== e.len) {
         // The code changed without a write reaching us (another hart's, before a FENCE.I): find it again.
         this.pages[ramPage]?.delete(e.pc);
         continue;
       }
       if (calls !== undefined) this.stats.callsFollowed++;
+      if (taken !== undefined) this.stats.branchesTaken++;
       // A write to a callee's page the block took in must drop the block, as a write to its own page does.
       for (const q of other) {
         const d = this.dependents[q];
@@ -382,7 +401,8 @@ export class JitHart {
         const c = counts[j]! + COUNT_ONE;
         counts[j] = c;
         if ((c & RECENT_MASK) >= hot || c >= HOT_TOTAL) {
-          counts[j] = 0;
+          // Half, not nothing: the count tells traces found later which way branches here went (takeBranch).
+          counts[j] = hot >>> 1;
           const e = this.entry(ramPage, pc);
           if (e.translatable && !e.queued) this.enqueue(e, ramPage);
           if (e.slot >= 0) {

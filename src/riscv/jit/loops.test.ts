@@ -82,3 +82,25 @@ test('a trace whose last branch falls through to its own start loops with its re
   assert.equal(getX(jit.h, 5), 700n);
   assert.equal(getX(jit.h, 6), 1400n);
 });
+
+test('a trace follows a branch on the side it was taken while interpreted, leaving by the fall-through', () => {
+  // The loop's forward branch (8) is taken on all but the last pass: the trace from 4 follows it to 16 (a
+  // loop with the branch's fall-through as its exit), and that fall-through still runs right on the last pass.
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(31, 0, 500), //           0: count
+      A.addi(31, 31, -1), //           4: loop
+      A.bne(31, 0, 8), //              8: taken → 16 while the count lasts
+      A.jal(0, 16), //                12: → 28 (out)
+      A.addi(5, 5, 3), //             16
+      A.addi(6, 6, 1), //             20
+      A.jal(0, -20), //               24: → 4
+      A.addi(7, 0, 9), //             28
+      A.ecall(), //                   32
+    ]);
+  });
+  assert.equal(getX(jit.h, 5), 1497n);
+  assert.equal(getX(jit.h, 6), 499n);
+  assert.equal(getX(jit.h, 7), 9n);
+  assert.ok(jit.h.jit!.stats.branchesTaken > 0, JSON.stringify(jit.h.jit!.stats));
+});

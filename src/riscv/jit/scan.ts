@@ -15,7 +15,12 @@ export interface BlockInsn {
    * maps virtual page `pageVa` to RAM offset `ramOffset` before it, else leaves the block for the pc.
    */
   readonly guard?: { readonly pageVa: number; readonly ramOffset: number };
+  /** A conditional branch the trace follows on its taken side (its fall-through leaves the block). */
+  readonly taken?: true;
 }
+
+/** Whether the trace follows the conditional branch at `pc` to its taken `target` (on the same page). */
+export type TakeBranch = (pc: number, target: number) => boolean;
 
 /** The RAM page (offset / 4096) the fetch TLB maps virtual page `pageVa` to now, or -1. */
 export type FetchPage = (pageVa: number) => number;
@@ -91,6 +96,9 @@ export function endsBlock(insn: number): boolean {
  * each page read a code page, so stores to it leave the store TLB). Empty when the first instruction is not
  * translatable. `parallel`: see translatable.
  *
+ * With `takeBranch`, a conditional branch to the same page that it picks is followed to its target (the side mostly
+ * taken while the code was interpreted), its fall-through becoming the side exit.
+ *
  * With `fetchPage`, a call (`jal ra`) to another page that the fetch TLB maps now is followed too, its target
  * carrying a guard (BlockInsn.guard), and the callee's return (`jalr x0, 0(ra)`) goes on at the instruction after
  * the call (translated code checks ra). `pages` gets the RAM page of every page followed into besides the first:
@@ -104,6 +112,7 @@ export function scanBlock(
   parallel = false,
   fetchPage?: FetchPage,
   pages?: number[],
+  takeBranch?: TakeBranch,
 ): BlockInsn[] {
   const out: BlockInsn[] = [];
   let pageBase = pc - ((pc | 0) & 0xfff);
@@ -128,10 +137,21 @@ export function scanBlock(
     const len = (v & 1) !== 0 ? 4 : 2;
     const insn = len === 4 ? v : v | 3;
     if (!translatable(insn, parallel)) break;
-    out.push(guard === undefined ? { pc: p, insn, len } : { pc: p, insn, len, guard });
+    const op = insn & 0x7f;
+    let taken = false;
+    if (op === 0x63 && takeBranch !== undefined) {
+      const target = p + branchOffset(insn);
+      const t = target - pageBase;
+      taken = t >= 0 && t < 4096 && target !== p && !seen.has(target) && takeBranch(p, target);
+    }
+    const bi: BlockInsn = { pc: p, insn, len };
+    out.push(guard === undefined ? (taken ? { ...bi, taken } : bi) : taken ? { ...bi, guard, taken } : { ...bi, guard });
     guard = undefined;
     seen.add(p);
-    const op = insn & 0x7f;
+    if (taken) {
+      p += branchOffset(insn);
+      continue;
+    }
     if (op === 0x67) {
       // A return from a call this trace followed: on at the return address (translated code checks ra).
       const call = calls[calls.length - 1];
