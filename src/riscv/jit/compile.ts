@@ -66,6 +66,20 @@ const LOCALS: readonly (readonly [number, number])[] = [
 export const EXIT_JUMP = -1;
 export const EXIT_SLOW = -2;
 export const EXIT_BUDGET = -3;
+/** After a CSR access that trapped or changed what translated code depends on: back to the dispatcher. */
+export const EXIT_SYSTEM = -4;
+
+/**
+ * The interpreter's helper blocks import as "e"."s" (function 0): runs the CSR access at pc (an f64) with the
+ * instructions retired before it in this run of translated code (an i32); returns SYSTEM_GO_ON, or
+ * SYSTEM_RETIRED / SYSTEM_TRAPPED after writing the pc to go on at into the area (jit-hart.ts).
+ */
+export const SYSTEM_HELPER_TYPE: readonly [readonly number[], readonly number[]] = [[F64, I32], [I32]];
+export const SYSTEM_GO_ON = 0;
+export const SYSTEM_RETIRED = 1;
+export const SYSTEM_TRAPPED = 2;
+/** Blocks' function indices start after the imported helper. */
+export const SYSTEM_HELPER = 0;
 
 const LOADS: readonly MemName[] = [
   'i64.load8_s', 'i64.load16_s', 'i64.load32_s', 'i64.load', 'i64.load8_u', 'i64.load16_u', 'i64.load32_u',
@@ -82,6 +96,8 @@ function operands(insn: number): { srcs: number[]; rd: number } {
   const rs1 = (insn >>> 15) & 31;
   const rs2 = (insn >>> 20) & 31;
   if (op === 0x0f) return { srcs: [], rd: 0 };
+  // CSR accesses: the immediate forms have no source register.
+  if (op === 0x73) return { srcs: ((insn >>> 12) & 4) === 0 && rs1 !== 0 ? [rs1] : [], rd };
   // FP loads and stores: only the base register is an integer one.
   if (op === 0x07 || op === 0x27) return { srcs: rs1 !== 0 ? [rs1] : [], rd: 0 };
   const srcs: number[] = [];
@@ -159,7 +175,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * br_table measured slower (an indirect jump per exit; shell loop 50k 3.98 → 3.67 s, sha256 16 MiB
    * 2.02 → 1.94 s, means of 3 pairs).
    */
-  const exit = (k: number, pc: () => void, cell: number): void => {
+  const exit = (k: number, pc: () => void, cell: number, code = EXIT_JUMP): void => {
     for (const r of written) {
       if (!lazy || firstWrite.get(r)! < k) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
     }
@@ -174,7 +190,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     pc();
     c.mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(cell).mem('i32.store', AREA_LAST_EXIT);
-    c.i32(EXIT_JUMP).op('return');
+    c.i32(code).op('return');
   };
   /**
    * Slow exits (a TLB miss, misalignment, FS not as needed: the interpreter does the instruction) share one
@@ -499,6 +515,34 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           c.if(() => exitTo(k + 1, out, false));
           // Not the last instruction: the block goes on with the next one.
           if (k === n - 1) exitTo(k + 1, on, false);
+          break;
+        }
+        case 0x73: {
+          // A CSR access (scan.ts INLINE_CSRS): the interpreter does it, reading and writing the registers in the
+          // area, so the source and the destination go there first (the destination too: if the access traps,
+          // the exit stores it from its local, which is reloaded after the call), and the destination comes back.
+          for (const r of [srcs[0] ?? 0, rd]) {
+            // Memory is behind the local only where the block wrote the register before (or, looping, at all).
+            if (r !== 0 && firstWrite.has(r) && (!lazy || firstWrite.get(r)! < k)) {
+              c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
+            }
+          }
+          c.f64(pc).get(L_AREA).mem('i32.load', AREA_RETIRED);
+          if (!lazy) c.get(L_DONE).op('i32.add');
+          c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);
+          if (rd !== 0) c.get(L_AREA).mem('i64.load', AREA_X + 8 * rd).set(L_REG0 + rd);
+          const fromArea = (): void => void c.get(L_AREA).mem('f64.load', AREA_PC);
+          c.get(L_CODE).if(() => {
+            c.get(L_CODE).i32(SYSTEM_RETIRED).op('i32.eq');
+            c.if(
+              () => exit(k + 1, fromArea, 0, EXIT_SYSTEM),
+              () => exit(k, fromArea, 0, EXIT_SYSTEM),
+            );
+          });
+          // sstatus.SUM may have changed the TLB sets in use.
+          if (lsetLoaded) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+          if (ssetLoaded) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+          if (k === n - 1) exitTo(n, pc + len, false);
           break;
         }
         default:

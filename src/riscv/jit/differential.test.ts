@@ -41,8 +41,15 @@ const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(fc.constantFrom(0, 1, 4, 5, 6, 7), reg, reg, fc.integer({ min: 2, max: 4 })).map(
     ([f3, a, b, skip]) => rType(0x63, 0, f3, a, b, 0) | (((skip * 4) & 0x1e) << 7) | 0) },
   { weight: 1, arbitrary: fc.tuple(reg, fc.integer({ min: 2, max: 4 })).map(([rd, skip]) => A.jal(rd, skip * 4)) },
-  // Left to the interpreter: CSR reads (instret among them), fences, an AMO on the data, ebreak-free SYSTEM.
+  // CSR reads (instret among them), fences, an AMO on the data, ebreak-free SYSTEM.
   { weight: 1, arbitrary: fc.tuple(reg, fc.constantFrom(0xb02, 0x340, 0xf14)).map(([rd, csr]) => A.csrrs(rd, csr, 0)) },
+  // CSR accesses that translated code makes through the interpreter's helper and goes on after (scan.ts
+  // INLINE_CSRS): any value written to mstatus (FS, MPRV, MIE... some make the block leave), mscratch, mepc and
+  // mcause, reads of cycle and instret, csrrw of those (illegal: read-only), and the immediate forms.
+  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), reg, fc.constantFrom(0x340, 0x300, 0x341, 0x342, 0xc00, 0xc02), reg).map(
+    ([f3, rd, csr, b]) => iType(0x73, rd, f3, csr >= 0xc00 && f3 !== 1 ? 0 : b, csr)) },
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 5, max: 7 }), reg, fc.constantFrom(0x340, 0x300), fc.integer({ min: 0, max: 31 })).map(
+    ([f3, rd, csr, uimm]) => iType(0x73, rd, f3, uimm, csr)) },
   { weight: 1, arbitrary: fc.constantFrom(0x0ff0000f, 0x0000100f) },
   { weight: 1, arbitrary: reg.map((rd) => rType(0x2f, rd, 3, 30, rd, 0)) },
   // LR/SC on the data pointer (pairs and strays), FP loads and stores through it.

@@ -32,7 +32,19 @@ import {
   JCACHE_SIZE,
   jcacheIndex,
 } from './layout.js';
-import { BLOCK_LOCALS, BLOCK_TYPE, compileBlock, EXIT_BUDGET, EXIT_SLOW, moduleBytes } from './compile.js';
+import {
+  BLOCK_LOCALS,
+  BLOCK_TYPE,
+  compileBlock,
+  EXIT_BUDGET,
+  EXIT_SLOW,
+  moduleBytes,
+  SYSTEM_GO_ON,
+  SYSTEM_HELPER_TYPE,
+  SYSTEM_RETIRED,
+  SYSTEM_TRAPPED,
+} from './compile.js';
+import { MSTATUS_SIE, MSTATUS_SUM } from '../constants.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
 import { scanBlock, type BlockInsn } from './scan.js';
@@ -154,6 +166,38 @@ export class JitHart {
       else this.dropPage(ramPage);
     };
   }
+
+  /**
+   * What translated code calls for a CSR access (compile.ts): the interpreter runs the one instruction at `pc`,
+   * with `before` instructions retired in this run of translated code added to instret meanwhile (a read of
+   * instret or cycle counts them; the dispatcher adds them for good). The block goes on unless the access
+   * trapped, or changed the privilege, mstatus beyond SIE and SUM (the block reloads the TLB sets SUM selects),
+   * or made an interrupt pending and enabled, which must be taken before the next instruction.
+   */
+  private readonly systemHelper = (pc: number, before: number): number => {
+    const h = this.h;
+    const a32 = this.areaI32;
+    const priv = h.priv;
+    const mstatus = h.mstatus;
+    h.pc = pc;
+    h.reservation = a32[AREA_RESERVATION >>> 2]!;
+    h.instret += before;
+    const retired = runBlock(h, 1);
+    h.instret -= before + retired;
+    // A trap drops the reservation: translated code has it in the area.
+    a32[AREA_RESERVATION >>> 2] = h.reservation;
+    if (
+      retired !== 0 &&
+      h.pc === pc + 4 &&
+      h.priv === priv &&
+      ((h.mstatus ^ mstatus) & ~(MSTATUS_SIE | MSTATUS_SUM)) === 0 &&
+      ((h.mipHw | h.mipSw) & h.mie) === 0
+    ) {
+      return SYSTEM_GO_ON;
+    }
+    this.pcView[0] = h.pc;
+    return retired !== 0 ? SYSTEM_RETIRED : SYSTEM_TRAPPED;
+  };
 
   /** The RAM page the fetch TLB maps virtual page `pageVa` to now, or -1 (scan.ts follows calls there). */
   private readonly fetchPage = (pageVa: number): number => {
@@ -307,7 +351,8 @@ export class JitHart {
     }
     if (live.length === 0) return;
     const bytes = moduleBytes({
-      types: [BLOCK_TYPE],
+      types: [BLOCK_TYPE, SYSTEM_HELPER_TYPE],
+      importFunctions: [{ name: 's', type: 1 }],
       memoryPages: this.memory.buffer.byteLength / 65536,
       sharedMemory: this.sharedMemory,
       functions,
@@ -334,7 +379,7 @@ export class JitHart {
   /** Puts the compiled blocks of `module` in table slots, unless a flush or a write made them stale meanwhile. */
   private install(module: WebAssembly.Module, live: Entry[], livePages: number[], flushes: number): void {
     if (flushes !== this.flushes) return;
-    const exports = new WebAssembly.Instance(module, { e: { m: this.memory } }).exports;
+    const exports = new WebAssembly.Instance(module, { e: { m: this.memory, s: this.systemHelper } }).exports;
     live.forEach((e, i) => {
       if (this.pages[livePages[i]!]?.get(e.pc) !== e) return;
       e.slot = this.allocSlot();

@@ -1,8 +1,9 @@
 /**
  * The translator's front end: which instructions it compiles, and the trace of them (a block) that starts at a
- * pc. Everything else (CSRs, SYSTEM, FP arithmetic, and every illegal encoding) is left to the interpreter: a
- * block ends before it.
+ * pc. Everything else (SYSTEM instructions but CSR accesses to INLINE_CSRS, FP arithmetic, and every illegal
+ * encoding) is left to the interpreter: a block ends before it.
  */
+import { CSR } from '../constants.js';
 import { decodeInto } from '../decode-cache.js';
 
 /** One instruction of a block: its pc, its 32-bit encoding (compressed ones expanded) and its length. */
@@ -30,6 +31,25 @@ const AMO_OPS = new Set([0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c]);
 
 /** Zihintpause's PAUSE, the hint of spin-wait loops. */
 const PAUSE = 0x0100000f;
+
+/**
+ * CSRs whose accesses stay in a block: translated code calls the interpreter for the one instruction (compile.ts)
+ * and goes on unless it trapped or changed what the block depends on (jit-hart.ts systemHelper). Kernel code
+ * masks interrupts (sstatus.SIE) and opens user memory (sstatus.SUM) around short sequences, and its trap entry
+ * and exit read and write the trap CSRs; each of those ended a block. Not here: satp and PMP, whose writes flush
+ * the TLB the block was found through, and the FP CSRs (their writes change mstatus.FS, which ends a block anyway).
+ */
+const INLINE_CSRS = new Set<number>([
+  CSR.sstatus, CSR.sie, CSR.sscratch, CSR.sepc, CSR.scause, CSR.stval, CSR.sip,
+  CSR.mstatus, CSR.mie, CSR.mscratch, CSR.mepc, CSR.mcause, CSR.mtval, CSR.mip,
+  CSR.cycle, CSR.time, CSR.instret,
+]);
+
+/** Whether `insn` is a CSR access (CSRRW, CSRRS, CSRRC and their immediate forms). */
+export function isCsrAccess(insn: number): boolean {
+  const f3 = (insn >>> 12) & 7;
+  return (insn & 0x7f) === 0x73 && f3 !== 0 && f3 !== 4;
+}
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 64;
@@ -78,6 +98,8 @@ export function translatable(insn: number, parallel = false): boolean {
     case 0x07: // FLW, FLD
     case 0x27: // FSW, FSD
       return f3 === 2 || f3 === 3;
+    case 0x73: // SYSTEM: CSR accesses to some CSRs
+      return isCsrAccess(insn) && INLINE_CSRS.has(insn >>> 20);
     default:
       return false;
   }

@@ -330,6 +330,12 @@ export class Code extends Bytes {
     this.push(0x00);
     return this;
   }
+  /** A direct call of function `index` (imported functions come first). */
+  call(index: number): this {
+    this.push(0x10);
+    uleb(this, index);
+    return this;
+  }
 }
 
 function section(out: Bytes, id: number, content: Bytes): void {
@@ -360,8 +366,10 @@ export interface ModuleDef {
   readonly sharedMemory?: boolean;
   /** Import table "e"."t" (funcref) with at least this many entries, or undefined for none. */
   readonly tableMin?: number;
+  /** Functions imported from "e" under these names, with these type indices: function indices 0, 1, ... */
+  readonly importFunctions?: readonly { readonly name: string; readonly type: number }[];
+  /** Exported as "f0", "f1", ... (their function indices follow the imported ones). */
   readonly functions: readonly FunctionDef[];
-  /** Exported as "f0", "f1", ... */
 }
 
 /** Whether `memory` is shared between threads (a module importing it must declare it shared). */
@@ -384,7 +392,8 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
   }
   section(out, 1, types);
   const imports = new Bytes();
-  uleb(imports, def.tableMin !== undefined ? 2 : 1);
+  const importFunctions = def.importFunctions ?? [];
+  uleb(imports, (def.tableMin !== undefined ? 2 : 1) + importFunctions.length);
   name(imports, 'e');
   name(imports, 'm');
   imports.push(0x02);
@@ -399,6 +408,12 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
     imports.push(0x00);
     uleb(imports, def.tableMin);
   }
+  for (const f of importFunctions) {
+    name(imports, 'e');
+    name(imports, f.name);
+    imports.push(0x00);
+    uleb(imports, f.type);
+  }
   section(out, 2, imports);
   const funcs = new Bytes();
   uleb(funcs, def.functions.length);
@@ -409,7 +424,7 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
   def.functions.forEach((_, i) => {
     name(exports, `f${i}`);
     exports.push(0x00);
-    uleb(exports, i);
+    uleb(exports, importFunctions.length + i);
   });
   section(out, 7, exports);
   const code = new Bytes();
