@@ -9,7 +9,7 @@ import { runBlock } from './execute.js';
 import { COUNT_ONE, decayCounts, HOT_TOTAL, RECENT_MASK, WATCH_SIZE, watched, watchIndex, type BranchWatch } from './branch-watch.js';
 
 function newWatch(hot: number): BranchWatch {
-  return { pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN), counts: new Int32Array(WATCH_SIZE), hot };
+  return { pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN), compiled: new Uint8Array(WATCH_SIZE), counts: new Int32Array(WATCH_SIZE), hot };
 }
 
 /** x5 counts down from 10 in a loop of 3 instructions; then x6 = 1. */

@@ -70,7 +70,12 @@ export function warmUpInterpreter(rounds = 1): void {
   const hart = new Hart(0, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
   const code = programs();
   // The translator runs the interpreter with a watch on taken jumps and branches (branch-watch.ts).
-  const watch: BranchWatch = { pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN), counts: new Int32Array(WATCH_SIZE), hot: 2 };
+  const watch: BranchWatch = {
+    pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN),
+    compiled: new Uint8Array(WATCH_SIZE),
+    counts: new Int32Array(WATCH_SIZE),
+    hot: 2,
+  };
   const codeBase = 0x8000_0000;
   const data = 0x8008_0000;
   for (let k = 0; k < code.length; k++) ram.i32[k] = code[k]!;

@@ -101,6 +101,8 @@ export interface JitStats {
   callsFollowed: number;
   /** Blocks compiled that follow a conditional branch on its taken side (scan.ts). */
   branchesTaken: number;
+  /** Instructions the dispatcher left to the interpreter (code not compiled). */
+  interpreted: number;
   dropped: number;
   flushes: number;
 }
@@ -139,7 +141,7 @@ export class JitHart {
   private epochStart = performance.now();
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
-  readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, branchesTaken: 0, dropped: 0, flushes: 0 };
+  readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, branchesTaken: 0, interpreted: 0, dropped: 0, flushes: 0 };
 
   constructor(h: Hart) {
     const memory = h.bus.ram.memory;
@@ -157,7 +159,7 @@ export class JitHart {
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
     this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
     for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
-    this.watch = { pcs: this.jcF64, counts: new Int32Array(JCACHE_SIZE), hot: this.tuning.hot };
+    this.watch = { pcs: this.jcF64, compiled: new Uint8Array(JCACHE_SIZE), counts: new Int32Array(JCACHE_SIZE), hot: this.tuning.hot };
     // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
     const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
@@ -234,6 +236,7 @@ export class JitHart {
     this.dependents.fill(undefined);
     this.areaI32.fill(0, AREA_CELLS / 4, this.nextCell / 4);
     this.nextCell = AREA_CELLS;
+    this.watch.compiled.fill(0);
     this.stats.flushes++;
     this.flushes++;
   }
@@ -385,6 +388,7 @@ export class JitHart {
       e.slot = this.allocSlot();
       this.table.set(e.slot, exports[`f${i}`]);
       const j = jcacheIndex(e.pc);
+      this.watch.compiled[j] = 1;
       this.jcF64[j * 2] = e.pc;
       this.jcI32[j * 4 + 2] = livePages[i]! * 4096;
       this.jcI32[j * 4 + 3] = e.slot;
@@ -445,7 +449,17 @@ export class JitHart {
       else {
         const c = counts[j]! + COUNT_ONE;
         counts[j] = c;
-        if ((c & RECENT_MASK) >= hot || c >= HOT_TOTAL) {
+        if (this.watch.compiled[j] !== 0) {
+          // A compiled block's pc has this index, but the jump cache entry went to another one's: this one?
+          const e = this.pages[ramPage]?.get(pc);
+          if (e !== undefined && e.slot >= 0) {
+            slot = e.slot;
+            jcF64[j * 2] = pc;
+            jcI32[j * 4 + 2] = ramPage * 4096;
+            jcI32[j * 4 + 3] = slot;
+          }
+        }
+        if (slot < 0 && ((c & RECENT_MASK) >= hot || c >= HOT_TOTAL)) {
           // Half, not nothing: the count tells traces found later which way branches here went (takeBranch).
           counts[j] = hot >>> 1;
           const e = this.entry(ramPage, pc);
@@ -463,6 +477,7 @@ export class JitHart {
         link = 0;
         const n = runBlock(h, left, watch) + 1;
         done += n;
+        this.stats.interpreted += n;
         if (this.queue.length > 0 && (this.waited += n) >= this.tuning.batchWait) this.compileQueued();
         continue;
       }

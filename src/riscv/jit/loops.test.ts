@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { A, MTVEC, RAM_BASE, getX, iType, setX, type Rig } from '../testing.js';
 import { runHart } from '../run.js';
 import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
+import { jcacheIndex } from './layout.js';
 
 const CODE = RAM_BASE + 0x1000;
 const WFI = 0x10500073;
@@ -103,4 +104,23 @@ test('a trace follows a branch on the side it was taken while interpreted, leavi
   assert.equal(getX(jit.h, 6), 499n);
   assert.equal(getX(jit.h, 7), 9n);
   assert.ok(jit.h.jit!.stats.branchesTaken > 0, JSON.stringify(jit.h.jit!.stats));
+});
+
+test('two hot blocks whose pcs share a jump cache entry both keep running translated', () => {
+  // Block p jumps to block q on another page, which loops back to p: both go through the jump cache, where
+  // they take turns in one entry. The dispatcher finds the other one by its page, not by interpreting it.
+  const p = CODE;
+  let q = p + 0x2000;
+  while (jcacheIndex(q) !== jcacheIndex(p)) q += 4;
+  const [, jit] = both((rig) => {
+    place(rig, p, [A.addi(5, 5, 1), A.jal(0, q - (p + 4))]);
+    place(rig, q, [A.addi(6, 6, 1), A.addi(31, 31, -1), A.beq(31, 0, 8), A.jal(0, p - (q + 12)), A.ecall()]);
+    setX(rig.h, 31, 3000n);
+    // Hot at 16: a start that lost its jump cache entry would run interpreted for 8 visits before it is hot again.
+    if (rig.h.jit !== undefined) rig.h.jit.tuning.hot = 16;
+  }, 1_000_000);
+  assert.equal(getX(jit.h, 5), 3000n);
+  assert.equal(getX(jit.h, 6), 3000n);
+  const stats = jit.h.jit!.stats;
+  assert.ok(stats.interpreted < 1000, `${stats.interpreted} of 18000 instructions interpreted`);
 });
