@@ -51,6 +51,12 @@ const L_TF = 14;
 const L_REG0 = 14; // local of register r is L_REG0 + r (r >= 1)
 const L_SLOW_K = 46; // a slow exit: the instructions retired before it (i32)
 const L_SLOW_PC = 47; // and its pc (f64)
+/** Page caches (see pageCaches): the page (i64) at L_CACHE_PAGE + i, its RAM offset (i32) at L_CACHE_RAM + i. */
+const PAGE_CACHES = 8;
+const L_CACHE_PAGE = 48;
+const L_CACHE_RAM = L_CACHE_PAGE + PAGE_CACHES;
+/** A cached page that matches no access: an access's masked address has at most its low 3 bits set. */
+const NO_PAGE = 0xfff;
 
 const LOCALS: readonly (readonly [number, number])[] = [
   [7, I32],
@@ -59,6 +65,8 @@ const LOCALS: readonly (readonly [number, number])[] = [
   [31, I64],
   [1, I32],
   [1, F64],
+  [PAGE_CACHES, I64],
+  [PAGE_CACHES, I32],
 ];
 
 /** Block results below zero: look the pc up (in the jump cache, else the dispatcher), the interpreter must run
@@ -121,6 +129,35 @@ function registers(insns: readonly BlockInsn[]): { used: Set<number>; firstWrite
   return { used, firstWrite };
 }
 
+/** A page cache's key: the TLB set local (loads or stores) and the base register. */
+function cacheKey(set: number, rs1: number): number {
+  return set * 32 + rs1;
+}
+
+/**
+ * The page caches of a block: for a base register that several of its loads (or several of its stores) go
+ * through, two locals keep the page the last one went to and its RAM offset. The next access through that
+ * register (whatever its value by then) that is aligned and on the same page needs one compare instead of a TLB
+ * lookup (two dependent loads): stack and structure accesses mostly stay on one page. Valid while the TLB sets
+ * are: inside a block they change only when the interpreter runs a CSR access, after which they are emptied.
+ * Maps cacheKey(set, base) to the cache's index, for the PAGE_CACHES bases used most.
+ */
+function pageCaches(insns: readonly BlockInsn[]): Map<number, number> {
+  const uses = new Map<number, number>();
+  for (const { insn } of insns) {
+    const op = insn & 0x7f;
+    const rs1 = (insn >>> 15) & 31;
+    let set: number;
+    if (op === 0x03 || op === 0x07 || (op === 0x2f && insn >>> 27 === 0x02)) set = L_LSET;
+    else if (op === 0x23 || op === 0x27 || op === 0x2f) set = L_SSET;
+    else continue;
+    const key = cacheKey(set, rs1);
+    uses.set(key, (uses.get(key) ?? 0) + 1);
+  }
+  const chosen = [...uses].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1]).slice(0, PAGE_CACHES);
+  return new Map(chosen.map(([key], i) => [key, i]));
+}
+
 /**
  * The function body for a block (see the module comment). `insns` is non-empty. With `parallel` (other harts run
  * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
@@ -146,6 +183,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
   }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
   const { used, firstWrite } = registers(insns);
+  const caches = pageCaches(insns);
   const written = [...firstWrite.keys()];
   /**
    * Registers and TLB set addresses are loaded where the trace first needs them, and each exit stores only the
@@ -236,13 +274,32 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   const access = (k: number, pc: number, rs1: number, imm: number, set: number, size: number): void => {
     R(rs1);
     c.i64(imm).op('i64.add').set(L_VA);
-    c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(1023).op('i32.and').set(L_IDX);
-    // One compare checks the page and the alignment: the i64 tag has its low 12 bits clear.
-    c.get(L_IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
-    c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').op('i64.ne');
-    c.if(() => exitTo(k, pc, true));
-    c.get(L_IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
-    c.get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+    const lookup = (): void => {
+      c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(1023).op('i32.and').set(L_IDX);
+      // One compare checks the page and the alignment: the i64 tag has its low 12 bits clear.
+      c.get(L_IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+      c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').op('i64.ne');
+      c.if(() => exitTo(k, pc, true));
+      c.get(L_IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+    };
+    const cache = caches.get(cacheKey(set, rs1));
+    if (cache === undefined) {
+      lookup();
+      c.get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+      return;
+    }
+    // The page this base register's last access of the kind went to, if this one is aligned and on it too.
+    c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').get(L_CACHE_PAGE + cache).op('i64.ne');
+    c.if(() => {
+      lookup();
+      c.set(L_CACHE_RAM + cache);
+      c.get(L_VA).i64(-4096).op('i64.and').set(L_CACHE_PAGE + cache);
+    });
+    c.get(L_CACHE_RAM + cache).get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+  };
+  /** Empties the page caches (at entry, and after the interpreter ran a CSR access, which may change TLB sets). */
+  const clearCaches = (): void => {
+    for (const i of caches.values()) c.i64(NO_PAGE).set(L_CACHE_PAGE + i);
   };
 
   /** Pushes the low 32 bits of a register as an i32. */
@@ -542,6 +599,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           // sstatus.SUM may have changed the TLB sets in use.
           if (lsetLoaded) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
           if (ssetLoaded) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+          clearCaches();
           if (k === n - 1) exitTo(n, pc + len, false);
           break;
         }
@@ -691,6 +749,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.get(L_XB).op('i32.eqz', 'select');
   }
 
+  clearCaches();
   if (!lazy) {
     for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
     c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);

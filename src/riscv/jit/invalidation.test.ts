@@ -277,3 +277,36 @@ test('a callee page followed into a block and then mapped elsewhere (PTE store, 
   assert.equal(getX(jit.h, 5), 40n + 40n * 1000n);
   assert.ok(jit.h.jit!.stats.callsFollowed > 0, JSON.stringify(jit.h.jit!.stats));
 });
+
+test('a CSR access inside a block that clears sstatus.SUM makes the next load of a user page fault there', () => {
+  // The loop's block runs csrrs and csrrc through the interpreter and goes on: loads of the user page are allowed
+  // while SUM is set. On the last pass csrrc clears SUM, and the second load must fault although the first one,
+  // through the same base register and page, went through (a page cache kept across the access would let it).
+  const userPage = RAM_BASE + 0x22000;
+  const SUM = 1n << 18n;
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(31, 0, 50), //            0
+      A.csrrs(0, CSR.sstatus, 9), //   4: loop: SUM on
+      A.ld(5, 10, 0), //               8: the user page
+      A.csrrc(0, CSR.sstatus, 8), //  12: SUM off on the last pass
+      A.ld(6, 10, 0), //              16: faults on the last pass
+      A.addi(31, 31, -1), //          20
+      A.bne(31, 11, -20), //          24: → 4
+      A.add(8, 9, 0), //              28: the last pass clears SUM
+      A.jal(0, -28), //               32: → 4
+    ]);
+    write64(rig, userPage, 77n);
+    sv39(rig, [RAM_BASE + 0x20000]);
+    write64(rig, PT.l0 + 8, (BigInt(userPage / 4096) << 10n) | 0xdfn); // VA + 4 KiB, a user page
+    setX(rig.h, 9, SUM);
+    setX(rig.h, 10, BigInt(PT.va + 0x1000));
+    setX(rig.h, 11, 1n);
+  });
+  const h = jit.h;
+  assert.equal(h.csr[CSR.mcause * 2], CAUSE.LOAD_PAGE_FAULT);
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 16);
+  assert.equal(getX(h, 5), 77n);
+  assert.equal(getX(h, 31), 1n);
+  assert.ok(h.jit!.stats.compiled > 0);
+});
