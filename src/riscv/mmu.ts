@@ -49,6 +49,12 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
   const priv = accessPriv(h, kind);
   const mode = h.satpMode();
   const bare = priv === PRIV_M || mode === SATP_MODE_BARE;
+  const sum = (h.mstatus & MSTATUS_SUM) !== 0;
+  const context = tlbContext(priv, kind !== ACCESS_FETCH && sum, bare);
+  // The TLB's second way holds pages a fill pushed out of the first: no walk for those (tlb.ts).
+  const vaOff = (va | 0) & 0xfff;
+  const cached = h.tlb.lookupWay2(context, kind, va - vaOff);
+  if (cached >= 0) return h.bus.ram.base + cached + vaOff;
   let pa: number;
   if (bare) {
     if (va < 0 || va >= PA_LIMIT) h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
@@ -68,8 +74,7 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
   if (ram.pending !== null && ram.contains(page, 4096)) ram.ensure(page - ram.base, 4096);
   // Stores to a page holding decoded code stay on the slow path, which keeps the decode cache right.
   if (h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - ram.base) / 4096))) {
-    const sum = (h.mstatus & MSTATUS_SUM) !== 0;
-    h.tlb.insert(tlbContext(priv, kind !== ACCESS_FETCH && sum, bare), kind, va - offset, page - ram.base, !bare && h.walkGlobal);
+    h.tlb.insert(context, kind, va - offset, page - ram.base, !bare && h.walkGlobal);
   }
   return pa;
 }

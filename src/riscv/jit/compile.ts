@@ -21,6 +21,7 @@ import {
   AREA_LAST_EXIT,
   AREA_LOAD_SET,
   AREA_PC,
+  AREA_PC64,
   AREA_RESERVATION,
   AREA_RESERVED_VALUE,
   AREA_RETIRED,
@@ -28,6 +29,7 @@ import {
   AREA_X,
   TLB_SET_OFFS,
   TLB_SET_TAGS64,
+  TLB_SET_WAY2,
 } from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 import { TLB_MASK } from '../tlb.js';
@@ -213,7 +215,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * br_table measured slower (an indirect jump per exit; shell loop 50k 3.98 → 3.67 s, sha256 16 MiB
    * 2.02 → 1.94 s, means of 3 pairs).
    */
-  const exit = (k: number, pc: () => void, cell: number, code = EXIT_JUMP): void => {
+  const exit = (k: number, pc: () => void, cell: number, code = EXIT_JUMP, pc64?: () => void): void => {
     for (const r of written) {
       if (!lazy || firstWrite.get(r)! < k) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
     }
@@ -227,6 +229,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.get(L_AREA);
     pc();
     c.mem('f64.store', AREA_PC);
+    if (code === EXIT_JUMP) {
+      if (pc64 === undefined) throw new Error('an EXIT_JUMP exit needs its pc as an i64');
+      c.get(L_AREA);
+      pc64();
+      c.mem('i64.store', AREA_PC64);
+    }
     c.get(L_AREA).i32(cell).mem('i32.store', AREA_LAST_EXIT);
     c.i32(code).op('return');
   };
@@ -252,10 +260,10 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       // Around again while a whole further pass fits in the budget.
       c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
       c.brIf('top');
-      exit(0, () => c.f64(pc), cellFor(pc));
+      exit(0, () => c.f64(pc), cellFor(pc), EXIT_JUMP, () => c.i64(pc));
       return;
     }
-    exit(k, () => c.f64(pc), cellFor(pc));
+    exit(k, () => c.f64(pc), cellFor(pc), EXIT_JUMP, () => c.i64(pc));
   };
   /** The shared slow exit (see slowUsed), reached with its instruction's index and pc in L_SLOW_K, L_SLOW_PC. */
   const slowExit = (): void => {
@@ -280,12 +288,19 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     R(rs1);
     c.i64(imm).op('i64.add').set(L_VA);
     const lookup = (): void => {
-      c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(1023).op('i32.and').set(L_IDX);
-      // One compare checks the page and the alignment: the i64 tag has its low 12 bits clear.
+      c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(L_IDX);
+      // One compare checks the page and the alignment: the i64 tag has its low 12 bits clear. L_XB: the way.
+      c.get(set).set(L_XB);
       c.get(L_IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
       c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').op('i64.ne');
-      c.if(() => exitTo(k, pc, true));
-      c.get(L_IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+      c.if(() => {
+        // The second way (tlb.ts), else the interpreter.
+        c.get(set).i32(TLB_SET_WAY2).op('i32.add').tee(L_XB);
+        c.get(L_IDX).i32(3).op('i32.shl').op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+        c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').op('i64.ne');
+        c.if(() => exitTo(k, pc, true));
+      });
+      c.get(L_IDX).i32(2).op('i32.shl').get(L_XB).op('i32.add').mem('i32.load', TLB_SET_OFFS);
     };
     const cache = caches.get(cacheKey(set, rs1));
     if (cache === undefined) {
@@ -556,14 +571,18 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           R32(rs1);
           c.op('f64.convert_i32_u', 'f64.add').f64(immI).op('f64.add');
           c.f64(0.5).op('f64.mul', 'f64.floor').f64(2).op('f64.mul').set(L_TF);
+          // The same target as an integer for the hub (they differ only beyond 2^53, where no TLB entry is).
+          R(rs1);
+          c.i64(immI).op('i64.add').i64(-2).op('i64.and').set(L_TA);
           if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
+          const target64 = (): void => void c.get(L_TA);
           if (k === n - 1) {
-            exit(k + 1, () => c.get(L_TF), 0);
+            exit(k + 1, () => c.get(L_TF), 0, EXIT_JUMP, target64);
             break;
           }
           // A return from a call the trace followed (scan.ts): on in the block while ra is the return address.
           c.get(L_TF).f64(insns[k + 1]!.pc).op('f64.ne');
-          c.if(() => exit(k + 1, () => c.get(L_TF), 0));
+          c.if(() => exit(k + 1, () => c.get(L_TF), 0, EXIT_JUMP, target64));
           break;
         }
         case 0x63: {

@@ -5,9 +5,20 @@
  * to the same function, which V8 calls fast) for a whole chain of blocks. Also here: the stub put in the slot of
  * a dropped block, which sends control back to the dispatcher (the caller has already written the pc).
  */
-import { Code, F64, I32, isShared, moduleBytes } from './wasm-code.js';
-import { AREA_FETCH_SET, AREA_JCACHE, AREA_LAST_EXIT, AREA_PC, AREA_RETIRED, JCACHE_SIZE, TLB_SET_OFFS } from './layout.js';
+import { Code, I32, I64, isShared, moduleBytes } from './wasm-code.js';
+import {
+  AREA_FETCH_SET,
+  AREA_JCACHE,
+  AREA_LAST_EXIT,
+  AREA_PC,
+  AREA_PC64,
+  AREA_RETIRED,
+  JCACHE_SIZE,
+  TLB_SET_OFFS,
+  TLB_SET_TAGS64,
+} from './layout.js';
 import { BLOCK_TYPE, EXIT_JUMP } from './compile.js';
+import { TLB_MASK } from '../tlb.js';
 
 export type HubFn = (area: number, slot: number, budget: number) => number;
 export type BlockFn = (area: number, budget: number) => number;
@@ -22,9 +33,11 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
   const AREA = 0;
   const SLOT = 1;
   const BUDGET = 2;
-  const PC = 3; // f64
+  const PC64 = 3; // i64
   const PLO = 4; // i32 locals from here
   const J = 5;
+  const IDX = 6;
+  const FSET = 7;
   hub.block('out', () => {
     hub.loop('next', () => {
       hub.get(AREA);
@@ -32,19 +45,19 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
       hub.get(SLOT).callIndirect(0).tee(SLOT);
       hub.i32(0).op('i32.ge_s').brIf('next');
       hub.get(SLOT).i32(EXIT_JUMP).op('i32.ne').brIf('out');
-      // A jump the block could not chain: find its target through the fetch TLB and the jump cache.
-      hub.get(AREA).mem('f64.load', AREA_PC).tee(PC).truncSatF64S().op('i32.wrap_i64').set(PLO);
-      hub.get(AREA).mem('i32.load', AREA_FETCH_SET);
-      hub.get(PLO).i32(12).op('i32.shr_u').i32(1023).op('i32.and').i32(3).op('i32.shl').op('i32.add');
-      hub.mem('f64.load');
-      hub.get(PC).get(PLO).i32(0xfff).op('i32.and').op('f64.convert_i32_u', 'f64.sub').op('f64.ne').brIf('out');
+      // A jump the block could not chain: find its target through the fetch TLB and the jump cache. The exit
+      // left the target as an integer too (AREA_PC64), so the TLB check is one i64 compare with the i64 tag.
+      hub.get(AREA).mem('i64.load', AREA_PC64).tee(PC64).op('i32.wrap_i64').tee(PLO);
+      hub.i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
+      hub.get(AREA).mem('i32.load', AREA_FETCH_SET).set(FSET);
+      hub.get(FSET).get(IDX).i32(3).op('i32.shl').op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+      hub.get(PC64).i64(-4096).op('i64.and').op('i64.ne').brIf('out');
       hub.get(AREA).get(PLO).i32(1).op('i32.shr_u').get(PLO).i32(15).op('i32.shr_u', 'i32.xor').i32(JCACHE_SIZE - 1).op('i32.and');
       hub.i32(4).op('i32.shl').op('i32.add').tee(J);
-      hub.mem('f64.load', AREA_JCACHE).get(PC).op('f64.ne').brIf('out');
+      hub.mem('f64.load', AREA_JCACHE).get(AREA).mem('f64.load', AREA_PC).op('f64.ne').brIf('out');
       // The cache entry's page must be the page the TLB maps the pc to now.
       hub.get(J).mem('i32.load', AREA_JCACHE + 8);
-      hub.get(PLO).i32(12).op('i32.shr_u').i32(1023).op('i32.and').i32(2).op('i32.shl');
-      hub.get(AREA).mem('i32.load', AREA_FETCH_SET).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+      hub.get(FSET).get(IDX).i32(2).op('i32.shl').op('i32.add').mem('i32.load', TLB_SET_OFFS);
       hub.op('i32.ne').brIf('out');
       hub.get(J).mem('i32.load', AREA_JCACHE + 12).set(SLOT);
       // Link the exit that got here (a same-page exit whose cell is still empty) to the block found.
@@ -63,7 +76,7 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table): H
     sharedMemory: isShared(memory),
     tableMin: 1,
     functions: [
-      { type: 1, locals: [[1, F64], [2, I32]], code: hub },
+      { type: 1, locals: [[1, I64], [4, I32]], code: hub },
       { type: 0, locals: [], code: stub },
     ],
   });

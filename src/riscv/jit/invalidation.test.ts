@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { A, MTVEC, RAM_BASE, RAM_SIZE, getX, iType, setCsrRaw, setX, write64, type Rig } from '../testing.js';
 import { CAUSE, CSR, PRIV_S } from '../constants.js';
 import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
+import { TLB_MASK } from '../tlb.js';
 
 const CODE = RAM_BASE + 0x1000;
 const WFI = 0x10500073;
@@ -309,4 +310,36 @@ test('a CSR access inside a block that clears sstatus.SUM makes the next load of
   assert.equal(getX(h, 5), 77n);
   assert.equal(getX(h, 31), 1n);
   assert.ok(h.jit!.stats.compiled > 0);
+});
+
+test('a loop loading from two pages that take the same TLB entry keeps both: no trip out of translated code per load', () => {
+  // Virtual pages 4 MiB apart share an entry of the direct-mapped TLB; the second way keeps the one a fill
+  // pushed out, and translated code looks there before leaving for the interpreter.
+  const pageA = RAM_BASE + 0x20000;
+  const pageB = RAM_BASE + 0x21000;
+  const l0b = RAM_BASE + 0x13000;
+  const vaB = PT.va + 4 * 1024 * 1024;
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(31, 0, 1000), //   0
+      A.ld(5, 10, 0), //        4: loop: page A
+      A.ld(6, 11, 0), //        8: page B, the same TLB entry
+      A.add(7, 7, 5), //       12
+      A.add(7, 7, 6), //       16
+      A.addi(31, 31, -1), //   20
+      A.bne(31, 0, -20), //    24: → 4
+      A.ecall(), //            28
+    ]);
+    write64(rig, pageA, 3n);
+    write64(rig, pageB, 4n);
+    sv39(rig, [pageA]);
+    write64(rig, PT.l1 + 8 * 130, (BigInt(l0b / 4096) << 10n) | 1n);
+    write64(rig, l0b, leaf(pageB));
+    setX(rig.h, 10, BigInt(PT.va));
+    setX(rig.h, 11, BigInt(vaB));
+  });
+  assert.equal(((PT.va >>> 12) & TLB_MASK), ((vaB >>> 12) & TLB_MASK), 'the two pages share an entry');
+  assert.equal(getX(jit.h, 7), 7000n);
+  const stats = jit.h.jit!.stats;
+  assert.ok(stats.compiled > 0 && stats.slowExits < 50, JSON.stringify(stats));
 });

@@ -103,6 +103,8 @@ export interface JitStats {
   branchesTaken: number;
   /** Instructions the dispatcher left to the interpreter (code not compiled). */
   interpreted: number;
+  /** Slow exits: a translated access the interpreter did (a TLB miss, misalignment, a device). */
+  slowExits: number;
   dropped: number;
   flushes: number;
 }
@@ -141,7 +143,16 @@ export class JitHart {
   private epochStart = performance.now();
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
-  readonly stats: JitStats = { compiled: 0, modules: 0, callsFollowed: 0, branchesTaken: 0, interpreted: 0, dropped: 0, flushes: 0 };
+  readonly stats: JitStats = {
+    compiled: 0,
+    modules: 0,
+    callsFollowed: 0,
+    branchesTaken: 0,
+    interpreted: 0,
+    slowExits: 0,
+    dropped: 0,
+    flushes: 0,
+  };
 
   constructor(h: Hart) {
     const memory = h.bus.ram.memory;
@@ -502,6 +513,7 @@ export class JitHart {
       link = a32[AREA_LAST_EXIT >>> 2]!;
       if (r === EXIT_SLOW) {
         // A slow access: the interpreter does that one instruction.
+        this.stats.slowExits++;
         link = 0;
         if (done < budget) done += runBlock(h, 1) + 1;
       } else if (r === EXIT_BUDGET && retired === 0) {
