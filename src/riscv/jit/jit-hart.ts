@@ -58,22 +58,24 @@ export interface JitTuning {
   /** A partial batch is compiled after this many more interpreted instructions. */
   batchWait: number;
   /**
+   * Counts of block starts halve every this many milliseconds of the run, so a block is compiled when it is hot
+   * now, not when it has added up `hot` visits over the whole run: much of boot's code runs a few hundred times
+   * spread over seconds, and compiling a block costs more than interpreting it that often (boot to the shell, 5
+   * pairs in turns: medians 1.97 → 1.70 s; workloads unchanged). Time, not dispatches: halving every 4096
+   * dispatches did better on boot but left a loop through more than ~128 cold blocks (the busybox shell's)
+   * interpreted for good. A start reached 1024 times in all is hot however slowly (HOT_TOTAL, branch-watch.ts).
+   * Tests that count on a block becoming hot, or on the counts choosing a trace's branches, turn it off
+   * (Infinity): on a loaded machine their runs take longer, and the counts would depend on it.
+   */
+  decayMs: number;
+  /**
    * Compile in the background (WebAssembly.compile) and install the blocks from the event loop. Off for code
    * that runs harts synchronously and wants compiled blocks at once (tests).
    */
   async: boolean;
 }
 
-export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 40_000, async: true };
-/**
- * Counts of block starts halve every EPOCH_MS of the run, so a block is compiled when it is hot now, not when it
- * has added up `hot` visits over the whole run: much of boot's code runs a few hundred times spread over seconds,
- * and compiling a block costs more than interpreting it that often (boot to the shell, 5 pairs in turns: medians
- * 1.97 → 1.70 s; workloads unchanged). Time, not dispatches: halving every 4096 dispatches did better on boot but
- * left a loop through more than ~128 cold blocks (the busybox shell's) interpreted for good. A start reached
- * 1024 times in all is hot however slowly (HOT_TOTAL in branch-watch.ts).
- */
-const EPOCH_MS = 10;
+export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 40_000, decayMs: 10, async: true };
 
 /** What the dispatcher knows about one block start. */
 interface Entry {
@@ -432,8 +434,9 @@ export class JitHart {
     }
     const parallel = this.parallel;
     const now = performance.now();
-    if (now - this.epochStart >= EPOCH_MS) {
-      decayCounts(counts, Math.floor((now - this.epochStart) / EPOCH_MS));
+    const decayMs = this.tuning.decayMs;
+    if (now - this.epochStart >= decayMs) {
+      decayCounts(counts, Math.floor((now - this.epochStart) / decayMs));
       this.epochStart = now;
     }
     while (done < budget) {
