@@ -292,3 +292,25 @@ test('an instruction crossing into another page runs from both pages, and again 
   assert.equal(step(h, 1), 1);
   assert.equal(getX(h, 5), 121n);
 });
+
+test('a page a TLB fill pushed out is found in the second way, without walking the page table again', () => {
+  const r = sv39();
+  const { h } = r;
+  const L0B = RAM_BASE + 0x13000;
+  const PAGE2 = RAM_BASE + 0x22000;
+  const vaB = VA_PAGE + 2 * 4 * 1024 * 1024; // VPN1 = 4: the same TLB entry as VA_PAGE
+  write64(r, L1 + 4 * 8, pte(L0B, PTE_V));
+  write64(r, L0B, pte(PAGE2, RWX_AD));
+  enter(h, PRIV_S);
+  assert.deepEqual(tr(h, VA_PAGE, ACCESS_LOAD), { pa: PAGE });
+  assert.deepEqual(tr(h, vaB, ACCESS_LOAD), { pa: PAGE2 });
+  assert.ok(loadCached(h, vaB) && !loadCached(h, VA_PAGE), 'one entry for the two pages');
+  // Take VA_PAGE's mapping away in memory, without SFENCE.VMA: the cached translation is still used (a walk
+  // would fault), and comes back to the first way.
+  write64(r, RAM_BASE + 0x12000, 0n);
+  assert.deepEqual(tr(h, VA_PAGE + 8, ACCESS_LOAD), { pa: PAGE + 8 });
+  assert.ok(loadCached(h, VA_PAGE));
+  // SFENCE.VMA empties both ways: now the walk faults.
+  h.tlb.flushTranslated();
+  assert.deepEqual(tr(h, VA_PAGE, ACCESS_LOAD), fault(13, VA_PAGE));
+});

@@ -9,9 +9,10 @@
  * an empty entry there. The two forms are always written together.
  *
  * Each entry has a second way: a fill moves the entry it replaces there, and a miss looks there before walking
- * (lookupWay2; translated code looks there before leaving). Two pages a loop uses that map to the same entry
- * (the guest places stacks and heaps at random) evicted each other on every pass: in about one run in fifteen
- * a shell loop took 2.39 M trips out of translated code and 1.7x its time, or more.
+ * (lookupWay2). Two pages a loop uses that map to the same entry (the guest places stacks and heaps at random)
+ * evict each other on every pass: in about one run in fifteen a shell loop took 2.39 M trips out of translated
+ * code and 1.7x its time, or more. Translated code checks only the first way (see translator.md), so the second
+ * way saves those trips the page walk, not the trip.
  */
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
