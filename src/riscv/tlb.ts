@@ -12,7 +12,7 @@
  * (lookupWay2). Two pages a loop uses that map to the same entry (the guest places stacks and heaps at random)
  * evict each other on every pass: in about one run in fifteen a shell loop took 2.39 M trips out of translated
  * code and 1.7x its time, or more. Translated code checks only the first way (see translator.md), so the second
- * way saves those trips the page walk, not the trip.
+ * way saves those trips the page walk, not the trip; it is kept in the TLB's own arrays, not in the backing.
  */
 export const TLB_BITS = 10;
 export const TLB_SIZE = 1 << TLB_BITS;
@@ -28,13 +28,11 @@ const CONTEXTS = 4;
 /** Non-global fills of the U and S contexts remembered for flushNonGlobal (more make it empty the sets whole). */
 const FILL_LOG = 256;
 
-/** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags; then the same for the second way. */
-export const TLB_SET_BYTES = TLB_SIZE * 40;
-/** Within a way: where the i32 RAM offsets start, and where the i64 tags start. */
+/** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
+export const TLB_SET_BYTES = TLB_SIZE * 20;
+/** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
 export const TLB_OFFS_AT = TLB_SIZE * 8;
 export const TLB_TAGS64_AT = TLB_SIZE * 12;
-/** Within a set: where the second way starts (laid out as the first). */
-export const TLB_WAY2_AT = TLB_SIZE * 20;
 /**
  * The i64 tag of an empty entry: translated code compares a tag with the address masked by
  * `-4096 | (size - 1)`, whose low 12 bits are at most 7, so a tag with all of them set matches nothing.
@@ -78,8 +76,6 @@ export class Tlb {
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
-  private readonly tags64w2: Int32Array[] | undefined;
-  private readonly tags64Fill2: BigInt64Array[] | undefined;
   /** With a backing: the byte addresses of the load, store and fetch sets in use, for translated code. */
   private readonly selected: Int32Array | undefined;
   private readonly setBytes: number;
@@ -97,27 +93,20 @@ export class Tlb {
     if (backing !== undefined) {
       this.tags64 = [];
       this.tags64Fill = [];
-      this.tags64w2 = [];
-      this.tags64Fill2 = [];
     }
     for (let i = 0; i < CONTEXTS * 3; i++) {
       if (backing !== undefined) {
         const at = backing.byteOffset + i * this.setBytes;
-        const at2 = at + TLB_WAY2_AT;
         this.tags.push(new Float64Array(backing.buffer, at, TLB_SIZE).fill(NaN));
         this.offs.push(new Int32Array(backing.buffer, at + TLB_OFFS_AT, TLB_SIZE));
         this.tags64!.push(new Int32Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE * 2));
         this.tags64Fill!.push(new BigInt64Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE).fill(EMPTY_TAG64N));
-        this.tags2.push(new Float64Array(backing.buffer, at2, TLB_SIZE).fill(NaN));
-        this.offs2.push(new Int32Array(backing.buffer, at2 + TLB_OFFS_AT, TLB_SIZE));
-        this.tags64w2!.push(new Int32Array(backing.buffer, at2 + TLB_TAGS64_AT, TLB_SIZE * 2));
-        this.tags64Fill2!.push(new BigInt64Array(backing.buffer, at2 + TLB_TAGS64_AT, TLB_SIZE).fill(EMPTY_TAG64N));
       } else {
         this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
         this.offs.push(new Int32Array(TLB_SIZE));
-        this.tags2.push(new Float64Array(TLB_SIZE).fill(NaN));
-        this.offs2.push(new Int32Array(TLB_SIZE));
       }
+      this.tags2.push(new Float64Array(TLB_SIZE).fill(NaN));
+      this.offs2.push(new Int32Array(TLB_SIZE));
     }
     this.selected = backing !== undefined ? new Int32Array(backing.buffer, backing.selectedAt, 3) : undefined;
     this.select(3, 3);
@@ -172,7 +161,6 @@ export class Tlb {
     this.tags[k]!.fill(NaN);
     this.tags64Fill?.[k]!.fill(EMPTY_TAG64N);
     this.tags2[k]!.fill(NaN);
-    this.tags64Fill2?.[k]!.fill(EMPTY_TAG64N);
   }
 
   /** Empties entry i of set k, both ways. */
@@ -183,9 +171,6 @@ export class Tlb {
     if (t64 !== undefined) {
       t64[2 * i] = EMPTY_TAG64;
       t64[2 * i + 1] = 0;
-      const w2 = this.tags64w2![k]!;
-      w2[2 * i] = EMPTY_TAG64;
-      w2[2 * i + 1] = 0;
     }
   }
 
@@ -229,22 +214,20 @@ export class Tlb {
         this.filledCount++;
       }
     }
-    const tags = this.tags[k]!;
-    const offs = this.offs[k]!;
-    const t64 = this.tags64?.[k];
-    const old = tags[i]!;
-    if (old === old && old !== pageVa) {
+    const old = this.tags[k]![i]!;
+    if (!Number.isNaN(old) && old !== pageVa) {
       // The entry replaced goes to the second way (what was there goes).
       this.tags2[k]![i] = old;
-      this.offs2[k]![i] = offs[i]!;
-      if (t64 !== undefined) {
-        const w2 = this.tags64w2![k]!;
-        w2[2 * i] = t64[2 * i]!;
-        w2[2 * i + 1] = t64[2 * i + 1]!;
-      }
+      this.offs2[k]![i] = this.offs[k]![i]!;
     }
-    tags[i] = pageVa;
-    offs[i] = ramOffset;
+    this.setFirst(k, i, pageVa, ramOffset);
+  }
+
+  /** Writes entry i of set k's first way, both tag forms. */
+  private setFirst(k: number, i: number, pageVa: number, ramOffset: number): void {
+    this.tags[k]![i] = pageVa;
+    this.offs[k]![i] = ramOffset;
+    const t64 = this.tags64?.[k];
     if (t64 !== undefined) {
       // The two's complement halves of the (integral, |x| < 2^53) page address.
       t64[2 * i] = pageVa | 0;
@@ -261,25 +244,11 @@ export class Tlb {
     const k = context * 3 + kind;
     if (this.tags2[k]![i] !== pageVa) return -1;
     const ramOffset = this.offs2[k]![i]!;
-    // Not logged again: the fill that first cached it was (and a flush since would have emptied it).
-    const tags = this.tags[k]!;
-    const offs = this.offs[k]!;
-    const old = tags[i]!;
-    const oldOffs = offs[i]!;
-    const t64 = this.tags64?.[k];
-    const w2 = this.tags64w2?.[k];
-    const oldLo = t64?.[2 * i] ?? 0;
-    const oldHi = t64?.[2 * i + 1] ?? 0;
-    tags[i] = pageVa;
-    offs[i] = ramOffset;
-    this.tags2[k]![i] = old;
-    this.offs2[k]![i] = oldOffs;
-    if (t64 !== undefined && w2 !== undefined) {
-      t64[2 * i] = w2[2 * i]!;
-      t64[2 * i + 1] = w2[2 * i + 1]!;
-      w2[2 * i] = oldLo;
-      w2[2 * i + 1] = oldHi;
-    }
+    // Not logged again: the fill that first cached it was (and a flush since would have emptied it). An empty
+    // first way leaves an empty second way (NaN), which is what it is.
+    this.tags2[k]![i] = this.tags[k]![i]!;
+    this.offs2[k]![i] = this.offs[k]![i]!;
+    this.setFirst(k, i, pageVa, ramOffset);
     return ramOffset;
   }
 }

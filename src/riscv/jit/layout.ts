@@ -2,7 +2,7 @@
  * Layout of a hart's area in the WebAssembly memory (after guest RAM, see GuestRam.hartArea): the state that
  * translated code reads and writes directly. Byte offsets from the start of the area.
  */
-import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_TAGS64_AT, TLB_WAY2_AT } from '../tlb.js';
+import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_TAGS64_AT } from '../tlb.js';
 import { WATCH_SIZE, watchIndex } from '../branch-watch.js';
 
 /** x0..x31 as 32 little-endian i64 (the same bytes as Hart.x's (lo, hi) pairs). */
@@ -40,8 +40,6 @@ export const AREA_TLB = 4096;
 /** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
 export const TLB_SET_OFFS = TLB_OFFS_AT;
 export const TLB_SET_TAGS64 = TLB_TAGS64_AT;
-/** Within a set: the second way, laid out as the first. */
-export const TLB_SET_WAY2 = TLB_WAY2_AT;
 export { TLB_SET_BYTES };
 /**
  * The jump cache, which translated code consults for jumps the link cells do not cover (indirect jumps, other
