@@ -172,7 +172,12 @@ export class JitHart {
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
     this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
     for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
-    this.watch = { pcs: this.jcF64, compiled: new Uint8Array(JCACHE_SIZE), counts: new Int32Array(JCACHE_SIZE), hot: this.tuning.hot };
+    this.watch = {
+      pcs: this.jcF64,
+      compiled: new Uint8Array(JCACHE_SIZE),
+      counts: new Int32Array(JCACHE_SIZE),
+      hot: this.tuning.hot,
+    };
     // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
     const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
@@ -268,7 +273,8 @@ export class JitHart {
     let m = this.pages[ramPage];
     let e = m?.get(pc);
     if (e === undefined) {
-      const insns = scanBlock(pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, this.fetchPage, undefined, this.takeBranch);
+      const { decode, bus } = this.h;
+      const insns = scanBlock(pc, ramPage, decode, bus.ram.u16, this.parallel, this.fetchPage, undefined, this.takeBranch);
       let calls: NonNullable<BlockInsn['guard']>[] | undefined;
       let taken: Set<number> | undefined;
       for (const i of insns) {
@@ -342,7 +348,8 @@ export class JitHart {
               return g === undefined ? -1 : g.ramOffset / 4096;
             };
       const taken = e.taken;
-      const insns = scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other, (p) => taken?.has(p) === true);
+      const takeBranch = (p: number): boolean => taken?.has(p) === true;
+      const insns = scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other, takeBranch);
       if (insns.length !== e.len) {
         // The code changed without a write reaching us (another hart's, before a FENCE.I): find it again.
         this.pages[ramPage]?.delete(e.pc);
@@ -402,12 +409,17 @@ export class JitHart {
       this.table.set(e.slot, exports[`f${i}`]);
       const j = jcacheIndex(e.pc);
       this.watch.compiled[j] = 1;
-      this.jcF64[j * 2] = e.pc;
-      this.jcI32[j * 4 + 2] = livePages[i]! * 4096;
-      this.jcI32[j * 4 + 3] = e.slot;
+      this.setJumpCache(j, e.pc, livePages[i]!, e.slot);
     });
     this.stats.compiled += live.length;
     this.stats.modules++;
+  }
+
+  /** Points jump cache entry j at the block in `slot`, at `pc` on RAM page `ramPage`. */
+  private setJumpCache(j: number, pc: number, ramPage: number, slot: number): void {
+    this.jcF64[j * 2] = pc;
+    this.jcI32[j * 4 + 2] = ramPage * 4096;
+    this.jcI32[j * 4 + 3] = slot;
   }
 
   /** Runs up to `budget` instructions, as runHart does with the interpreter. */
@@ -463,14 +475,12 @@ export class JitHart {
       else {
         const c = counts[j]! + COUNT_ONE;
         counts[j] = c;
-        if (this.watch.compiled[j] !== 0) {
+        if (watch.compiled[j] !== 0) {
           // A compiled block's pc has this index, but the jump cache entry went to another one's: this one?
           const e = this.pages[ramPage]?.get(pc);
           if (e !== undefined && e.slot >= 0) {
             slot = e.slot;
-            jcF64[j * 2] = pc;
-            jcI32[j * 4 + 2] = ramPage * 4096;
-            jcI32[j * 4 + 3] = slot;
+            this.setJumpCache(j, pc, ramPage, slot);
           }
         }
         if (slot < 0 && ((c & RECENT_MASK) >= hot || c >= HOT_TOTAL)) {
@@ -478,13 +488,8 @@ export class JitHart {
           counts[j] = hot >>> 1;
           const e = this.entry(ramPage, pc);
           if (e.translatable && !e.queued) this.enqueue(e, ramPage);
-          if (e.slot >= 0) {
-            // Compiled, but its jump cache entry went to a colliding block: take it back.
-            slot = e.slot;
-            jcF64[j * 2] = pc;
-            jcI32[j * 4 + 2] = ramPage * 4096;
-            jcI32[j * 4 + 3] = slot;
-          }
+          // Compiled at once (tests compile synchronously): install filled the jump cache.
+          slot = e.slot;
         }
       }
       if (slot < 0) {
