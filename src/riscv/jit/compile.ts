@@ -130,6 +130,15 @@ function registers(insns: readonly BlockInsn[]): { used: Set<number>; firstWrite
   return { used, firstWrite };
 }
 
+/**
+ * A conditional branch's two sides: the one that leaves the block, and the one the trace goes on with (for a
+ * branch the trace follows, scan.ts BlockInsn.taken, the taken side).
+ */
+function branchSides({ pc, insn, len, taken }: BlockInsn): { out: number; on: number } {
+  const target = pc + branchOffset(insn);
+  return taken === true ? { out: pc + len, on: target } : { out: target, on: pc + len };
+}
+
 /** A page cache's key: the TLB set local (loads or stores) and the base register. */
 function cacheKey(set: number, rs1: number): number {
   return set * 32 + rs1;
@@ -173,12 +182,11 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   // A block with a direct jump or branch back to its own start loops inside wasm. That includes a last branch
   // whose fall-through is the start (a trace that jumped backwards on the way, as loops compiled with the test at
   // the bottom do).
-  const loops = insns.some(({ pc, insn, len, taken }, k) => {
+  const loops = insns.some((bi, k) => {
+    const { pc, insn } = bi;
     const op = insn & 0x7f;
     if (op === 0x63) {
-      // The side that leaves the block, and the one the trace goes on with (a branch it follows: the taken one).
-      const out = taken ? pc + len : pc + branchOffset(insn);
-      const on = taken ? pc + branchOffset(insn) : pc + len;
+      const { out, on } = branchSides(bi);
       return out === start || (k === n - 1 && on === start);
     }
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
@@ -209,12 +217,13 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * Leaves the block after k more instructions: the registers written so far back to the area, the
    * instructions retired added to its counter; then returns the table slot + 1 in link cell `cell` when that is
    * filled (the hub calls that block next, so the pc is not needed), else writes the next pc (`pc` pushes an
-   * f64) and the cell (0 for none) into the area and returns EXIT_JUMP. Each exit has its own copy of this code
-   * (slow exits excepted, see slowExit): a shared exit entered through a
-   * br_table measured slower (an indirect jump per exit; shell loop 50k 3.98 → 3.67 s, sha256 16 MiB
-   * 2.02 → 1.94 s, means of 3 pairs).
+   * f64; null when it is in the area already) and the cell (0 for none) into the area and returns `code`; an
+   * EXIT_JUMP exit also writes the pc as an i64 (`pc64` pushes it) for the hub's lookup. Each exit has its own
+   * copy of this code (slow exits excepted, see slowExit): a shared exit entered through a br_table measured
+   * slower (an indirect jump per exit; shell loop 50k 3.98 → 3.67 s, sha256 16 MiB 2.02 → 1.94 s, means of 3
+   * pairs).
    */
-  const exit = (k: number, pc: () => void, cell: number, code = EXIT_JUMP, pc64?: () => void): void => {
+  const exit = (k: number, pc: (() => void) | null, cell: number, code = EXIT_JUMP, pc64?: () => void): void => {
     for (const r of written) {
       if (!lazy || firstWrite.get(r)! < k) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
     }
@@ -225,9 +234,11 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       c.get(L_AREA).mem('i32.load', cell).tee(L_CODE);
       c.if(() => c.get(L_CODE).i32(1).op('i32.sub').op('return'));
     }
-    c.get(L_AREA);
-    pc();
-    c.mem('f64.store', AREA_PC);
+    if (pc !== null) {
+      c.get(L_AREA);
+      pc();
+      c.mem('f64.store', AREA_PC);
+    }
     if (code === EXIT_JUMP) {
       if (pc64 === undefined) throw new Error('an EXIT_JUMP exit needs its pc as an i64');
       c.get(L_AREA);
@@ -341,7 +352,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     if (!(lastOp === 0x63 || lastOp === 0x6f || lastOp === 0x67)) exitTo(n, last.pc + last.len, false);
   };
   const instructions = (): void => {
-    insns.forEach(({ pc, insn, len, guard, taken }, k) => {
+    insns.forEach((bi, k) => {
+      const { pc, insn, len, guard, taken } = bi;
       const op = insn & 0x7f;
       const { srcs, rd: dst } = operands(insn);
       if (guard !== undefined) {
@@ -583,9 +595,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           R(rs2);
           c.op(BRANCH[f3]!);
           // A branch the trace follows (scan.ts) leaves when not taken.
-          const out = taken ? pc + len : pc + branchOffset(insn);
-          const on = taken ? pc + branchOffset(insn) : pc + len;
-          if (taken) c.op('i32.eqz');
+          const { out, on } = branchSides(bi);
+          if (taken === true) c.op('i32.eqz');
           c.if(() => exitTo(k + 1, out, false));
           // Not the last instruction: the block goes on with the next one.
           if (k === n - 1) exitTo(k + 1, on, false);
@@ -605,12 +616,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           if (!lazy) c.get(L_DONE).op('i32.add');
           c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);
           if (rd !== 0) c.get(L_AREA).mem('i64.load', AREA_X + 8 * rd).set(L_REG0 + rd);
-          const fromArea = (): void => void c.get(L_AREA).mem('f64.load', AREA_PC);
+          // Leaving: the helper has written the pc to go on at.
           c.get(L_CODE).if(() => {
             c.get(L_CODE).i32(SYSTEM_RETIRED).op('i32.eq');
             c.if(
-              () => exit(k + 1, fromArea, 0, EXIT_SYSTEM),
-              () => exit(k, fromArea, 0, EXIT_SYSTEM),
+              () => exit(k + 1, null, 0, EXIT_SYSTEM),
+              () => exit(k, null, 0, EXIT_SYSTEM),
             );
           });
           // sstatus.SUM may have changed the TLB sets in use.
@@ -780,10 +791,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.i32(EXIT_BUDGET).op('return');
   });
   c.block('slow', () => {
-    c.block('exit', () => {
-      if (loops) c.loop('top', body);
-      else body();
-    });
+    if (loops) c.loop('top', body);
+    else body();
     // Every path through the body has returned or gone to the slow exit.
     c.op('unreachable');
   });
