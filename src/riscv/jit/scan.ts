@@ -166,8 +166,7 @@ export function scanBlock(
       const t = target - pageBase;
       taken = t >= 0 && t < 4096 && target !== p && !seen.has(target) && takeBranch(p, target);
     }
-    const bi: BlockInsn = { pc: p, insn, len };
-    out.push(guard === undefined ? (taken ? { ...bi, taken } : bi) : taken ? { ...bi, guard, taken } : { ...bi, guard });
+    out.push({ pc: p, insn, len, ...(guard !== undefined && { guard }), ...(taken && { taken }) });
     guard = undefined;
     seen.add(p);
     if (taken) {
