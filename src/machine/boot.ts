@@ -8,6 +8,7 @@
  *
  * Bare-metal boot loads an ELF and enters it in M-mode, with an HTIF device at its `tohost` symbol.
  */
+import { randomBytes } from 'node:crypto';
 import { Htif } from '../devices/htif.js';
 import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';
@@ -49,7 +50,14 @@ const alignDown = (v: number, a: number): number => v - (v % a);
 const hex = (v: number): string => `0x${v.toString(16)}`;
 const mib = (v: number): string => `${(v / 1048576).toFixed(1)} MiB`;
 
-function dtbFor(m: Machine, cmdline: string, mmu: 'sv39' | 'sv48', initrd?: { start: number; end: number }): Uint8Array {
+/** `rngSeed`: 32 fresh random bytes for /chosen/rng-seed (for Linux; bare-metal programs get none, as on Spike). */
+function dtbFor(
+  m: Machine,
+  cmdline: string,
+  mmu: 'sv39' | 'sv48',
+  initrd?: { start: number; end: number },
+  rngSeed = false,
+): Uint8Array {
   return generateVirtDtb({
     harts: m.harts.length,
     ramBase: m.ram.base,
@@ -59,6 +67,7 @@ function dtbFor(m: Machine, cmdline: string, mmu: 'sv39' | 'sv48', initrd?: { st
     bootargs: cmdline,
     timebaseFrequency: VIRT.timebaseFrequency,
     virtio: m.virtio.map((_t, slot) => slot),
+    ...(rngSeed ? { rngSeed: randomBytes(32) } : {}),
     ...(initrd !== undefined ? { initrd } : {}),
   });
 }
@@ -103,7 +112,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   }
   const kernelEnd = kernelStart + kernel.imageSize;
   // The device tree's size does not depend on the initrd addresses, so measure it first.
-  const probe = dtbFor(m, boot.cmdline, mmu, boot.initrd ? { start: ram.base, end: ram.base + 1 } : undefined);
+  const probe = dtbFor(m, boot.cmdline, mmu, boot.initrd ? { start: ram.base, end: ram.base + 1 } : undefined, true);
   // OpenSBI edits the device tree in place and grows it: leave room after it.
   const dtb = alignDown(ramEnd - probe.length - DTB_HEADROOM, 4096);
   const info = dtb - 4096;
@@ -126,7 +135,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   ram.load(ram.base, boot.firmware);
   ram.load(kernelStart, kernel.data);
   if (initrd !== undefined && boot.initrd !== undefined) ram.load(initrd.start, boot.initrd);
-  ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd));
+  ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd, true));
   const infoBytes = new Uint8Array(48);
   const dv = new DataView(infoBytes.buffer);
   dv.setBigUint64(0, BigInt(FW_DYNAMIC_INFO_MAGIC), true);

@@ -163,6 +163,15 @@ test('chosen: bootargs, stdout-path and the initrd as u64', () => {
   );
 });
 
+test('chosen: rng-seed carries the bytes given, after bootargs', () => {
+  const seed = Uint8Array.from({ length: 32 }, (_, i) => i * 7);
+  const chosen = at(buildVirtTree({ ...base, rngSeed: seed }), '/chosen');
+  const v = value(chosen, 'rng-seed');
+  assert.equal(v.kind, 'bytes');
+  assert.deepEqual(v.kind === 'bytes' ? [...v.bytes] : [], [...seed]);
+  assert.deepEqual((chosen.props ?? []).map((p) => p.name).slice(0, 2), ['bootargs', 'rng-seed']);
+});
+
 test('generateVirtDtb serializes the tree', () => {
   const blob = generateVirtDtb(base, { extraSpace: 4096 });
   const dv = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
