@@ -47,7 +47,7 @@ import {
 import { MSTATUS_SIE, MSTATUS_SUM } from '../constants.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
-import { scanBlock, type BlockInsn } from './scan.js';
+import { MAX_BLOCK, scanBlock, type BlockInsn } from './scan.js';
 
 /** When blocks get compiled. */
 export interface JitTuning {
@@ -77,6 +77,9 @@ export interface JitTuning {
 
 export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 40_000, decayMs: 10, async: true };
 
+/** Pieces of one long straight run queued with its first (a bound: each piece is MAX_BLOCK instructions). */
+const MAX_CONTINUATIONS = 64;
+
 /** What the dispatcher knows about one block start. */
 interface Entry {
   readonly pc: number;
@@ -94,6 +97,11 @@ interface Entry {
   readonly calls: readonly NonNullable<BlockInsn['guard']>[] | undefined;
   /** The conditional branches the trace follows on their taken side, chosen when it was found (see entry). */
   readonly taken: ReadonlySet<number> | undefined;
+  /**
+   * Where the code goes on when the block stopped only because it was long (MAX_BLOCK), not at a jump or branch:
+   * the pc of the next instruction, on RAM page `next.ramPage` (-1 if the fetch TLB did not map its page).
+   */
+  readonly next: { readonly pc: number; readonly ramPage: number } | undefined;
 }
 
 export interface JitStats {
@@ -264,9 +272,14 @@ export class JitHart {
    * at least half as often, recently, as the hot start of the trace needs. The trace then runs through the side
    * the code took while it was interpreted, instead of leaving at every taken branch: a three-block loop of the
    * busybox shell went around through the hub 100 times per shell loop iteration.
+   *
+   * Not a loop's branch back to a start that has a block of its own already: the trace would run on into the loop
+   * body and leave it somewhere in the middle, where another block would start, and so on around a loop longer
+   * than a block, each time in another place.
    */
-  private readonly takeBranch = (_pc: number, target: number): boolean =>
-    (this.watch.counts[watchIndex(target)]! & RECENT_MASK) * 2 >= this.tuning.hot;
+  private readonly takeBranch = (pc: number, target: number, ramPage: number): boolean =>
+    (this.watch.counts[watchIndex(target)]! & RECENT_MASK) * 2 >= this.tuning.hot &&
+    !(target < pc && this.pages[ramPage]?.get(target)?.queued === true);
 
   /** The entry for the block at `pc` on RAM page `ramPage`, made (by scanning) if there is none yet. */
   private entry(ramPage: number, pc: number): Entry {
@@ -282,7 +295,7 @@ export class JitHart {
         if (i.taken === true) (taken ??= new Set()).add(i.pc);
       }
       const len = Math.max(1, insns.length);
-      e = { pc, len, translatable: insns.length > 0, queued: false, slot: -1, calls, taken };
+      e = { pc, len, translatable: insns.length > 0, queued: false, slot: -1, calls, taken, next: this.continuation(insns, ramPage) };
       if (m === undefined) {
         m = new Map();
         this.pages[ramPage] = m;
@@ -295,6 +308,23 @@ export class JitHart {
       m.set(pc, e);
     }
     return e;
+  }
+
+  /**
+   * Where a trace that stopped at MAX_BLOCK goes on (Entry.next). That code runs as often as the trace, but is
+   * reached by falling through, which the interpreter does not count (branch-watch.ts): each piece of a long
+   * straight run (blake2s's unrolled rounds, ~1800 instructions) waited for its predecessor to be compiled and
+   * then for `hot` visits of its own, and most of boot's 7 M instructions there ran interpreted.
+   */
+  private continuation(insns: readonly BlockInsn[], ramPage: number): Entry['next'] {
+    if (insns.length < MAX_BLOCK) return undefined;
+    // Straight runs only: a trace that followed a jump or a branch (a loop's, back to its start) would make the
+    // next piece start elsewhere in the loop on each round, and the chain compile the loop many times over.
+    for (let i = 1; i < insns.length; i++) if (insns[i]!.pc !== insns[i - 1]!.pc + insns[i - 1]!.len) return undefined;
+    const last = insns[insns.length - 1]!;
+    const pc = last.pc + last.len;
+    const page = pc - ((pc | 0) & 0xfff);
+    return { pc, ramPage: page === insns[0]!.pc - ((insns[0]!.pc | 0) & 0xfff) ? ramPage : this.fetchPage(page) };
   }
 
   private allocSlot(): number {
@@ -314,10 +344,18 @@ export class JitHart {
 
   /** Queues a hot block for the next batch; a full batch is compiled at once. */
   private enqueue(e: Entry, ramPage: number): void {
-    e.queued = true;
-    this.queue.push(e);
-    this.queuePages.push(ramPage);
-    if (this.queue.length >= this.tuning.batch) this.compileQueued();
+    for (let n = 0; n < MAX_CONTINUATIONS; n++) {
+      e.queued = true;
+      this.queue.push(e);
+      this.queuePages.push(ramPage);
+      if (this.queue.length >= this.tuning.batch) this.compileQueued();
+      // A long straight run: its next piece is as hot (continuation).
+      const next = e.next;
+      if (next === undefined || next.ramPage < 0) return;
+      e = this.entry(next.ramPage, next.pc);
+      ramPage = next.ramPage;
+      if (!e.translatable || e.queued) return;
+    }
   }
 
   /**
@@ -464,7 +502,9 @@ export class JitHart {
       const idx = (plo >>> 12) & TLB_MASK;
       if (tlb.fetchTags[idx] !== pc - poff) {
         // The interpreter refills the fetch TLB.
-        done += runBlock(h, left, watch) + 1;
+        const n = runBlock(h, left, watch) + 1;
+        done += n;
+        this.stats.interpreted += n;
         link = 0;
         continue;
       }

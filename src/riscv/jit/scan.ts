@@ -20,8 +20,8 @@ export interface BlockInsn {
   readonly taken?: true;
 }
 
-/** Whether the trace follows the conditional branch at `pc` to its taken `target` (on the same page). */
-export type TakeBranch = (pc: number, target: number) => boolean;
+/** Whether the trace follows the conditional branch at `pc` to its taken `target` (on the same page, RAM page `ramPage`). */
+export type TakeBranch = (pc: number, target: number, ramPage: number) => boolean;
 
 /** The RAM page (offset / 4096) the fetch TLB maps virtual page `pageVa` to now, or -1. */
 export type FetchPage = (pageVa: number) => number;
@@ -164,7 +164,7 @@ export function scanBlock(
     if (op === 0x63 && takeBranch !== undefined) {
       const target = p + branchOffset(insn);
       const t = target - pageBase;
-      taken = t >= 0 && t < 4096 && target !== p && !seen.has(target) && takeBranch(p, target);
+      taken = t >= 0 && t < 4096 && target !== p && !seen.has(target) && takeBranch(p, target, curRam);
     }
     out.push({ pc: p, insn, len, ...(guard !== undefined && { guard }), ...(taken && { taken }) });
     guard = undefined;
