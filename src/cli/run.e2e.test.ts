@@ -15,6 +15,8 @@ test('the bundled Linux guest boots to a shell, runs commands and powers off wit
     assert.match(boot, /Typevisor guest ready/);
     // The device tree's rng-seed, which the kernel trusts (guest/kernel.config): its CRNG is ready at once.
     assert.match(boot, /\[\s*0\.000000\] random: crng init done/);
+    // Sstc: the kernel sets its timer with stimecmp, not through the firmware.
+    assert.match(boot, /Timer interrupt in S-mode is available via sstc extension/);
 
     assert.equal((await vm.run('uname -m')).trim(), 'riscv64');
     const cpuinfo = await vm.run('cat /proc/cpuinfo');

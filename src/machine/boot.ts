@@ -19,7 +19,7 @@ import { generateVirtDtb } from './virt-dt.js';
 import { VIRT } from './virt-layout.js';
 
 /** The ISA the device tree advertises: what the hart implements. */
-export const HART_ISA = 'rv64imafdc_zicsr_zifencei';
+export const HART_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
 export { BootError } from './errors.js';
 

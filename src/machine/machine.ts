@@ -14,6 +14,7 @@ import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
 import { DecodeCache } from '../riscv/decode-cache.js';
 import { runHart, isIdle } from '../riscv/run.js';
+import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
@@ -316,6 +317,7 @@ export class Machine {
       if (this.harts.length === 1) {
         do {
           clint.update();
+          updateSupervisorTimer(hart);
           runHart(hart, BURST);
           if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
           if (this.exit !== undefined || isIdle(hart)) break;
@@ -376,6 +378,7 @@ export class Machine {
   private runHartsOnce(): void {
     let total = 0;
     for (const h of this.harts) {
+      updateSupervisorTimer(h);
       if (!isIdle(h)) {
         h.reservation = -1;
         runHart(h, BURST);
@@ -395,7 +398,9 @@ export class Machine {
   /** Sleeps until the guest's next timer deadline, new input, or MAX_IDLE_MS. */
   private async idle(): Promise<void> {
     let ticks = Infinity;
-    for (const h of this.harts) ticks = Math.min(ticks, this.clint.ticksUntilDeadline(h.hartId));
+    for (const h of this.harts) {
+      ticks = Math.min(ticks, this.clint.ticksUntilDeadline(h.hartId), ticksUntilSupervisorTimer(h));
+    }
     const ms = Math.min(MAX_IDLE_MS, (ticks * 1000) / VIRT.timebaseFrequency);
     if (ms <= 0) return;
     await new Promise<void>((resolve) => {

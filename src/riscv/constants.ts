@@ -103,6 +103,7 @@ export const CSR = {
   scause: 0x142,
   stval: 0x143,
   sip: 0x144,
+  stimecmp: 0x14d,
   satp: 0x180,
   mvendorid: 0xf11,
   marchid: 0xf12,

@@ -29,6 +29,7 @@ import {
 } from './constants.js';
 import type { Hart } from './hart.js';
 import { numberHi } from './pairs.js';
+import { MENVCFG_STCE_HI, stce, updateSupervisorTimer } from './sstc.js';
 
 /** Plain CSRs: storage only, any value (mask applied by `plainMask`). */
 const PLAIN = new Set<number>([
@@ -120,6 +121,11 @@ export function csrRead(h: Hart, num: number, out: Int32Array): boolean {
       out[0] = h.csr[num * 2]!;
       out[1] = h.csr[num * 2 + 1]!;
       return true;
+    case CSR.stimecmp:
+      if (!stimecmpAllowed(h)) return false;
+      out[0] = h.csr[num * 2]!;
+      out[1] = h.csr[num * 2 + 1]!;
+      return true;
     case CSR.mvendorid:
     case CSR.marchid:
     case CSR.mimpid:
@@ -179,6 +185,11 @@ export function csrRead(h: Hart, num: number, out: Int32Array): boolean {
   return false;
 }
 
+/** Sstc: below M-mode, stimecmp needs menvcfg.STCE and mcounteren.TM. */
+function stimecmpAllowed(h: Hart): boolean {
+  return h.priv === PRIV_M || (stce(h) && (h.mcounteren & 2) !== 0);
+}
+
 /** mhpmcounter3..31, hpmcounter3..31, mhpmevent3..31. */
 function isHpm(num: number): boolean {
   return (num >= 0xb03 && num <= 0xb1f) || (num >= 0xc03 && num <= 0xc1f) || (num >= 0x323 && num <= 0x33f);
@@ -201,14 +212,22 @@ export function csrWrite(h: Hart, num: number, lo: number, hi: number): boolean 
     if (num === CSR.mepc || num === CSR.sepc) l &= ~1;
     else if (num === CSR.mtvec || num === CSR.stvec) l &= ~2;
     else if (num === CSR.menvcfg || num === CSR.senvcfg) {
+      // FIOM; and menvcfg.STCE (Sstc).
       l &= 1;
-      u = 0;
+      u = num === CSR.menvcfg ? u & MENVCFG_STCE_HI : 0;
     } else if (num === CSR.mcountinhibit) {
       l &= ~2;
       u = 0;
     }
+    const stceBefore = num === CSR.menvcfg && stce(h);
     h.csr[num * 2] = l;
     h.csr[num * 2 + 1] = u;
+    if (num === CSR.menvcfg && stce(h) !== stceBefore) {
+      // STIP changes hands: the timer drives it while STCE is set, M-mode software while it is clear.
+      h.mipSw &= ~MIP_STIP;
+      h.mipHw &= ~MIP_STIP;
+      updateSupervisorTimer(h);
+    }
     return true;
   }
   switch (num) {
@@ -242,6 +261,12 @@ export function csrWrite(h: Hart, num: number, lo: number, hi: number): boolean 
     case CSR.scounteren:
       h.scounteren = lo & 0x7;
       return true;
+    case CSR.stimecmp:
+      if (!stimecmpAllowed(h)) return false;
+      h.csr[num * 2] = lo;
+      h.csr[num * 2 + 1] = hi;
+      updateSupervisorTimer(h);
+      return true;
     case CSR.satp: {
       if (h.priv === PRIV_S && (h.mstatus & MSTATUS_TVM) !== 0) return false;
       const mode = (hi >>> 28) & 0xf;
@@ -274,7 +299,8 @@ export function csrWrite(h: Hart, num: number, lo: number, hi: number): boolean 
       h.mie = lo & MIP_ALL;
       return true;
     case CSR.mip: {
-      const mask = MIP_SSIP | MIP_STIP | MIP_SEIP;
+      // With Sstc on, STIP is the timer's (read-only here).
+      const mask = MIP_SSIP | (stce(h) ? 0 : MIP_STIP) | MIP_SEIP;
       h.mipSw = (h.mipSw & ~mask) | (lo & mask);
       return true;
     }

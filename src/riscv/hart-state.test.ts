@@ -48,7 +48,8 @@ function busyRig(): Rig {
   csrWrite(h, CSR.scounteren, 2, 0);
   csrWrite(h, CSR.sepc, 0x1234, 0x7fff_ffff | 0);
   csrWrite(h, CSR.stvec, RAM_BASE + 0x5000, 0);
-  csrWrite(h, CSR.menvcfg, 1, 0);
+  csrWrite(h, CSR.menvcfg, 1, 0x8000_0000 | 0);
+  csrWrite(h, CSR.stimecmp, 0x1234_5678, 0x9);
   csrWrite(h, CSR.mcountinhibit, 5, 0);
   csrWrite(h, CSR.pmpaddr0 + 1, 0x2000_0fff, 0);
   csrWrite(h, CSR.pmpaddr0 + 2, -1, 0x3fffff);
@@ -129,12 +130,31 @@ test('invalid records are rejected naming the field, leaving the hart unchanged'
   expectReject((s) => (s['reservation'] = -2), /reservation/);
   expectReject((s) => (s['counterOffset'] = null), /counterOffset/);
   expectReject((s) => (s['hartId'] = 1), /hartId: record is for hart 1, restoring into hart 0/);
-  expectReject((s) => (s['version'] = 2), /version: unsupported version 2/);
+  expectReject((s) => (s['version'] = 3), /version: unsupported version 3/);
+  expectReject((s) => ((s['csr'] as Record<string, string>)['menvcfg'] = '4000000000000000'), /csr\.menvcfg: only bits 0/);
+  expectReject((s) => {
+    (s['csr'] as Record<string, string>)['menvcfg'] = '8000000000000000';
+    s['mipSw'] = 0x20;
+  }, /mipSw: STIP is the timer's/);
   expectReject((s) => (s['format'] = 'qemu'), /format/);
   expectReject((s) => (s['extra'] = 1), /extra: unknown field/);
   expectReject((s) => delete s['mie'], /mie: missing/);
   assert.throws(() => restoreHartState(makeHart().h, null), HartStateError);
   assert.throws(() => restoreHartState(makeHart().h, [1, 2]), HartStateError);
+});
+
+test('a version 1 record (before Sstc: no stimecmp) is still read', () => {
+  const saved = JSON.parse(JSON.stringify(saveHartState(rig().h))) as Record<string, unknown>;
+  saved['version'] = 1;
+  delete (saved['csr'] as Record<string, string>)['stimecmp'];
+  const r = makeHart();
+  csrWrite(r.h, CSR.stimecmp, 77, 0);
+  restoreHartState(r.h, saved);
+  assert.equal(saveHartState(r.h).csr.stimecmp, '0000000000000000');
+  assert.equal(saveHartState(r.h).version, 2, 'saved again as the current version');
+  // Version 2 needs it.
+  saved['version'] = 2;
+  assert.throws(() => restoreHartState(makeHart().h, saved), /csr\.stimecmp: missing/);
 });
 
 test('property: any single-field corruption is rejected with HartStateError or accepted as a valid state', () => {

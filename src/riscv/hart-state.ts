@@ -25,21 +25,26 @@ import {
 } from './constants.js';
 import type { Hart } from './hart.js';
 import { PMP_ENTRIES } from './pmp.js';
+import { MENVCFG_STCE_HI } from './sstc.js';
 
 export const HART_STATE_FORMAT = 'typevisor-hart';
-export const HART_STATE_VERSION = 1;
+/**
+ * 2: stimecmp among the CSRs, and menvcfg.STCE (Sstc). Version 1 records (without them) are still read: their
+ * hart had no Sstc, so STCE is clear and stimecmp unused (0).
+ */
+export const HART_STATE_VERSION = 2;
 
 /** The plain-storage CSRs saved by name. */
 export const PLAIN_CSRS = [
   'mscratch', 'mepc', 'mcause', 'mtval', 'mtvec',
   'sscratch', 'sepc', 'scause', 'stval', 'stvec',
-  'satp', 'menvcfg', 'senvcfg', 'mcountinhibit',
+  'satp', 'menvcfg', 'senvcfg', 'mcountinhibit', 'stimecmp',
 ] as const;
 export type PlainCsrName = (typeof PLAIN_CSRS)[number];
 
 export interface HartState {
   format: typeof HART_STATE_FORMAT;
-  version: typeof HART_STATE_VERSION;
+  version: 1 | typeof HART_STATE_VERSION;
   hartId: number;
   pc: string;
   priv: number;
@@ -182,8 +187,9 @@ export function restoreHartState(h: Hart, state: unknown): void {
   if (!isRecord(state)) fail('(record)', `expected an object, got ${describe(state)}`);
   checkKeys(state, KEYS, '');
   if (state['format'] !== HART_STATE_FORMAT) fail('format', `expected "${HART_STATE_FORMAT}", got ${describe(state['format'])}`);
-  if (state['version'] !== HART_STATE_VERSION) {
-    fail('version', `unsupported version ${describe(state['version'])} (this Typevisor reads ${HART_STATE_VERSION})`);
+  const version = state['version'];
+  if (version !== HART_STATE_VERSION && version !== 1) {
+    fail('version', `unsupported version ${describe(version)} (this Typevisor reads 1 and ${HART_STATE_VERSION})`);
   }
   const hartId = int(state['hartId'], 'hartId', 0, 0xffffffff);
   if (hartId !== h.hartId) fail('hartId', `record is for hart ${hartId}, restoring into hart ${h.hartId}`);
@@ -219,14 +225,18 @@ export function restoreHartState(h: Hart, state: unknown): void {
 
   const csrIn = state['csr'];
   if (!isRecord(csrIn)) fail('csr', `expected an object, got ${describe(csrIn)}`);
-  checkKeys(csrIn, PLAIN_CSRS, 'csr');
+  const csrNames = version === 1 ? PLAIN_CSRS.filter((n) => n !== 'stimecmp') : PLAIN_CSRS;
+  checkKeys(csrIn, csrNames, 'csr');
   const csr = new Map<PlainCsrName, [number, number]>();
   for (const name of PLAIN_CSRS) {
     const field = `csr.${name}`;
-    const [lo, hi] = pair(csrIn[name], field);
+    const [lo, hi] = name in csrIn ? pair(csrIn[name], field) : [0, 0];
     if ((name === 'mepc' || name === 'sepc') && (lo & 1) !== 0) fail(field, 'bit 0 must be clear');
     if ((name === 'mtvec' || name === 'stvec') && (lo & 2) !== 0) fail(field, 'bit 1 must be clear (mode 2/3 reserved)');
-    if ((name === 'menvcfg' || name === 'senvcfg') && ((lo & ~1) !== 0 || hi !== 0)) fail(field, 'only bit 0 (FIOM) is writable');
+    if (name === 'menvcfg' && ((lo & ~1) !== 0 || (hi & ~MENVCFG_STCE_HI) !== 0)) {
+      fail(field, 'only bits 0 (FIOM) and 63 (STCE) are writable');
+    }
+    if (name === 'senvcfg' && ((lo & ~1) !== 0 || hi !== 0)) fail(field, 'only bit 0 (FIOM) is writable');
     if (name === 'mcountinhibit' && ((lo & 2) !== 0 || hi !== 0)) fail(field, 'only bits 0 and 2..31 are writable');
     if (name === 'satp') {
       const mode = (hi >>> 28) & 0xf;
@@ -237,6 +247,9 @@ export function restoreHartState(h: Hart, state: unknown): void {
     }
     csr.set(name, [lo, hi]);
   }
+
+  const stceOn = (csr.get('menvcfg')![1] & MENVCFG_STCE_HI) !== 0;
+  if (stceOn && (mipSw & MIP_STIP) !== 0) fail('mipSw', 'STIP is the timer\'s while menvcfg.STCE is set (Sstc)');
 
   const cfgIn = state['pmpCfg'];
   if (!Array.isArray(cfgIn) || cfgIn.length !== PMP_ENTRIES) fail('pmpCfg', `expected an array of ${PMP_ENTRIES} bytes`);

@@ -15,6 +15,7 @@ import { Clint } from '../../devices/clint.js';
 import { SystemBus } from '../../memory/bus.js';
 import { GuestRam } from '../../memory/ram.js';
 import { MIP_MSIP, MIP_MTIP } from '../../riscv/constants.js';
+import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../../riscv/sstc.js';
 import { Hart } from '../../riscv/hart.js';
 import { restoreHartState, saveHartState } from '../../riscv/hart-state.js';
 import { isIdle, runHart } from '../../riscv/run.js';
@@ -64,6 +65,7 @@ if (data.yieldOnPause) {
 /** Recomputes the hart's device-driven mip bits: the PLIC's lines, its msip word and its own timer. */
 function refreshMip(): void {
   hart.mipHw = control.extMip(id) | (clint.msipOf(id) ? MIP_MSIP : 0) | (mtip ? MIP_MTIP : 0);
+  updateSupervisorTimer(hart);
 }
 
 for (const w of data.windows) {
@@ -85,7 +87,7 @@ function runSlice(): number {
       const seq = control.wakeSeq(id);
       refreshMip();
       if (!isIdle(hart)) continue;
-      const ticks = clint.ticksUntilDeadline(id);
+      const ticks = Math.min(clint.ticksUntilDeadline(id), ticksUntilSupervisorTimer(hart));
       const ms = Math.min(MAX_SLEEP_MS, (ticks * 1000) / data.timebaseFrequency);
       if (ms > 0) control.sleep(id, seq, ms);
       continue;
