@@ -66,7 +66,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     .addOption(new Option('--console <where>', 'the guest console: the 16550 UART (ttyS0) or a virtio console (hvc0)').choices(['uart', 'virtio']).default('uart'))
     .addOption(new Option('--max-instructions <n>', 'stop after about n guest instructions (exit status 3)'))
     .addOption(
-      new Option('--engine <engine>', 'CPU engine: the interpreter, or the translator to WebAssembly (default: interp, or $TYPEVISOR_ENGINE)')
+      new Option('--engine <engine>', 'CPU engine: the translator to WebAssembly, or the interpreter alone (default: jit, or $TYPEVISOR_ENGINE)')
         .choices(['interp', 'jit']),
     )
     .addOption(new Option('--api-sock <path>', 'serve the control API (status, pause, resume, snapshot, shutdown, stop) on this Unix socket'))

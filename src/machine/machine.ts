@@ -49,7 +49,7 @@ export interface MachineOptions {
   readonly parallel?: boolean;
   /** Stop with `{ kind: 'limit' }` after about this many instructions. */
   readonly maxInstructions?: number;
-  /** The CPU engine (default: defaultEngine(), the interpreter unless TYPEVISOR_ENGINE says otherwise). */
+  /** The CPU engine (default: defaultEngine(), the translator unless TYPEVISOR_ENGINE says otherwise). */
   readonly engine?: Engine;
 }
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GuestConsole } from '../testing/guest-console.js';
 
-// The default engine (the translator when the suite runs with TYPEVISOR_ENGINE=jit), and each engine by name on
+// The default engine (the interpreter when the suite runs with TYPEVISOR_ENGINE=interp), and each engine by name on
 // two harts, so that every run of the suite checks both engines with harts in parallel.
 const cases: { harts: number; engine?: string }[] = [{ harts: 1 }, { harts: 2, engine: 'interp' }, { harts: 2, engine: 'jit' }, { harts: 4 }];
 for (const { harts, engine } of cases) {
