@@ -6,7 +6,7 @@ import {
 import { csrWrite } from './csr.js';
 import { TRAP, type Hart } from './hart.js';
 import { translate } from './mmu.js';
-import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, TLB_MASK } from './tlb.js';
+import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, TLB_MASK, TLB_SIZE } from './tlb.js';
 import {
   A, RAM_BASE, STVEC, csrRaw, getX, makeHart, read64, run, setCsrRaw, setX, step, write32, write64, type Rig,
 } from './testing.js';
@@ -298,8 +298,8 @@ test('a page a TLB fill pushed out is found in the second way, without walking t
   const { h } = r;
   const L0B = RAM_BASE + 0x13000;
   const PAGE2 = RAM_BASE + 0x22000;
-  const vaB = VA_PAGE + 2 * 4 * 1024 * 1024; // VPN1 = 4: the same TLB entry as VA_PAGE
-  write64(r, L1 + 4 * 8, pte(L0B, PTE_V));
+  const vaB = VA_PAGE + 2 * TLB_SIZE * 4096; // 2 TLB spans on: the same TLB entry as VA_PAGE
+  write64(r, L1 + ((2 * TLB_SIZE * 4096) / (2 * 1024 * 1024)) * 8, pte(L0B, PTE_V));
   write64(r, L0B, pte(PAGE2, RWX_AD));
   enter(h, PRIV_S);
   assert.deepEqual(tr(h, VA_PAGE, ACCESS_LOAD), { pa: PAGE });

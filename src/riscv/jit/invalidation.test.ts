@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { A, MTVEC, RAM_BASE, RAM_SIZE, getX, iType, setCsrRaw, setX, write64, type Rig } from '../testing.js';
 import { CAUSE, CSR, PRIV_S } from '../constants.js';
 import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
-import { TLB_MASK } from '../tlb.js';
+import { TLB_MASK, TLB_SIZE } from '../tlb.js';
 
 const CODE = RAM_BASE + 0x1000;
 const WFI = 0x10500073;
@@ -313,13 +313,14 @@ test('a CSR access inside a block that clears sstatus.SUM makes the next load of
 });
 
 test('a translated loop loading from two pages that take the same TLB entry: each miss leaves for the interpreter, which finds the page in the second way', () => {
-  // Virtual pages 4 MiB apart share an entry of the direct-mapped TLB. Translated code checks only the first
+  // Virtual pages TLB_SIZE pages apart share an entry of the direct-mapped TLB. Translated code checks only the first
   // way, so every load misses and leaves (slowExits): the known cost of such a conflict, measured here so that
   // a change to it shows. The interpreter finds the page in the second way, without a walk (mmu.test.ts).
   const pageA = RAM_BASE + 0x20000;
   const pageB = RAM_BASE + 0x21000;
   const l0b = RAM_BASE + 0x13000;
-  const vaB = PT.va + 4 * 1024 * 1024;
+  const span = TLB_SIZE * 4096;
+  const vaB = PT.va + span;
   const [, jit] = both((rig) => {
     place(rig, CODE, [
       A.addi(31, 0, 1000), //   0
@@ -334,7 +335,7 @@ test('a translated loop loading from two pages that take the same TLB entry: eac
     write64(rig, pageA, 3n);
     write64(rig, pageB, 4n);
     sv39(rig, [pageA]);
-    write64(rig, PT.l1 + 8 * 130, (BigInt(l0b / 4096) << 10n) | 1n);
+    write64(rig, PT.l1 + 8 * (128 + span / (2 * 1024 * 1024)), (BigInt(l0b / 4096) << 10n) | 1n);
     write64(rig, l0b, leaf(pageB));
     setX(rig.h, 10, BigInt(PT.va));
     setX(rig.h, 11, BigInt(vaB));
