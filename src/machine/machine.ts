@@ -57,6 +57,8 @@ export interface MachineOptions {
 const BURST = 16_384;
 /** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
 const SLICE_MS = 15;
+/** Host milliseconds between returns to the event loop while the translator compiles (JitHart.compiling). */
+const COMPILING_SLICE_MS = 2;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
 const MAX_IDLE_MS = 50;
 
@@ -313,7 +315,8 @@ export class Machine {
         this.wakePaused = undefined;
         continue;
       }
-      const sliceEnd = performance.now() + SLICE_MS;
+      const sliceStart = performance.now();
+      const sliceEnd = sliceStart + SLICE_MS;
       if (this.harts.length === 1) {
         do {
           clint.update();
@@ -321,6 +324,8 @@ export class Machine {
           runHart(hart, BURST);
           if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
           if (this.exit !== undefined || isIdle(hart)) break;
+          // Translated code being compiled arrives through the event loop (JitHart.compiling).
+          if (hart.jit?.compiling === true && performance.now() >= sliceStart + COMPILING_SLICE_MS) break;
         } while (performance.now() < sliceEnd);
       } else {
         do {

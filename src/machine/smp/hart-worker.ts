@@ -29,6 +29,8 @@ import type { HartWorkerData, PoolMessage } from './messages.js';
 const BURST = 16_384;
 /** Host milliseconds of running between returns to this thread's event loop (messages, compiled code). */
 const SLICE_MS = 15;
+/** Milliseconds of a slice while the translator compiles in the background (see Machine.run). */
+const COMPILING_SLICE_MS = 2;
 /** How long a spinning hart (PAUSE) gives its host CPU away when harts outnumber the host's cores. */
 const PAUSE_NAP_MS = 0.02;
 /** Longest sleep in WFI before looking at the command word again. */
@@ -77,7 +79,8 @@ warmUpInterpreter();
 
 /** Runs for one slice; returns the command that stopped it, or CMD_RUN when the slice is over. */
 function runSlice(): number {
-  const end = performance.now() + SLICE_MS;
+  const start = performance.now();
+  const end = start + SLICE_MS;
   do {
     const cmd = control.command;
     if (cmd !== CMD_RUN) return cmd;
@@ -94,6 +97,8 @@ function runSlice(): number {
     }
     runHart(hart, BURST);
     control.setInstret(id, hart.instret);
+    // Translated code being compiled arrives through this thread's event loop (JitHart.compiling).
+    if (hart.jit?.compiling === true && performance.now() >= start + COMPILING_SLICE_MS) break;
   } while (performance.now() < end);
   return CMD_RUN;
 }

@@ -142,3 +142,23 @@ test('a straight run longer than a block is compiled whole once its start is hot
   // the first piece (takeBranch): that made a block start in the middle of the loop on every round, and 64 blocks.
   assert.equal(stats.compiled, 4, JSON.stringify(stats));
 });
+
+test('a compile in the background is reported while under way, and its blocks are installed from the event loop', async () => {
+  // Machine.run returns to the event loop every 2 ms instead of 15 while JitHart.compiling: V8 finishes an
+  // asynchronous compile in steps run from there.
+  const rig = makeEngineHart('jit');
+  const jit = rig.h.jit!;
+  Object.assign(jit.tuning, { async: true, hot: 2, batch: 1 });
+  place(rig, MTVEC, [WFI]);
+  place(rig, CODE, [A.addi(31, 0, 2000), A.addi(5, 5, 1), A.addi(31, 31, -1), A.bne(31, 0, -8), A.ecall()]);
+  rig.h.pc = CODE;
+  runHart(rig.h, 100);
+  assert.equal(jit.compiling, true, JSON.stringify(jit.stats));
+  assert.equal(jit.stats.compiled, 0);
+  for (let turn = 0; turn < 1000 && jit.compiling; turn++) await new Promise((r) => setImmediate(r));
+  assert.equal(jit.compiling, false);
+  assert.equal(jit.stats.compiled, 1);
+  assert.ok(runUntilIdle(rig.h, 100_000));
+  assert.equal(getX(rig.h, 5), 2000n);
+  assert.ok(jit.stats.interpreted < 1000, JSON.stringify(jit.stats));
+});
