@@ -174,7 +174,8 @@ function pageCaches(insns: readonly BlockInsn[]): Map<number, number> {
  * semantics of amo-atomic.ts, and FENCE a full fence.
  */
 export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false): Code {
-  const c = new Code(64 * insns.length + 256);
+  // Room for the ~80 bytes of wasm an instruction takes on average (each doubling of the buffer copies it).
+  const c = new Code(128 * insns.length + 512);
   const start = insns[0]!.pc;
   const n = insns.length;
   const last = insns[n - 1]!;
