@@ -37,6 +37,26 @@ test('dropStorePage removes store entries pointing at a RAM page in every contex
   assert.equal(t.tags[1 * 3 + ACCESS_LOAD]![slot(0x4000)], 0x4000);
 });
 
+test('dropStorePage sweeps only for pages a store entry was filled for since, and again after a new fill', () => {
+  const t = new Tlb();
+  t.insert(1, ACCESS_STORE, 0x4000, 0x9000);
+  t.dropStorePage(0x9000);
+  assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_STORE]![slot(0x4000)]!));
+  // Filled again for the same page (at another address, in another context): dropped again.
+  t.insert(2, ACCESS_STORE, 0x7000, 0x9000);
+  t.dropStorePage(0x9000);
+  assert.ok(Number.isNaN(t.tags[2 * 3 + ACCESS_STORE]![slot(0x7000)]!));
+  // An entry pushed to the second way is still found; after flushAll, a fill counts anew.
+  t.insert(1, ACCESS_STORE, 0x5000, 0xa000);
+  t.insert(1, ACCESS_STORE, 0x5000 + TLB_SIZE * 4096, 0xb000);
+  t.dropStorePage(0xa000);
+  assert.ok(Number.isNaN(t.tags2[1 * 3 + ACCESS_STORE]![slot(0x5000)]!));
+  t.flushAll();
+  t.insert(3, ACCESS_STORE, 0x8000_a000, 0xa000);
+  t.dropStorePage(0xa000);
+  assert.ok(Number.isNaN(t.tags[3 * 3 + ACCESS_STORE]![slot(0x8000_a000)]!));
+});
+
 test("with a backing, the i64 tags translated code compares always agree with the f64 tags", () => {
   const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
   const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });

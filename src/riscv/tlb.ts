@@ -76,6 +76,12 @@ export class Tlb {
   private filledCount = 0;
   /** Whether global U and S entries were filled since the sets were last emptied whole. */
   private globals = false;
+  /**
+   * RAM pages (offsets) a store entry was filled for since dropStorePage last swept for them (or flushAll): the
+   * pages it has to sweep for. Sweeping 4 sets of 4096 entries for every page that becomes code, most of which
+   * (kernel text) were never stored to through the TLB, was 2.4% of a boot.
+   */
+  private readonly storePages = new Set<number>();
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
@@ -191,10 +197,12 @@ export class Tlb {
     for (let k = 0; k < this.tags.length; k++) this.emptySet(k);
     this.filledCount = 0;
     this.globals = false;
+    this.storePages.clear();
   }
 
   /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */
   dropStorePage(ramOffset: number): void {
+    if (!this.storePages.delete(ramOffset)) return;
     for (let c = 0; c < CONTEXTS; c++) {
       const k = c * 3 + ACCESS_STORE;
       const offs = this.offs[k]!;
@@ -217,6 +225,7 @@ export class Tlb {
         this.filledCount++;
       }
     }
+    if (kind === ACCESS_STORE) this.storePages.add(ramOffset);
     const old = this.tags[k]![i]!;
     if (!Number.isNaN(old) && old !== pageVa) {
       // The entry replaced goes to the second way (what was there goes).
