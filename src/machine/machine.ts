@@ -14,6 +14,7 @@ import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP } from '../riscv/constants.js';
 import { Hart } from '../riscv/hart.js';
 import { DecodeCache } from '../riscv/decode-cache.js';
 import { runHart, isIdle } from '../riscv/run.js';
+import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
 import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
@@ -57,8 +58,6 @@ export interface MachineOptions {
 const BURST = 16_384;
 /** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
 const SLICE_MS = 15;
-/** Host milliseconds between returns to the event loop while the translator compiles (JitHart.compiling). */
-const COMPILING_SLICE_MS = 2;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
 const MAX_IDLE_MS = 50;
 

@@ -19,6 +19,7 @@ import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../../riscv/ss
 import { Hart } from '../../riscv/hart.js';
 import { restoreHartState, saveHartState } from '../../riscv/hart-state.js';
 import { isIdle, runHart } from '../../riscv/run.js';
+import { COMPILING_SLICE_MS } from '../../riscv/jit/jit-hart.js';
 import { warmUpInterpreter } from '../../riscv/warmup.js';
 import { HostClock } from '../clock.js';
 import { CMD_EXIT, CMD_RUN, ControlBlock } from './control-block.js';
@@ -29,8 +30,6 @@ import type { HartWorkerData, PoolMessage } from './messages.js';
 const BURST = 16_384;
 /** Host milliseconds of running between returns to this thread's event loop (messages, compiled code). */
 const SLICE_MS = 15;
-/** Milliseconds of a slice while the translator compiles in the background (see Machine.run). */
-const COMPILING_SLICE_MS = 2;
 /** How long a spinning hart (PAUSE) gives its host CPU away when harts outnumber the host's cores. */
 const PAUSE_NAP_MS = 0.02;
 /** Longest sleep in WFI before looking at the command word again. */

@@ -215,6 +215,14 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     else c.set(L_REG0 + rd);
   };
   /**
+   * Stores register r's local back to the area if the block wrote it before instruction k (a block that loops:
+   * if it writes it at all); elsewhere the area still holds its value.
+   */
+  const storeIfWritten = (r: number, k: number): void => {
+    const first = firstWrite.get(r);
+    if (first !== undefined && (!lazy || first < k)) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
+  };
+  /**
    * Leaves the block after k more instructions: the registers written so far back to the area, the
    * instructions retired added to its counter; then returns the table slot + 1 in link cell `cell` when that is
    * filled (the hub calls that block next, so the pc is not needed), else writes the next pc (`pc` pushes an
@@ -225,9 +233,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * pairs).
    */
   const exit = (k: number, pc: (() => void) | null, cell: number, code = EXIT_JUMP, pc64?: () => void): void => {
-    for (const r of written) {
-      if (!lazy || firstWrite.get(r)! < k) c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
-    }
+    for (const r of written) storeIfWritten(r, k);
     c.get(L_AREA).get(L_AREA).mem('i32.load', AREA_RETIRED);
     if (!lazy) c.get(L_DONE).op('i32.add');
     c.i32(k).op('i32.add').mem('i32.store', AREA_RETIRED);
@@ -607,12 +613,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           // A CSR access (scan.ts INLINE_CSRS): the interpreter does it, reading and writing the registers in the
           // area, so the source and the destination go there first (the destination too: if the access traps,
           // the exit stores it from its local, which is reloaded after the call), and the destination comes back.
-          for (const r of [srcs[0] ?? 0, rd]) {
-            // Memory is behind the local only where the block wrote the register before (or, looping, at all).
-            if (r !== 0 && firstWrite.has(r) && (!lazy || firstWrite.get(r)! < k)) {
-              c.get(L_AREA).get(L_REG0 + r).mem('i64.store', AREA_X + 8 * r);
-            }
-          }
+          for (const r of [srcs[0] ?? 0, rd]) if (r !== 0) storeIfWritten(r, k);
           c.f64(pc).get(L_AREA).mem('i32.load', AREA_RETIRED);
           if (!lazy) c.get(L_DONE).op('i32.add');
           c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);

@@ -77,6 +77,12 @@ export interface JitTuning {
 
 export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 40_000, decayMs: 10, async: true };
 
+/**
+ * Host milliseconds between a run loop's returns to its event loop while a translator compiles in the background
+ * (JitHart.compiling; Machine.run and the hart workers): installing compiled code waits for the event loop.
+ */
+export const COMPILING_SLICE_MS = 2;
+
 /** Pieces of one long straight run queued with its first (a bound: each piece is MAX_BLOCK instructions). */
 const MAX_CONTINUATIONS = 64;
 
