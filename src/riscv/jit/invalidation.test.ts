@@ -345,3 +345,67 @@ test('a translated loop loading from two pages that take the same TLB entry: eac
   const stats = jit.h.jit!.stats;
   assert.ok(stats.compiled > 0 && stats.slowExits >= 1000, JSON.stringify(stats));
 });
+
+/** Writes 32-bit instructions at `addr` (2-byte aligned) as parcels; 0x0001 (C.NOP) where `words` has null. */
+function placeParcels(rig: Rig, addr: number, words: readonly (number | null)[]): number {
+  let at = (addr - RAM_BASE) / 2;
+  for (const w of words) {
+    if (w === null) rig.ram.u16[at++] = 0x0001;
+    else {
+      rig.ram.u16[at++] = w & 0xffff;
+      rig.ram.u16[at++] = w >>> 16;
+    }
+  }
+  return RAM_BASE + at * 2;
+}
+
+/**
+ * A loop whose `addi x5, x5, 1` starts in the last two bytes of page `lo` (its upper half, the immediate, on the
+ * next page) and goes on there. Returns the words from the next page on: `tail` before the loop's branch back.
+ */
+function straddlingLoop(rig: Rig, lo: number, hi: number, tail: readonly number[]): void {
+  placeParcels(rig, lo + 0xff4, [A.addi(31, 0, 200), null, A.addi(6, 6, 2), A.addi(5, 5, 1)]);
+  // From 0xff8 (the loop) to the branch back: 0xff8..0xfff on page lo, then 2 + 4 per word on the next page.
+  const back = 0xff8 - (0x1000 + 2 + 4 + 4 * tail.length);
+  placeParcels(rig, hi, [null, A.addi(31, 31, -1), ...tail, A.bne(31, 0, back), A.ecall()]);
+  // The upper half of addi x5, x5, 1 is at the start of `hi` (after the C.NOP written over it above).
+  rig.ram.u16[(hi - RAM_BASE) / 2] = A.addi(5, 5, 1) >>> 16;
+}
+
+test('an instruction across a page boundary runs translated, and a store to its upper half takes effect', () => {
+  const lo = RAM_BASE + 0x4000;
+  const [, jit] = both((rig) => {
+    rig.h.pc = lo + 0xff4;
+    // At x31 = 100: store the upper half of addi x5, x5, 3 over the instruction's upper half.
+    straddlingLoop(rig, lo, lo + 0x1000, [A.bne(31, 7, 8), A.sh(8, 9, 0)]);
+    setX(rig.h, 7, 100n);
+    setX(rig.h, 8, BigInt(A.addi(5, 5, 3) >>> 16));
+    setX(rig.h, 9, BigInt(lo + 0x1000));
+  });
+  assert.equal(getX(jit.h, 6), 400n);
+  assert.equal(getX(jit.h, 5), 100n + 3n * 100n);
+  const stats = jit.h.jit!.stats;
+  assert.ok(stats.dropped > 0, JSON.stringify(stats));
+  // Left to the interpreter, the instruction across the pages would end a block in each of the 200 passes.
+  assert.ok(stats.interpreted < 100, JSON.stringify(stats));
+});
+
+test('an instruction across a page boundary follows a page-table change of its second page', () => {
+  const x = RAM_BASE + 0x20000;
+  const y = RAM_BASE + 0x21000;
+  const z = RAM_BASE + 0x22000;
+  const [, jit] = both((rig) => {
+    // At x31 = 100: point the second page at z, the same code but for addi x5, x5, 3's upper half.
+    const tail = [A.bne(31, 7, 12), A.sd(8, 9, 0), 0x12000073 /* sfence.vma */];
+    straddlingLoop(rig, x, y, tail);
+    straddlingLoop(rig, x, z, tail);
+    rig.ram.u16[(z - RAM_BASE) / 2] = A.addi(5, 5, 3) >>> 16;
+    setX(rig.h, 7, 100n);
+    setX(rig.h, 8, leaf(z));
+    setX(rig.h, 9, BigInt(PT.l0 + 8));
+    sv39(rig, [x, y]);
+    rig.h.pc = PT.va + 0xff4;
+  });
+  assert.equal(getX(jit.h, 5), 100n + 3n * 100n);
+  assert.ok(jit.h.jit!.stats.interpreted < 100, JSON.stringify(jit.h.jit!.stats));
+});

@@ -97,8 +97,9 @@ interface Entry {
   /** The table slot of the compiled block, or -1. */
   slot: number;
   /**
-   * The pages of the calls the trace followed, as the fetch TLB mapped them when it was found: compiling scans
-   * the same trace with these, whatever the TLB maps by then (the guards check them when the block runs).
+   * The other pages the trace took in (calls followed, an instruction across the page end), as the fetch TLB
+   * mapped them when it was found: compiling scans the same trace with these, whatever the TLB maps by then (the
+   * guards check them when the block runs).
    */
   readonly calls: readonly NonNullable<BlockInsn['guard']>[] | undefined;
   /** The conditional branches the trace follows on their taken side, chosen when it was found (see entry). */
@@ -113,7 +114,7 @@ interface Entry {
 export interface JitStats {
   compiled: number;
   modules: number;
-  /** Blocks compiled with a call to another page followed into (scan.ts). */
+  /** Blocks compiled that take in code from another page: a call followed, an instruction across a page end (scan.ts). */
   callsFollowed: number;
   /** Blocks compiled that follow a conditional branch on its taken side (scan.ts). */
   branchesTaken: number;

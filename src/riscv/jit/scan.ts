@@ -12,8 +12,9 @@ export interface BlockInsn {
   readonly insn: number;
   readonly len: number;
   /**
-   * The first instruction on another page (a call's target): translated code checks that the fetch TLB still
-   * maps virtual page `pageVa` to RAM offset `ramOffset` before it, else leaves the block for the pc.
+   * The first instruction on another page (a call's target), or one that ends on the next page: translated code
+   * checks that the fetch TLB still maps virtual page `pageVa` to RAM offset `ramOffset` before it, else leaves
+   * the block for the pc.
    */
   readonly guard?: { readonly pageVa: number; readonly ramOffset: number };
   /** A conditional branch the trace follows on its taken side (its fall-through leaves the block). */
@@ -123,8 +124,10 @@ export function endsBlock(insn: number): boolean {
  *
  * With `fetchPage`, a call (`jal ra`) to another page that the fetch TLB maps now is followed too, its target
  * carrying a guard (BlockInsn.guard), and the callee's return (`jalr x0, 0(ra)`) goes on at the instruction after
- * the call (translated code checks ra). `pages` gets the RAM page of every page followed into besides the first:
- * a write to any of them must drop the block.
+ * the call (translated code checks ra). So is an instruction in the last two bytes of a page whose upper half is
+ * on the next page, if the fetch TLB maps that (the instruction carries the guard), and the trace goes on there.
+ * `pages` gets the RAM page of every page followed into besides the first: a write to any of them must drop the
+ * block.
  */
 export function scanBlock(
   pc: number,
@@ -151,14 +154,29 @@ export function scanBlock(
     const k = off >>> 1;
     const parcel = curRam * 2048 + k;
     let v = dec[k]!;
+    // A 32-bit instruction in the last two bytes of the page, its upper half on the next page.
+    let next = -1;
     if (v === 0) {
-      if (off === 0xffe && (u16[parcel]! & 3) === 3) break; // crosses the page
-      v = decodeInto(dec, k, u16, parcel);
-      if (v === 0) break; // illegal compressed parcel
+      if (off === 0xffe && (u16[parcel]! & 3) === 3) {
+        // Followed while the fetch TLB maps the next page (the guard checks it still does): inflate_fast has one
+        // in its inner loop, which otherwise left translated code twice per round (61 k times in a boot).
+        if (fetchPage === undefined) break;
+        next = fetchPage(pageBase + 4096);
+        if (next < 0) break;
+        v = u16[parcel]! | (decodeUpper(decode, next, u16) << 16);
+      } else {
+        v = decodeInto(dec, k, u16, parcel);
+        if (v === 0) break; // illegal compressed parcel
+      }
     }
     const len = (v & 1) !== 0 ? 4 : 2;
     const insn = len === 4 ? v : v | 3;
     if (!translatable(insn, parallel)) break;
+    if (next >= 0) {
+      if (guard !== undefined) break; // one guard per instruction (a callee starting at 0xffe)
+      pages?.push(next);
+      guard = { pageVa: pageBase + 4096, ramOffset: next * 4096 };
+    }
     const op = insn & 0x7f;
     let taken = false;
     if (op === 0x63 && takeBranch !== undefined) {
@@ -186,6 +204,12 @@ export function scanBlock(
     }
     if (op !== 0x6f) {
       p += len;
+      if (next >= 0) {
+        // On along the next page, whose mapping the guard checked.
+        pageBase += 4096;
+        curRam = next;
+        dec = decode.page(next);
+      }
       continue;
     }
     const target = p + jalOffset(insn);
@@ -214,6 +238,15 @@ export function scanBlock(
     if (pages !== undefined) pages.length = open.pagesLen;
   }
   return out;
+}
+
+/**
+ * The first parcel of RAM page `ramPage`, the upper half of an instruction that starts on the page before. Read
+ * through the decode cache, which makes the page a code page (a store to it drops what was compiled from it).
+ */
+function decodeUpper(decode: { page(ramPage: number): Int32Array }, ramPage: number, u16: Uint16Array): number {
+  decode.page(ramPage);
+  return u16[ramPage * 2048]!;
 }
 
 /** jalr x0, 0(ra). */
