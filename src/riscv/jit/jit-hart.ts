@@ -114,7 +114,10 @@ interface Entry {
 export interface JitStats {
   compiled: number;
   modules: number;
-  /** Blocks compiled that take in code from another page: a call followed, an instruction across a page end (scan.ts). */
+  /**
+   * Blocks compiled that take in code from another page: a call followed, or an instruction across a page end
+   * (scan.ts).
+   */
   callsFollowed: number;
   /** Blocks compiled that follow a conditional branch on its taken side (scan.ts). */
   branchesTaken: number;
