@@ -46,7 +46,7 @@ export function engines(memory = '256M') {
         '-M', 'virt', '-m', memory, '-nographic', '-no-reboot',
         '-bios', join(IMAGES, 'fw_dynamic.bin'),
         '-kernel', qemuKernel(),
-        '-initrd', join(IMAGES, 'initramfs.cpio.gz'),
+        '-initrd', join(IMAGES, 'initramfs.cpio'),
         '-append', 'console=ttyS0',
       ],
     });

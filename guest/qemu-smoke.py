@@ -105,7 +105,7 @@ def main():
         shutil.copyfileobj(src, dst)
     argv = [args.qemu, "-M", "virt", "-m", args.memory, "-smp", str(args.smp), "-nographic",
             "-bios", os.path.join(IMAGES, "fw_dynamic.bin"), "-kernel", image,
-            "-initrd", os.path.join(IMAGES, "initramfs.cpio.gz"), "-append", args.append]
+            "-initrd", os.path.join(IMAGES, "initramfs.cpio"), "-append", args.append]
     if args.cpu:
         argv[3:3] = ["-cpu", args.cpu]
     print("+ " + " ".join(a if " " not in a else repr(a) for a in argv), flush=True)

@@ -23,7 +23,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smp", default="1,2,4", help="comma-separated hart counts")
     ap.add_argument("--memory", default="256M")
-    ap.add_argument("--initrd", default=os.path.join(IMAGES, "initramfs.cpio.gz"))
+    ap.add_argument("--initrd", default=os.path.join(IMAGES, "initramfs.cpio"))
     ap.add_argument("--counters", default="", help="arguments for smp-counters, e.g. '-n 2000000'")
     ap.add_argument("--litmus", default="", help="arguments for smp-litmus, e.g. '-n 200000'")
     ap.add_argument("--timeout", type=float, default=600, help="seconds allowed for each test program")

@@ -5,7 +5,7 @@ const imagesDir = new URL('../../guest/images/', import.meta.url);
 
 export const BUNDLED = {
   kernel: fileURLToPath(new URL('Image.gz', imagesDir)),
-  initrd: fileURLToPath(new URL('initramfs.cpio.gz', imagesDir)),
+  initrd: fileURLToPath(new URL('initramfs.cpio', imagesDir)),
   firmware: fileURLToPath(new URL('fw_dynamic.bin', imagesDir)),
 } as const;
 

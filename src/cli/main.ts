@@ -38,7 +38,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     )
     .addOption(
       new Option('-i, --initrd <file>', "initramfs loaded for the kernel, or 'none'")
-        .default(BUNDLED.initrd, 'bundled busybox guest/images/initramfs.cpio.gz'),
+        .default(BUNDLED.initrd, 'bundled busybox guest/images/initramfs.cpio'),
     )
     .addOption(
       new Option('-f, --firmware <file>', "M-mode firmware (OpenSBI fw_dynamic), or 'none' for bare-metal mode")

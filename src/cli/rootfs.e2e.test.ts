@@ -9,17 +9,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import { unpackCpio } from '../testing/cpio.js';
 import { GuestConsole, TYPEVISOR_BIN } from '../testing/guest-console.js';
 
-const initramfs = fileURLToPath(new URL('../../guest/images/initramfs.cpio.gz', import.meta.url));
+const initramfs = fileURLToPath(new URL('../../guest/images/initramfs.cpio', import.meta.url));
 const haveMkfs = spawnSync('mkfs.ext4', ['-V'], { stdio: 'ignore' }).error === undefined;
 
 test('root filesystem on an ext4 virtio disk survives a power cycle', { timeout: 240_000, skip: !haveMkfs && 'needs mkfs.ext4 (e2fsprogs)' }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'typevisor-rootfs-'));
   const tree = join(dir, 'tree');
-  unpackCpio(gunzipSync(readFileSync(initramfs)), tree);
+  unpackCpio(readFileSync(initramfs), tree);
   const img = join(dir, 'root.img');
   assert.equal(spawnSync(process.execPath, [TYPEVISOR_BIN, 'disk', 'create', img, '64M']).status, 0);
   const mkfs = spawnSync('mkfs.ext4', ['-q', '-F', '-d', tree, img], { encoding: 'utf8' });

@@ -45,7 +45,7 @@ test('conformance: snapshot, restore into a fresh machine, snapshot again gives 
   bootLinux(a, {
     firmware: fs.readFileSync(images('fw_dynamic.bin')),
     kernel: await inflateKernel(fs.readFileSync(images('Image.gz'))),
-    initrd: fs.readFileSync(images('initramfs.cpio.gz')),
+    initrd: fs.readFileSync(images('initramfs.cpio')),
     cmdline: 'console=ttyS0',
     mmu: 'sv39',
   });

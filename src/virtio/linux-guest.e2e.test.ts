@@ -25,7 +25,7 @@ const images = (name: string) => fileURLToPath(new URL(`../../guest/images/${nam
 
 function readImage(name: string): Uint8Array {
   const b = readFileSync(images(name));
-  return name.endsWith('.gz') && name !== 'initramfs.cpio.gz' ? gunzipSync(b) : b;
+  return name.endsWith('.gz') ? gunzipSync(b) : b;
 }
 
 interface GuestSession {
@@ -50,7 +50,7 @@ async function bootWith(devices: readonly VirtioDevice[]): Promise<GuestSession>
   bootLinux(m, {
     firmware: readFileSync(images('fw_dynamic.bin')),
     kernel: readImage('Image.gz'),
-    initrd: readFileSync(images('initramfs.cpio.gz')),
+    initrd: readFileSync(images('initramfs.cpio')),
     cmdline: 'console=ttyS0',
   });
 
