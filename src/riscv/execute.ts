@@ -711,7 +711,10 @@ function amoTarget(h: Hart, va: number, size: number, kind: number): number {
   if (!h.bus.isRam(pa, size)) {
     h.raiseAt(kind === ACCESS_LOAD ? CAUSE.LOAD_ACCESS_FAULT : CAUSE.STORE_ACCESS_FAULT, va);
   }
-  const o = pa - h.bus.ram.base;
+  // An int32 (RAM is at most 2 GiB). As the double the subtraction gives before V8 optimizes this code, it made
+  // Hart.reservation a double field the first time an LR missed the TLB (in every boot, in OpenSBI), and V8
+  // then threw away all its optimized code that used a hart (runBlock, the dispatcher, the page walker, ...).
+  const o = (pa - h.bus.ram.base) | 0;
   // An AMO or SC into a code page (never in the store TLB): forget its decoded instructions.
   if (kind === ACCESS_STORE) h.decode.written(o, size);
   return o;
