@@ -68,6 +68,11 @@ export function warmUpInterpreter(rounds = 1): void {
   const ram = new GuestRam(0x8000_0000, 1 << 20);
   const bus = new SystemBus(ram);
   const hart = new Hart(0, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  // Past 2^31, as a real hart's count is after a couple of seconds: V8 then keeps Hart.instret a double field
+  // and does its arithmetic in doubles from the start. When a hart's count first passed 2^31 instead (a few
+  // seconds into a workload), its hidden class changed (every optimized function using a hart was thrown away)
+  // and runBlock's trap path, optimized for small integers, kept deoptimizing (12 times in a shell loop).
+  hart.instret = 2 ** 32;
   const code = programs();
   // The translator runs the interpreter with a watch on taken jumps and branches (branch-watch.ts).
   const watch: BranchWatch = {
