@@ -18,6 +18,7 @@ import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
 import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
+import { warmUpTranslator } from '../riscv/jit/warmup.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
@@ -111,15 +112,19 @@ export class Machine {
   private readonly engine: Engine;
 
   constructor(options: MachineOptions) {
+    const engine = options.engine ?? defaultEngine();
     if (!warmedUp) {
       warmedUp = true;
+      const warmUp = (): void => {
+        warmUpInterpreter();
+        if (engine === 'jit') warmUpTranslator();
+      };
       // A restore wants the guest running within milliseconds: warm up between the first slices instead.
-      if (options.deferWarmUp === true) setImmediate(warmUpInterpreter);
-      else warmUpInterpreter();
+      if (options.deferWarmUp === true) setImmediate(warmUp);
+      else warmUp();
     }
     this.onOutput = options.onOutput;
     this.maxInstructions = options.maxInstructions ?? Infinity;
-    const engine = options.engine ?? defaultEngine();
     this.engine = engine;
     const count = options.harts ?? 1;
     if (!Number.isInteger(count) || count < 1 || count > VIRT_MAX_HARTS) {
