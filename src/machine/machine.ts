@@ -117,7 +117,8 @@ export class Machine {
       warmedUp = true;
       const warmUp = (): void => {
         warmUpInterpreter();
-        if (engine === 'jit') warmUpTranslator();
+        // Harts on the translator run on this thread only when there is one (more run in worker threads).
+        if (engine === 'jit' && (options.harts ?? 1) === 1) warmUpTranslator();
       };
       // A restore wants the guest running within milliseconds: warm up between the first slices instead.
       if (options.deferWarmUp === true) setImmediate(warmUp);
