@@ -6,6 +6,7 @@ import { GuestRam } from '../memory/ram.js';
 import { SystemBus } from '../memory/bus.js';
 import { Hart } from './hart.js';
 import { runBlock } from './execute.js';
+import { bType, iType, jType, rType, sType, uType } from './encode.js';
 
 export const RAM_BASE = 0x8000_0000;
 export const RAM_SIZE = 1 << 20;
@@ -103,33 +104,9 @@ export function run(rig: Rig, words: readonly number[]): number {
   return step(rig.h, words.length);
 }
 
-// ---- encoders ----
+// ---- encoders (encode.ts) ----
 
-export function rType(op: number, rd: number, f3: number, rs1: number, rs2: number, f7: number): number {
-  return ((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
-}
-export function iType(op: number, rd: number, f3: number, rs1: number, imm: number): number {
-  return (((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;
-}
-export function sType(op: number, f3: number, rs1: number, rs2: number, imm: number): number {
-  return ((((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op) >>> 0;
-}
-export function bType(f3: number, rs1: number, rs2: number, imm: number): number {
-  return (
-    ((((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-      (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63) >>> 0
-  );
-}
-/** U-type: `imm` is the full 32-bit value whose low 12 bits are dropped. */
-export function uType(op: number, rd: number, imm: number): number {
-  return ((imm & 0xfffff000) | (rd << 7) | op) >>> 0;
-}
-export function jType(rd: number, imm: number): number {
-  return (
-    ((((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) |
-      (((imm >> 12) & 0xff) << 12) | (rd << 7) | 0x6f) >>> 0
-  );
-}
+export { bType, iType, jType, rType, sType, uType };
 
 const OP = 0x33;
 const OP_IMM = 0x13;

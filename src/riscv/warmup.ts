@@ -9,52 +9,43 @@ import { GuestRam } from '../memory/ram.js';
 import { MSTATUS_FS, PRIV_M, PRIV_S } from './constants.js';
 import { runBlock } from './execute.js';
 import { WATCH_SIZE, type BranchWatch } from './branch-watch.js';
+import { bType, iType, rType, sType } from './encode.js';
 import { Hart } from './hart.js';
-
-const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, op: number): number =>
-  (f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const i = (imm: number, rs1: number, f3: number, rd: number, op: number): number =>
-  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const s = (imm: number, rs2: number, rs1: number, f3: number, op: number): number =>
-  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | op;
-const b = (imm: number, rs2: number, rs1: number, f3: number): number =>
-  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
 
 /** Register 6 holds a RAM address; the others a mix of small, negative and wide values. */
 const MEM = 6;
 
 function programs(): number[] {
   const p: number[] = [];
-  for (const off of [8, 1, 0xffd - 0x800]) for (let f3 = 0; f3 <= 6; f3++) p.push(i(off, MEM, f3, 5, 0x03));
-  for (const off of [16, 3, 0xffd - 0x800]) for (let f3 = 0; f3 <= 3; f3++) p.push(s(off, 7, MEM, f3, 0x23));
-  for (const imm of [1, -1, 0x7ff]) for (let f3 = 0; f3 <= 7; f3++) if (f3 !== 1 && f3 !== 5) p.push(i(imm, 8, f3, 9, 0x13));
+  for (const off of [8, 1, 0xffd - 0x800]) for (let f3 = 0; f3 <= 6; f3++) p.push(iType(0x03, 5, f3, MEM, off));
+  for (const off of [16, 3, 0xffd - 0x800]) for (let f3 = 0; f3 <= 3; f3++) p.push(sType(0x23, f3, MEM, 7, off));
+  for (const imm of [1, -1, 0x7ff]) for (let f3 = 0; f3 <= 7; f3++) if (f3 !== 1 && f3 !== 5) p.push(iType(0x13, 9, f3, 8, imm));
   for (const sh of [0, 5, 40]) {
-    p.push(i(sh, 8, 1, 9, 0x13), i(sh, 8, 5, 9, 0x13), i(0x400 | sh, 8, 5, 9, 0x13));
-    p.push(i(sh & 31, 8, 1, 9, 0x1b), i(sh & 31, 8, 5, 9, 0x1b), i(0x400 | (sh & 31), 8, 5, 9, 0x1b));
+    p.push(iType(0x13, 9, 1, 8, sh), iType(0x13, 9, 5, 8, sh), iType(0x13, 9, 5, 8, 0x400 | sh));
+    p.push(iType(0x1b, 9, 1, 8, sh & 31), iType(0x1b, 9, 5, 8, sh & 31), iType(0x1b, 9, 5, 8, 0x400 | (sh & 31)));
   }
-  p.push(i(5, 8, 0, 9, 0x1b));
+  p.push(iType(0x1b, 9, 0, 8, 5));
   for (const [a, c] of [[8, 10], [10, 11], [11, 12], [12, 8], [13, 14]] as const) {
-    for (let f3 = 0; f3 <= 7; f3++) p.push(r(0, c, a, f3, 9, 0x33), r(1, c, a, f3, 9, 0x33));
-    p.push(r(0x20, c, a, 0, 9, 0x33), r(0x20, c, a, 5, 9, 0x33));
-    for (const f3 of [0, 1, 5]) p.push(r(0, c, a, f3, 9, 0x3b));
-    p.push(r(0x20, c, a, 0, 9, 0x3b), r(0x20, c, a, 5, 9, 0x3b));
-    for (const f3 of [0, 4, 5, 6, 7]) p.push(r(1, c, a, f3, 9, 0x3b));
-    for (const f3 of [0, 1, 4, 5, 6, 7]) p.push(b(8, c, a, f3), b(8, a, a, f3));
+    for (let f3 = 0; f3 <= 7; f3++) p.push(rType(0x33, 9, f3, a, c, 0), rType(0x33, 9, f3, a, c, 1));
+    p.push(rType(0x33, 9, 0, a, c, 0x20), rType(0x33, 9, 5, a, c, 0x20));
+    for (const f3 of [0, 1, 5]) p.push(rType(0x3b, 9, f3, a, c, 0));
+    p.push(rType(0x3b, 9, 0, a, c, 0x20), rType(0x3b, 9, 5, a, c, 0x20));
+    for (const f3 of [0, 4, 5, 6, 7]) p.push(rType(0x3b, 9, f3, a, c, 1));
+    for (const f3 of [0, 1, 4, 5, 6, 7]) p.push(bType(f3, a, c, 8), bType(f3, a, a, 8));
   }
-  p.push(0x12345437, 0x00001497, i(0, 8, 0, 0, 0x0f), i(1, 0, 1, 0, 0x0f));
+  p.push(0x12345437, 0x00001497, iType(0x0f, 0, 0, 8, 0), iType(0x0f, 0, 1, 0, 1));
   for (const f5 of [0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c, 0x02, 0x03]) {
-    for (const f3 of [2, 3]) p.push(r(f5 << 2, f5 === 0x02 ? 0 : 10, MEM, f3, 9, 0x2f));
+    for (const f3 of [2, 3]) p.push(rType(0x2f, 9, f3, MEM, f5 === 0x02 ? 0 : 10, f5 << 2));
   }
-  p.push(i(0, MEM, 2, 1, 0x07), i(8, MEM, 3, 2, 0x07), s(16, 1, MEM, 2, 0x27), s(24, 2, MEM, 3, 0x27));
-  for (const f7 of [0x01, 0x05, 0x09, 0x0d, 0x11, 0x15, 0x71, 0x79, 0x61, 0x69, 0x51]) p.push(r(f7, 2, 1, 0, 3, 0x53));
-  p.push((1 << 27) | r(0, 2, 1, 0, 3, 0x43) | (1 << 25));
+  p.push(iType(0x07, 1, 2, MEM, 0), iType(0x07, 2, 3, MEM, 8), sType(0x27, 2, MEM, 1, 16), sType(0x27, 3, MEM, 2, 24));
+  for (const f7 of [0x01, 0x05, 0x09, 0x0d, 0x11, 0x15, 0x71, 0x79, 0x61, 0x69, 0x51]) p.push(rType(0x53, 3, 0, 1, 2, f7));
+  p.push((1 << 27) | rType(0x43, 3, 0, 1, 2, 0) | (1 << 25));
   // CSRs: mscratch, mstatus, time, cycle; ecall, ebreak, an illegal instruction.
-  p.push(i(0x340, 8, 1, 9, 0x73), i(0x340, 8, 2, 9, 0x73), i(0x340, 8, 3, 9, 0x73), i(0x340, 3, 5, 9, 0x73));
-  p.push(i(0x300, 0, 2, 9, 0x73), i(0xc01, 0, 2, 9, 0x73), i(0xc00, 0, 2, 9, 0x73));
+  p.push(iType(0x73, 9, 1, 8, 0x340), iType(0x73, 9, 2, 8, 0x340), iType(0x73, 9, 3, 8, 0x340), iType(0x73, 9, 5, 3, 0x340));
+  p.push(iType(0x73, 9, 2, 0, 0x300), iType(0x73, 9, 2, 0, 0xc01), iType(0x73, 9, 2, 0, 0xc00));
   p.push(0x00000073, 0x00100073, 0x00000000, 0xffffffff | 0);
   // Jumps last (they leave the sequence): jal, jalr.
-  p.push(0x0080006f | (1 << 7), i(4, MEM, 0, 1, 0x67));
+  p.push(0x0080006f | (1 << 7), iType(0x67, 1, 0, MEM, 4));
   return p;
 }
 

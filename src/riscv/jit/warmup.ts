@@ -11,6 +11,7 @@
 import { SystemBus } from '../../memory/bus.js';
 import { GuestRam } from '../../memory/ram.js';
 import { MIP_MSIP } from '../constants.js';
+import { bType, iType, jType, sType } from '../encode.js';
 import { Hart } from '../hart.js';
 import { runHart } from '../run.js';
 import { JitHart, type JitStats } from './jit-hart.js';
@@ -18,17 +19,6 @@ import { jcacheIndex } from './layout.js';
 
 const BASE = 0x8000_0000;
 const DEVICE = 0x1000_0000;
-
-const i = (imm: number, rs1: number, f3: number, rd: number, op: number): number =>
-  ((imm & 0xfff) << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op;
-const s = (imm: number, rs2: number, rs1: number, f3: number): number =>
-  (((imm >> 5) & 0x7f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | ((imm & 0x1f) << 7) | 0x23;
-const b = (imm: number, rs2: number, rs1: number, f3: number): number =>
-  (((imm >> 12) & 1) << 31) | (((imm >> 5) & 0x3f) << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) |
-  (((imm >> 1) & 0xf) << 8) | (((imm >> 11) & 1) << 7) | 0x63;
-const jal = (rd: number, imm: number): number =>
-  (((imm >> 20) & 1) << 31) | (((imm >> 1) & 0x3ff) << 21) | (((imm >> 11) & 1) << 20) | (((imm >> 12) & 0xff) << 12) |
-  (rd << 7) | 0x6f;
 const WFI = 0x10500073;
 
 /** What the warm-up did (for its test): whether its program reached the WFI, and the translator's counts. */
@@ -53,25 +43,25 @@ export function warmUpTranslator(): TranslatorWarmUp {
   let helper = 0x8000;
   while (jcacheIndex(BASE + helper) !== jcacheIndex(BASE + loop)) helper += 4;
   const code: [number, number[]][] = [
-    [0, [jal(0, loop)]],
+    [0, [jType(0, loop)]],
     [
       loop,
       [
-        i(0, 6, 2, 9, 0x03), //            lw x9, 0(x6): RAM
-        i(1, 9, 0, 9, 0x13), //            addi x9, x9, 1
-        s(0, 9, 6, 2), //                  sw x9, 0(x6)
-        i(0, 14, 2, 13, 0x03), //          lw x13, 0(x14): a device, a slow exit
-        i(0x340, 0, 2, 10, 0x73), //       csrrs x10, mscratch, x0: inside the block
-        i(3, 7, 7, 11, 0x13), //           andi x11, x7, 3
-        b(8, 0, 11, 0), //                 beq x11, x0, +8
-        jal(1, helper - (loop + 28)), //   jal x1, helper (three passes in four)
-        i(-1, 7, 0, 7, 0x13), //           addi x7, x7, -1
-        b(loop - (loop + 36), 0, 7, 1), // bne x7, x0, loop
-        i(0x304, 0, 1, 0, 0x73), //        csrrw x0, mie, x0: nothing pending and enabled, so WFI waits
+        iType(0x03, 9, 2, 6, 0),                // lw x9, 0(x6): RAM
+        iType(0x13, 9, 0, 9, 1),                // addi x9, x9, 1
+        sType(0x23, 2, 6, 9, 0),                // sw x9, 0(x6)
+        iType(0x03, 13, 2, 14, 0),              // lw x13, 0(x14): a device, a slow exit
+        iType(0x73, 10, 2, 0, 0x340),           // csrrs x10, mscratch, x0: inside the block
+        iType(0x13, 11, 7, 7, 3),               // andi x11, x7, 3
+        bType(0, 11, 0, 8),                     // beq x11, x0, +8
+        jType(1, helper - (loop + 28)),         // jal x1, helper (three passes in four)
+        iType(0x13, 7, 0, 7, -1),               // addi x7, x7, -1
+        bType(1, 7, 0, loop - (loop + 36)),     // bne x7, x0, loop
+        iType(0x73, 0, 1, 0, 0x304),            // csrrw x0, mie, x0: nothing pending and enabled, so WFI waits
         WFI,
       ],
     ],
-    [helper, [i(1, 15, 0, 15, 0x13), i(0, 1, 0, 0, 0x67)]], // addi x15, x15, 1; jalr x0, 0(x1)
+    [helper, [iType(0x13, 15, 0, 15, 1), iType(0x67, 0, 0, 1, 0)]], // addi x15, x15, 1; jalr x0, 0(x1)
   ];
   for (const [at, words] of code) words.forEach((w, k) => (ram.i32[(at >>> 2) + k] = w));
   h.pc = BASE;
