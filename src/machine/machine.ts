@@ -113,17 +113,6 @@ export class Machine {
 
   constructor(options: MachineOptions) {
     const engine = options.engine ?? defaultEngine();
-    if (!warmedUp) {
-      warmedUp = true;
-      const warmUp = (): void => {
-        warmUpInterpreter();
-        // Harts on the translator run on this thread only when there is one (more run in worker threads).
-        if (engine === 'jit' && (options.harts ?? 1) === 1) warmUpTranslator();
-      };
-      // A restore wants the guest running within milliseconds: warm up between the first slices instead.
-      if (options.deferWarmUp === true) setImmediate(warmUp);
-      else warmUp();
-    }
     this.onOutput = options.onOutput;
     this.maxInstructions = options.maxInstructions ?? Infinity;
     this.engine = engine;
@@ -133,6 +122,17 @@ export class Machine {
     }
     const parallel = options.parallel ?? count > 1;
     if (count > 1 && engine === 'jit' && !parallel) throw new RangeError('harts taking turns on one thread run on the interpreter only');
+    if (!warmedUp) {
+      warmedUp = true;
+      const warmUp = (): void => {
+        warmUpInterpreter();
+        // Harts on the translator run on this thread only when they do not run in parallel (in worker threads).
+        if (engine === 'jit' && !parallel) warmUpTranslator();
+      };
+      // A restore wants the guest running within milliseconds: warm up between the first slices instead.
+      if (options.deferWarmUp === true) setImmediate(warmUp);
+      else warmUp();
+    }
     // The translator keeps registers and TLB next to RAM in one WebAssembly memory; harts in worker threads
     // share it (or a SharedArrayBuffer).
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit', shared: parallel });

@@ -154,8 +154,9 @@ export function scanBlock(
     const k = off >>> 1;
     const parcel = curRam * 2048 + k;
     let v = dec[k]!;
-    // A 32-bit instruction in the last two bytes of the page, its upper half on the next page.
+    // A 32-bit instruction in the last two bytes of the page, its upper half on the next page (RAM page `next`).
     let next = -1;
+    let nextDec = dec;
     if (v === 0) {
       if (off === 0xffe && (u16[parcel]! & 3) === 3) {
         // Followed while the fetch TLB maps the next page (the guard checks it still does): inflate_fast has one
@@ -163,7 +164,9 @@ export function scanBlock(
         if (fetchPage === undefined) break;
         next = fetchPage(pageBase + 4096);
         if (next < 0) break;
-        v = u16[parcel]! | (decodeUpper(decode, next, u16) << 16);
+        // Through the decode cache, which makes the page a code page (a store to it drops what was compiled).
+        nextDec = decode.page(next);
+        v = u16[parcel]! | (u16[next * 2048]! << 16);
       } else {
         v = decodeInto(dec, k, u16, parcel);
         if (v === 0) break; // illegal compressed parcel
@@ -208,7 +211,7 @@ export function scanBlock(
         // On along the next page, whose mapping the guard checked.
         pageBase += 4096;
         curRam = next;
-        dec = decode.page(next);
+        dec = nextDec;
       }
       continue;
     }
@@ -238,15 +241,6 @@ export function scanBlock(
     if (pages !== undefined) pages.length = open.pagesLen;
   }
   return out;
-}
-
-/**
- * The first parcel of RAM page `ramPage`, the upper half of an instruction that starts on the page before. Read
- * through the decode cache, which makes the page a code page (a store to it drops what was compiled from it).
- */
-function decodeUpper(decode: { page(ramPage: number): Int32Array }, ramPage: number, u16: Uint16Array): number {
-  decode.page(ramPage);
-  return u16[ramPage * 2048]!;
 }
 
 /** jalr x0, 0(ra). */
