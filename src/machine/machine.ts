@@ -17,8 +17,7 @@ import { runHart, isIdle } from '../riscv/run.js';
 import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
 import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
-import { warmUpInterpreter } from '../riscv/warmup.js';
-import { warmUpTranslator } from '../riscv/jit/warmup.js';
+import { warmedUpAlready, warmUpEngines } from './warm-up.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
@@ -61,8 +60,6 @@ const BURST = 16_384;
 const SLICE_MS = 15;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
 const MAX_IDLE_MS = 50;
-
-let warmedUp = false;
 
 /** A console device that takes host input one byte at a time, with backpressure. */
 export interface ConsoleInput {
@@ -122,17 +119,10 @@ export class Machine {
     }
     const parallel = options.parallel ?? count > 1;
     if (count > 1 && engine === 'jit' && !parallel) throw new RangeError('harts taking turns on one thread run on the interpreter only');
-    if (!warmedUp) {
-      warmedUp = true;
-      const warmUp = (): void => {
-        warmUpInterpreter();
-        // Harts on the translator run on this thread only when they do not run in parallel (in worker threads).
-        if (engine === 'jit' && !parallel) warmUpTranslator();
-      };
-      // A restore wants the guest running within milliseconds: warm up between the first slices instead.
-      if (options.deferWarmUp === true) setImmediate(warmUp);
-      else warmUp();
-    }
+    // A restore wants the guest running within milliseconds: warm up between the first slices instead.
+    if (options.deferWarmUp === true) {
+      if (!warmedUpAlready()) setImmediate(() => warmUpEngines(engine, parallel));
+    } else warmUpEngines(engine, parallel);
     // The translator keeps registers and TLB next to RAM in one WebAssembly memory; harts in worker threads
     // share it (or a SharedArrayBuffer).
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit', shared: parallel });
@@ -150,9 +140,6 @@ export class Machine {
       h.engine = engine;
       harts.push(h);
     }
-    decode.onNewCodePage = (ramPage) => {
-      for (const h of harts) h.tlb.dropStorePage(ramPage * 4096);
-    };
     this.harts = harts;
     this.hart = harts[0]!;
     const setBit = (id: number, bit: number, level: boolean): void => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { runBlock } from './execute.js';
+import { Hart } from './hart.js';
 import { A, RAM_BASE, csrRaw, getX, makeHart, place, setX } from './testing.js';
 
 const CODE = RAM_BASE + 0x1000;
@@ -78,4 +79,32 @@ test('an illegal instruction expanded from the cache reports its 16 bits in mtva
   assert.equal(csrRaw(h, 0x342), 2n);
   assert.equal(csrRaw(h, 0x343), 0x2000n);
   assert.equal(csrRaw(h, 0x341), BigInt(CODE));
+});
+
+test("with a decode cache shared by two harts, a page becoming code leaves the other hart's store TLB", () => {
+  const rig = makeHart();
+  const { h, bus } = rig;
+  const other = new Hart(1, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 }, h.decode);
+  other.reset(RAM_BASE);
+  // The other hart stores to the page first (its store TLB now maps it), from code on another page.
+  const STORER = CODE + 0x4000;
+  place(rig, STORER, [A.sw(7, 6, 0), A.sw(7, 6, 0)]);
+  setX(other, 6, BigInt(CODE));
+  setX(other, 7, BigInt(A.addi(5, 5, 1) >>> 0));
+  other.pc = STORER;
+  runBlock(other, 1);
+  // This hart runs the word stored there, twice: the first fetch fills its fetch TLB, the second makes the page
+  // a code page.
+  for (let pass = 0; pass < 2; pass++) {
+    h.pc = CODE;
+    runBlock(h, 1);
+  }
+  assert.equal(h.decode.isCode((CODE - RAM_BASE) / 4096), true);
+  assert.equal(getX(h, 5), 2n);
+  // The other hart's next store to it must reach the decode cache (not its store TLB's fast path).
+  setX(other, 7, BigInt(A.addi(5, 5, 50) >>> 0));
+  runBlock(other, 1);
+  h.pc = CODE;
+  runBlock(h, 1);
+  assert.equal(getX(h, 5), 52n);
 });

@@ -11,13 +11,18 @@
  * written page stops being a code page (its array is emptied), so pages recycled as data get fast stores back.
  */
 import { compressedTable } from './compressed.js';
+import type { Tlb } from './tlb.js';
 
 const EMPTY_PAGE = new Int32Array(2048);
 
 export class DecodeCache {
   private readonly pages: (Int32Array | undefined)[];
-  /** Called when a RAM page becomes a code page: the CPU drops its store-TLB entries for it. */
-  onNewCodePage: (ramPage: number) => void = () => {};
+  /**
+   * The TLBs of the harts running code from this cache (each Hart adds its own): a RAM page becoming a code page
+   * leaves their store TLBs. (Method calls on the TLBs, not a callback each owner sets: V8's optimized
+   * interpreter, which inlines this, then calls the same function in the warm-up and in a machine.)
+   */
+  private readonly tlbs: Tlb[] = [];
   /** Called when a code page is dropped (written), or with -1 when all are (clear): translated code goes too. */
   onCodeDropped: (ramPage: number) => void = () => {};
 
@@ -26,6 +31,11 @@ export class DecodeCache {
 
   constructor(ramBytes: number) {
     this.pages = new Array<Int32Array | undefined>(Math.ceil(ramBytes / 4096)).fill(undefined);
+  }
+
+  /** Adds a hart's TLB to those a new code page leaves (see tlbs). */
+  addTlb(tlb: Tlb): void {
+    this.tlbs.push(tlb);
   }
 
   /** Whether RAM page `ramPage` (RAM offset / 4096) holds decoded code. */
@@ -46,7 +56,7 @@ export class DecodeCache {
         this.codePages = [];
         for (let pg = 0; pg < this.pages.length; pg++) if (this.pages[pg] !== undefined) this.codePages.push(pg);
       }
-      this.onNewCodePage(ramPage);
+      for (const tlb of this.tlbs) tlb.dropStorePage(ramPage * 4096);
     }
     return p;
   }

@@ -119,8 +119,8 @@ export class Hart {
 
   /**
    * `decode`: a decoded-instruction cache shared with the other harts of the machine (every hart must see every
-   * write to code); by default the hart has its own. The owner of a shared cache sets its onNewCodePage so that
-   * a page becoming code leaves every hart's store TLB.
+   * write to code); by default the hart has its own. Each hart adds its TLB to the cache, so that a page
+   * becoming code leaves every hart's store TLB.
    */
   constructor(hartId: number, bus: SystemBus, platform: HartPlatform, fp: FpState, decode?: DecodeCache, options: HartOptions = {}) {
     this.hartId = hartId;
@@ -142,7 +142,7 @@ export class Hart {
     }
     this.decode = decode ?? new DecodeCache(bus.ram.size);
     // A page becoming code must leave the store TLB, so that every store to it goes where it is seen.
-    this.decode.onNewCodePage = (ramPage) => this.tlb.dropStorePage(ramPage * 4096);
+    this.decode.addTlb(this.tlb);
     this.reset(0);
   }
 
