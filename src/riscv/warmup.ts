@@ -15,7 +15,11 @@ import { Hart } from './hart.js';
 /** Register 6 holds a RAM address; the others a mix of small, negative and wide values. */
 const MEM = 6;
 
-function programs(): number[] {
+/**
+ * One instruction of each form the interpreter executes (with several operands each), in an order it can run
+ * them one by one; the translator's warm-up compiles those it translates.
+ */
+export function instructionForms(): number[] {
   const p: number[] = [];
   for (const off of [8, 1, 0xffd - 0x800]) for (let f3 = 0; f3 <= 6; f3++) p.push(iType(0x03, 5, f3, MEM, off));
   for (const off of [16, 3, 0xffd - 0x800]) for (let f3 = 0; f3 <= 3; f3++) p.push(sType(0x23, f3, MEM, 7, off));
@@ -25,7 +29,7 @@ function programs(): number[] {
     p.push(iType(0x1b, 9, 1, 8, sh & 31), iType(0x1b, 9, 5, 8, sh & 31), iType(0x1b, 9, 5, 8, 0x400 | (sh & 31)));
   }
   p.push(iType(0x1b, 9, 0, 8, 5));
-  for (const [a, c] of [[8, 10], [10, 11], [11, 12], [12, 8], [13, 14]] as const) {
+  for (const [a, c] of [[8, 10], [10, 11], [11, 12], [12, 8], [13, 14], [11, 13]] as const) {
     for (let f3 = 0; f3 <= 7; f3++) p.push(rType(0x33, 9, f3, a, c, 0), rType(0x33, 9, f3, a, c, 1));
     p.push(rType(0x33, 9, 0, a, c, 0x20), rType(0x33, 9, 5, a, c, 0x20));
     for (const f3 of [0, 1, 5]) p.push(rType(0x3b, 9, f3, a, c, 0));
@@ -54,17 +58,35 @@ const COMPRESSED = [0x0505, 0x4501, 0x852a, 0x952e, 0x6308, 0xe308, 0x4308, 0xc3
 
 const VALUES = [0, 1, -1, 7, 0x7fffffff, -0x80000000, 123456789, -98765];
 
+/**
+ * Registers 1..31 for instruction `at`: a mix of small, negative and wide values, and pairs with equal high
+ * words. (A function of its own: as a loop inside warmUpInterpreter it made V8 compile that function too.)
+ */
+function setRegisters(x: Int32Array, at: number): void {
+  for (let reg = 1; reg < 32; reg++) {
+    const v = VALUES[(reg + at) % VALUES.length]!;
+    x[reg * 2] = v;
+    x[reg * 2 + 1] = reg & 1 ? v >> 31 : v * 3;
+  }
+}
+
 /** Runs the warm-up. Takes a few milliseconds; call once per process before the first guest runs. */
 export function warmUpInterpreter(rounds = 1): void {
-  const ram = new GuestRam(0x8000_0000, 1 << 20);
-  const bus = new SystemBus(ram);
-  const hart = new Hart(0, bus, { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  const newHart = (): Hart => new Hart(0, new SystemBus(new GuestRam(0x8000_0000, 1 << 20)), { readTime: () => 0 }, { f: new Int32Array(64), fflags: 0, frm: 0 });
+  // The first object of a class has its fields marked constant, and V8's optimized code relies on that until a
+  // second one is made: the machine's own RAM, bus and hart then threw away the interpreter optimized here.
+  // Made twice, their fields are already variable when V8 optimizes.
+  newHart();
+  const hart = newHart();
+  const ram = hart.bus.ram;
+  // New code pages (the decode cache's page(), inlined in runBlock) seen more than once.
+  for (let page = 1; page < 8; page++) hart.decode.page(page);
   // Past 2^31, as a real hart's count is after a couple of seconds: V8 then keeps Hart.instret a double field
   // and does its arithmetic in doubles from the start. When a hart's count first passed 2^31 instead (a few
   // seconds into a workload), its hidden class changed (every optimized function using a hart was thrown away)
   // and runBlock's trap path, optimized for small integers, kept deoptimizing (12 times in a shell loop).
   hart.instret = 2 ** 32;
-  const code = programs();
+  const code = instructionForms();
   // The translator runs the interpreter with a watch on taken jumps and branches (branch-watch.ts).
   const watch: BranchWatch = {
     pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN),
@@ -80,16 +102,14 @@ export function warmUpInterpreter(rounds = 1): void {
   for (let round = 0; round < rounds; round++) {
     for (const priv of [PRIV_M, PRIV_S]) {
       for (let at = 0; at < code.length + COMPRESSED.length; at++) {
-        const x = hart.x;
-        for (let reg = 1; reg < 32; reg++) {
-          const v = VALUES[(reg + at + round) % VALUES.length]!;
-          x[reg * 2] = v;
-          x[reg * 2 + 1] = reg & 1 ? v >> 31 : v * 3;
-        }
-        x[MEM * 2] = data + (round & 1) * 0x1000;
-        x[MEM * 2 + 1] = 0;
+        setRegisters(hart.x, at + round);
+        // Data on four pages, and a TLB emptied every third instruction: loads and stores also take their
+        // slow paths (a miss), as a guest's first accesses to a page do.
+        hart.x[MEM * 2] = data + ((at + round) & 3) * 0x1000;
+        hart.x[MEM * 2 + 1] = 0;
         hart.priv = priv;
         hart.mstatus = MSTATUS_FS;
+        if (at % 3 === 0) hart.tlb.flushAll();
         hart.updateTlbContext();
         hart.pc = at < code.length ? codeBase + at * 4 : codeBase + cBase + (at - code.length) * 2;
         hart.waiting = false;
