@@ -116,8 +116,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
   // kernel inflates on the thread pool, so that the two overlap (and commands that boot nothing skip them).
   // The CPU engines first, warmed up at once: V8 then optimizes the interpreter on another thread while the
   // rest loads and the machine is built (warm-up.ts).
-  const { warmUpEngines } = await import('../machine/warm-up.js');
-  warmUpEngines(extras.engine ?? defaultEngine(), config.cpus > 1);
+  const { hartsInParallel, warmUpEngines } = await import('../machine/warm-up.js');
+  warmUpEngines(extras.engine ?? defaultEngine(), hartsInParallel(config.cpus, extras.parallel));
   const [{ bootVm }, { VmSession }] = await Promise.all([import('./vm-build.js'), import('./vm-session.js')]);
   const write = (b: Uint8Array): void => {
     process.stdout.write(b);

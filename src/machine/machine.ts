@@ -17,7 +17,7 @@ import { runHart, isIdle } from '../riscv/run.js';
 import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
 import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
-import { warmedUpAlready, warmUpEngines } from './warm-up.js';
+import { hartsInParallel, warmUpEngines } from './warm-up.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
@@ -117,12 +117,11 @@ export class Machine {
     if (!Number.isInteger(count) || count < 1 || count > VIRT_MAX_HARTS) {
       throw new RangeError(`harts must be an integer in 1..${VIRT_MAX_HARTS}, got ${String(count)}`);
     }
-    const parallel = options.parallel ?? count > 1;
+    const parallel = hartsInParallel(count, options.parallel);
     if (count > 1 && engine === 'jit' && !parallel) throw new RangeError('harts taking turns on one thread run on the interpreter only');
     // A restore wants the guest running within milliseconds: warm up between the first slices instead.
-    if (options.deferWarmUp === true) {
-      if (!warmedUpAlready()) setImmediate(() => warmUpEngines(engine, parallel));
-    } else warmUpEngines(engine, parallel);
+    if (options.deferWarmUp === true) setImmediate(() => warmUpEngines(engine, parallel));
+    else warmUpEngines(engine, parallel);
     // The translator keeps registers and TLB next to RAM in one WebAssembly memory; harts in worker threads
     // share it (or a SharedArrayBuffer).
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit', shared: parallel });

@@ -3,7 +3,7 @@
  * riscv/jit/warmup.ts say why). The run command calls this as early as it can, while the kernel inflates and the
  * rest of the machine's code loads: V8 compiles the optimized interpreter on another thread for ~40–60 ms after
  * the warm-up, and a guest that starts before then runs unoptimized code. Machine calls it too (a no-op after the
- * first call).
+ * first call). Both decide whether harts run in worker threads by the same rule (hartsInParallel).
  */
 import type { Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
@@ -23,7 +23,7 @@ export function warmUpEngines(engine: Engine, parallel: boolean): void {
   if (engine === 'jit' && !parallel) warmUpTranslator();
 }
 
-/** Whether the engines were warmed up in this process. */
-export function warmedUpAlready(): boolean {
-  return warmedUp;
+/** Whether a machine's harts run in worker threads: as asked, else when there are several (MachineOptions.parallel). */
+export function hartsInParallel(harts: number, parallel?: boolean): boolean {
+  return parallel ?? harts > 1;
 }
