@@ -1,7 +1,8 @@
 /**
  * Differential test of the translator against the interpreter: random programs (mostly integer, load/store,
  * AMO, LR/SC, FP load/store and branch instructions the translator compiles, some it leaves to the interpreter,
- * some raw random words) run hot in a loop on both engines, with mstatus.FS off, initial, clean or dirty;
+ * some raw random words, compressed instructions) run hot in a loop on both engines, or cold (the translator's
+ * WebAssembly interpreter, interp-wasm.ts, runs them), with mstatus.FS off, initial, clean or dirty;
  * registers (integer and FP), CSRs, pc, instret and all of RAM must end identical.
  */
 import { test } from 'node:test';
@@ -14,6 +15,8 @@ const CODE = RAM_BASE + 0x1000;
 const DATA = RAM_BASE + 0x8000;
 const WFI = 0x10500073;
 
+/** A 16-bit parcel of a compressed instruction (low bits not 0b11). */
+const parcel = fc.integer({ min: 0, max: 0xffff }).filter((p) => (p & 3) !== 3);
 /** One instruction from a menu, with registers x1..x29 (x30 is the data pointer, x31 the loop counter). */
 const reg = fc.integer({ min: 0, max: 29 });
 const imm12 = fc.oneof(fc.integer({ min: -2048, max: 2047 }), fc.constantFrom(0, 1, -1, 31, 32, 63, 2047, -2048));
@@ -61,6 +64,8 @@ const insn: fc.Arbitrary<number> = fc.oneof(
     ([f3, fs, off]) => sType(0x27, f3, 30, fs, off)) },
   // Raw random words (mostly illegal: a trap ends the run).
   { weight: 1, arbitrary: fc.integer({ min: -0x8000_0000, max: 0x7fff_ffff }) },
+  // Two compressed instructions, any parcels (the wasm interpreter expands them through compressed.ts's table).
+  { weight: 3, arbitrary: fc.tuple(parcel, parcel).map(([a, b]) => a | (b << 16)) },
 );
 
 /** Every AMO (funct5 add, swap, xor, or, and, min, max, minu, maxu; word and doubleword) on the data pointer. */
@@ -84,7 +89,8 @@ function setup(rig: Rig, body: readonly number[], regs: readonly bigint[], itera
   h.pc = CODE;
 }
 
-function differential(menu: fc.Arbitrary<number>, parallel: boolean, numRuns: number): void {
+/** `cold`: nothing is compiled, so the jit hart runs the programs in its WebAssembly interpreter (interp-wasm.ts). */
+function differential(menu: fc.Arbitrary<number>, parallel: boolean, numRuns: number, cold = false): void {
   let finished = 0;
   let translated = 0;
   let runs = 0;
@@ -97,6 +103,7 @@ function differential(menu: fc.Arbitrary<number>, parallel: boolean, numRuns: nu
       (body, regs, iterations, fs) => {
         const a = makeEngineHart('interp', parallel);
         const b = makeEngineHart('jit', parallel);
+        if (cold) b.h.jit!.tuning.hot = Infinity;
         setup(a, body, regs, iterations, fs);
         setup(b, body, regs, iterations, fs);
         const idleA = runUntilIdle(a.h, 20_000);
@@ -105,14 +112,15 @@ function differential(menu: fc.Arbitrary<number>, parallel: boolean, numRuns: nu
         assert.equal(idleA, idleB, 'both stop, or neither');
         if (!idleA) return; // a program that loops forever: its state depends on where the budget ends
         finished++;
-        if (b.h.jit!.stats.compiled > 0) translated++;
+        if (cold ? b.h.jit!.stats.interpretedWasm > 0 : b.h.jit!.stats.compiled > 0) translated++;
         assert.deepEqual(diffState(a, b), []);
       },
     ),
     { numRuns },
   );
   assert.ok(finished > runs / 2, `only ${finished} of ${runs} programs finished`);
-  // Many programs trap early (FP with FS off, illegal words, wild loads): a third running translated code is plenty.
+  // Many programs trap early (FP with FS off, illegal words, wild loads): a third running translated code (or the
+  // WebAssembly interpreter) is plenty.
   assert.ok(translated > finished / 3, `only ${translated} of ${finished} programs ran translated code`);
 }
 
@@ -122,4 +130,12 @@ test('random programs end in the same state on the translator as on the interpre
 
 test('the same with harts marked parallel (shared memory): atomic AMOs, LR/SC compared by value, fences', () => {
   differential(fc.oneof({ weight: 6, arbitrary: insn }, { weight: 1, arbitrary: amo }), true, 150);
+});
+
+test('random programs end in the same state on the WebAssembly interpreter (nothing compiled) as on the interpreter', () => {
+  differential(fc.oneof({ weight: 6, arbitrary: insn }, { weight: 1, arbitrary: amo }), false, 300, true);
+});
+
+test('the same with harts marked parallel', () => {
+  differential(fc.oneof({ weight: 6, arbitrary: insn }, { weight: 1, arbitrary: amo }), true, 150, true);
 });

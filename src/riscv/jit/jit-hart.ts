@@ -22,6 +22,9 @@ import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
 import {
   AREA_CELLS,
+  AREA_CEXP,
+  AREA_COMPILED,
+  AREA_COUNTS,
   AREA_FS,
   AREA_JCACHE,
   AREA_LAST_EXIT,
@@ -48,6 +51,8 @@ import { MSTATUS_SIE, MSTATUS_SUM } from '../constants.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type BlockFn, type Hub } from './hub.js';
 import { MAX_BLOCK, scanBlock, type BlockInsn } from './scan.js';
+import { makeWasmInterpreter, type InterpFn } from './interp-wasm.js';
+import { compressedTable } from '../compressed.js';
 
 /** When blocks get compiled. */
 export interface JitTuning {
@@ -73,9 +78,21 @@ export interface JitTuning {
    * that runs harts synchronously and wants compiled blocks at once (tests).
    */
   async: boolean;
+  /**
+   * Cold code runs in the WebAssembly interpreter (interp-wasm.ts), which leaves what it does not do to the
+   * TypeScript one instruction at a time; false: in the TypeScript interpreter alone, as before.
+   */
+  wasmInterpreter: boolean;
 }
 
-export const DEFAULT_TUNING: Readonly<JitTuning> = { hot: 64, batch: 32, batchWait: 40_000, decayMs: 10, async: true };
+export const DEFAULT_TUNING: Readonly<JitTuning> = {
+  hot: 64,
+  batch: 32,
+  batchWait: 40_000,
+  decayMs: 10,
+  async: true,
+  wasmInterpreter: true,
+};
 
 /**
  * Host milliseconds between a run loop's returns to its event loop while a translator compiles in the background
@@ -123,6 +140,8 @@ export interface JitStats {
   branchesTaken: number;
   /** Instructions the dispatcher left to the interpreter (code not compiled). */
   interpreted: number;
+  /** Of those, the instructions the WebAssembly interpreter ran (interp-wasm.ts). */
+  interpretedWasm: number;
   /** Slow exits: a translated access the interpreter did (a TLB miss, misalignment, a device). */
   slowExits: number;
   dropped: number;
@@ -158,6 +177,8 @@ export class JitHart {
   private flushes = 0;
   /** Modules being compiled in the background. */
   private inFlight = 0;
+  /** The WebAssembly interpreter for cold code, made for `parallel`. */
+  private interp: InterpFn;
 
   /**
    * Whether modules are being compiled in the background. V8 finishes an asynchronous compile in steps run from
@@ -178,6 +199,7 @@ export class JitHart {
     callsFollowed: 0,
     branchesTaken: 0,
     interpreted: 0,
+    interpretedWasm: 0,
     slowExits: 0,
     dropped: 0,
     flushes: 0,
@@ -199,12 +221,15 @@ export class JitHart {
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
     this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
     for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
+    // In the area, where the wasm interpreter keeps them too.
     this.watch = {
       pcs: this.jcF64,
-      compiled: new Uint8Array(JCACHE_SIZE),
-      counts: new Int32Array(JCACHE_SIZE),
+      compiled: new Uint8Array(h.bus.ram.buffer, h.area + AREA_COMPILED, JCACHE_SIZE).fill(0),
+      counts: new Int32Array(h.bus.ram.buffer, h.area + AREA_COUNTS, JCACHE_SIZE).fill(0),
       hot: this.tuning.hot,
     };
+    new Int32Array(h.bus.ram.buffer, h.area + AREA_CEXP, 65536).set(compressedTable());
+    this.interp = makeWasmInterpreter(memory, this.parallel, this.systemHelper);
     // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
     const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
@@ -479,6 +504,26 @@ export class JitHart {
     this.jcI32[j * 4 + 3] = slot;
   }
 
+  /**
+   * Runs cold code in the wasm interpreter from h.pc for up to `budget` (> 0) instructions, and the instruction
+   * it stopped before, if it left one to the TypeScript interpreter. Returns the instructions run (as the
+   * dispatcher counts them: a trap counts as one).
+   */
+  private interpret(budget: number, hot: number): number {
+    const h = this.h;
+    const a32 = this.areaI32;
+    this.pcView[0] = h.pc;
+    a32[AREA_RESERVATION >>> 2] = h.reservation;
+    const r = this.interp(h.area, budget, hot);
+    h.reservation = a32[AREA_RESERVATION >>> 2]!;
+    const retired = a32[AREA_RETIRED >>> 2]!;
+    h.instret += retired;
+    h.pc = this.pcView[0]!;
+    this.stats.interpretedWasm += retired;
+    if (r !== EXIT_SLOW) return retired;
+    return retired + runBlock(h, 1, this.watch) + 1;
+  }
+
   /** Runs up to `budget` instructions, as runHart does with the interpreter. */
   run(budget: number): void {
     const h = this.h;
@@ -492,6 +537,8 @@ export class JitHart {
     const watch = this.watch;
     const hot = this.tuning.hot;
     watch.hot = hot;
+    const wasmInterpreter = this.tuning.wasmInterpreter;
+    const hotArg = hot < 0x7fff_ffff ? hot : 0x7fff_ffff;
     const hub = this.hub.run;
     let done = 0;
     // The link cell of the exit the last chain left by, to point at the next block if that one is compiled.
@@ -500,6 +547,7 @@ export class JitHart {
       // Blocks compiled for one hart alone have plain AMOs and a translated FENCE.I: compile them again.
       this.flush();
       this.parallel = h.parallel;
+      this.interp = makeWasmInterpreter(this.memory, this.parallel, this.systemHelper);
     }
     const parallel = this.parallel;
     const now = performance.now();
@@ -520,8 +568,8 @@ export class JitHart {
       const poff = plo & 0xfff;
       const idx = (plo >>> 12) & TLB_MASK;
       if (tlb.fetchTags[idx] !== pc - poff) {
-        // The interpreter refills the fetch TLB.
-        const n = runBlock(h, left, watch) + 1;
+        // The interpreter refills the fetch TLB (and with the wasm interpreter, does just that instruction).
+        const n = runBlock(h, wasmInterpreter ? 1 : left, watch) + 1;
         done += n;
         this.stats.interpreted += n;
         link = 0;
@@ -553,7 +601,7 @@ export class JitHart {
       }
       if (slot < 0) {
         link = 0;
-        const n = runBlock(h, left, watch) + 1;
+        const n = wasmInterpreter ? this.interpret(left, hotArg) : runBlock(h, left, watch) + 1;
         done += n;
         this.stats.interpreted += n;
         if (this.queue.length > 0 && (this.waited += n) >= this.tuning.batchWait) this.compileQueued();

@@ -52,8 +52,14 @@ export const JCACHE_SIZE = WATCH_SIZE;
 
 /** The jump cache entry for a pc (the hub computes the same from the pc's low 32 bits). */
 export const jcacheIndex = watchIndex;
+/** The branch watch's counts (BranchWatch.counts, one i32 per jump cache entry): the wasm interpreter keeps them. */
+export const AREA_COUNTS = AREA_JCACHE + JCACHE_SIZE * 16;
+/** BranchWatch.compiled: one byte per jump cache entry. */
+export const AREA_COMPILED = AREA_COUNTS + JCACHE_SIZE * 4;
+/** The expansion of every 16-bit parcel (compressed.ts's table), one i32 each, for the wasm interpreter. */
+export const AREA_CEXP = AREA_COMPILED + JCACHE_SIZE;
 /**
  * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
  * or 0 while unlinked. They run to the end of the area.
  */
-export const AREA_CELLS = AREA_JCACHE + JCACHE_SIZE * 16;
+export const AREA_CELLS = AREA_CEXP + 65536 * 4;

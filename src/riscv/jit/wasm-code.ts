@@ -22,6 +22,7 @@ export const OP = {
   'i32.gt_s': 0x4a,
   'i32.le_s': 0x4c,
   'i32.ge_u': 0x4f,
+  'i32.gt_u': 0x4b,
   'i64.eqz': 0x50,
   'i64.eq': 0x51,
   'i64.ne': 0x52,
@@ -77,6 +78,8 @@ export const MEM = {
   'i32.load': [0x28, 2],
   'i64.load': [0x29, 3],
   'f64.load': [0x2b, 3],
+  'i32.load8_u': [0x2d, 0],
+  'i32.load16_u': [0x2f, 1],
   'i64.load8_s': [0x30, 0],
   'i64.load8_u': [0x31, 0],
   'i64.load16_s': [0x32, 1],
@@ -292,7 +295,8 @@ export class Code extends Bytes {
   if(body: () => void, els?: () => void): this {
     return this.scope(0x04, null, body, els);
   }
-  private depth(name: string): number {
+  /** How many blocks out the label `name` is from here (br_table's targets are depths). */
+  depth(name: string): number {
     const i = this.labels.lastIndexOf(name);
     if (i < 0) throw new Error(`no label ${name}`);
     return this.labels.length - 1 - i;
@@ -368,8 +372,11 @@ export interface FunctionDef {
 export interface ModuleDef {
   /** Function types: [params, results]. */
   readonly types: readonly (readonly [readonly number[], readonly number[]])[];
-  /** Import memory "e"."m" with this many pages (min = max). */
-  readonly memoryPages: number;
+  /**
+   * Import memory "e"."m" with this many pages (min = max), or any memory when undefined (min 0, and for a
+   * shared one max 65536): then one compiled module serves memories of every size.
+   */
+  readonly memoryPages: number | undefined;
   /** The memory is shared (worker threads): the import must say so, or instantiation fails. */
   readonly sharedMemory?: boolean;
   /** Import table "e"."t" (funcref) with at least this many entries, or undefined for none. */
@@ -405,9 +412,15 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
   name(imports, 'e');
   name(imports, 'm');
   imports.push(0x02);
-  imports.push(def.sharedMemory === true ? 0x03 : 0x01);
-  uleb(imports, def.memoryPages);
-  uleb(imports, def.memoryPages);
+  if (def.memoryPages === undefined) {
+    imports.push(def.sharedMemory === true ? 0x03 : 0x00);
+    uleb(imports, 0);
+    if (def.sharedMemory === true) uleb(imports, 65536);
+  } else {
+    imports.push(def.sharedMemory === true ? 0x03 : 0x01);
+    uleb(imports, def.memoryPages);
+    uleb(imports, def.memoryPages);
+  }
   if (def.tableMin !== undefined) {
     name(imports, 'e');
     name(imports, 't');

@@ -1,0 +1,624 @@
+/**
+ * The translator's interpreter for cold code, in WebAssembly. It fetches, decodes and executes the instructions
+ * translated code has (RV64I, M, A, compressed ones through compressed.ts's table, loads and stores that hit the
+ * TLB; CSR accesses through the translator's helper) on the hart's area: registers as i64, the TLB sets in use, the jump cache and the branch watch's counts
+ * (layout.ts). Compiling a block costs over 100 µs; boot's cold code runs a few hundred times and never pays for
+ * it, and the TypeScript interpreter, on (lo, hi) pairs, runs it at ~60 M instructions/s.
+ *
+ * It stops (returning the code, with the pc and the instructions retired in the area as a block leaves them):
+ * - EXIT_BUDGET when `budget` instructions have retired;
+ * - EXIT_SLOW before an instruction it leaves to the TypeScript interpreter: anything else (SYSTEM other than
+ *   CSR accesses, FP, AMOs with harts in parallel, FENCE with harts in parallel, illegal encodings), a TLB miss, a misaligned access, a device, a store to a
+ *   code page (never in the store TLB), a fetch across a page end or off the fetch TLB, a `jalr` whose operands
+ *   or target a double does not hold exactly (the interpreter computes addresses as doubles);
+ * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
+ *   trapped;
+ * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, exactly as the TypeScript
+ *   interpreter's watch does (branch-watch.ts): the target is in the jump cache, or a compiled block's pc has its
+ *   index, or it has just become hot (`hot` recent visits, or HOT_TOTAL in all).
+ *
+ * Every value is the one the TypeScript interpreter computes (the differential tests compare them). It keeps no
+ * decoded code, so writes to code need nothing here.
+ */
+import { Code, I32, I64, isShared, moduleBytes } from './wasm-code.js';
+import {
+  AREA_CEXP,
+  AREA_COMPILED,
+  AREA_COUNTS,
+  AREA_FETCH_SET,
+  AREA_JCACHE,
+  AREA_LOAD_SET,
+  AREA_PC,
+  AREA_RESERVATION,
+  AREA_RETIRED,
+  AREA_STORE_SET,
+  JCACHE_SIZE,
+  TLB_SET_OFFS,
+  TLB_SET_TAGS64,
+} from './layout.js';
+import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
+import { COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
+import { TLB_MASK } from '../tlb.js';
+
+/** (area, budget, hot) -> exit code. */
+export type InterpFn = (area: number, budget: number, hot: number) => number;
+/** The translator's helper for SYSTEM instructions (jit-hart.ts systemHelper): (pc, retired before) -> code. */
+export type SystemHelper = (pc: number, before: number) => number;
+
+// Parameters, then locals.
+const AREA = 0;
+const BUDGET = 1;
+const HOT = 2;
+const PC = 3; // i64
+const A = 4; // rs1's value
+const B = 5; // rs2's value
+const T = 6; // an immediate, a jump target
+const VA = 7;
+const FPAGE = 8; // the virtual page fetched from (page aligned), or 1 for none
+const N = 9; // i32 from here: instructions retired
+const INSN = 10;
+const RD = 11; // the byte address of rd in the area
+const F3 = 12;
+const ILEN = 13;
+const FBASE = 14; // the RAM offset of FPAGE
+const IDX = 15;
+const FSET = 16;
+const LSET = 17;
+const SSET = 18;
+const X = 19;
+const Y = 20;
+const CODE = 21;
+const U = 22; // i64: a partial product of mulhu, an AMO's old value
+const V = 23; // i64: an AMO's operand
+const LOCALS: readonly (readonly [number, number])[] = [
+  [6, I64],
+  [13, I32],
+  [2, I64],
+];
+
+/** |v| <= 2^53: a double holds v (and the interpreter's sums of such values) exactly. */
+const TWO53 = 2 ** 53;
+
+function body(parallel: boolean): Code {
+  const c = new Code(16384);
+  /** Leaves with `code` (the pc and N are written after the loop). */
+  const leave = (code: number): void => void c.i32(code).set(CODE).br('out');
+  const slow = (): void => leave(EXIT_SLOW);
+  /** Pops an i64 into rd, and keeps x0 zero; then on to the next instruction. */
+  const result = (): void => {
+    c.set(T).get(RD).get(T).mem('i64.store');
+    c.get(AREA).i64(0).mem('i64.store');
+    c.br('next');
+  };
+  /** A switch on the i32 `index()` pushes: cases[k] (null: `dflt`) must branch away. */
+  let switches = 0;
+  const sw = (index: () => void, cases: readonly ((() => void) | null)[], dflt: () => void): void => {
+    const id = switches++;
+    const lab = (k: number | string): string => `s${id}.${k}`;
+    const present = cases.flatMap((f, k) => (f !== null ? [k] : []));
+    const open = (j: number): void => {
+      if (j < 0) {
+        index();
+        const depths = cases.map((f, k) => depthOf(f !== null ? lab(k) : lab('d')));
+        c.brTable(depths, depthOf(lab('d')));
+        return;
+      }
+      c.block(lab(present[j]!), () => open(j - 1));
+      cases[present[j]!]!();
+      c.op('unreachable');
+    };
+    c.block(lab('d'), () => open(present.length - 1));
+    dflt();
+  };
+  const depthOf = (name: string): number => c.depth(name);
+  const immI = (): void => void c.get(INSN).i32(20).op('i32.shr_s');
+  const bit30 = (): void => void c.get(INSN).i32(0x4000_0000).op('i32.and');
+  const f7 = (): void => void c.get(INSN).i32(25).op('i32.shr_u');
+  const outOfRange = (local: number): void => void c.get(local).i64(TWO53).op('i64.add').i64(2 * TWO53).op('i64.gt_u');
+
+  /**
+   * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (F3 & 3) bytes; leaves
+   * for the interpreter unless it hits and is aligned, else pushes the linear address (an i32).
+   */
+  const access = (set: number): void => {
+    c.get(VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
+    c.get(IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+    c.get(VA).i32(1).get(F3).i32(3).op('i32.and').op('i32.shl').i32(1).op('i32.sub').op('i64.extend_i32_u');
+    c.i64(-4096).op('i64.or', 'i64.and').op('i64.ne');
+    c.if(slow);
+    c.get(IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+    c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+  };
+
+  /** The TLB sets in use, and no fetch page yet. */
+  const loadSets = (): void => {
+    c.get(AREA).mem('i32.load', AREA_FETCH_SET).set(FSET);
+    c.get(AREA).mem('i32.load', AREA_LOAD_SET).set(LSET);
+    c.get(AREA).mem('i32.load', AREA_STORE_SET).set(SSET);
+    c.i64(1).set(FPAGE);
+  };
+  const ops: ((() => void) | null)[] = new Array<(() => void) | null>(32).fill(null);
+  ops[0x03 >> 2] = () => {
+    // LOAD
+    c.get(A);
+    immI();
+    c.op('i64.extend_i32_s', 'i64.add').set(VA);
+    c.get(F3).i32(7).op('i32.eq').if(slow);
+    access(LSET);
+    c.set(X);
+    const ld = (name: 'i64.load8_s' | 'i64.load16_s' | 'i64.load32_s' | 'i64.load' | 'i64.load8_u' | 'i64.load16_u' | 'i64.load32_u') =>
+      (): void => {
+        c.get(X).mem(name);
+        result();
+      };
+    sw(() => c.get(F3), [ld('i64.load8_s'), ld('i64.load16_s'), ld('i64.load32_s'), ld('i64.load'), ld('i64.load8_u'), ld('i64.load16_u'), ld('i64.load32_u')], slow);
+  };
+  ops[0x23 >> 2] = () => {
+    // STORE
+    c.get(A);
+    c.get(INSN).i32(25).op('i32.shr_s').i32(5).op('i32.shl').get(INSN).i32(7).op('i32.shr_u').i32(0x1f).op('i32.and', 'i32.or');
+    c.op('i64.extend_i32_s', 'i64.add').set(VA);
+    c.get(F3).i32(3).op('i32.gt_u').if(slow);
+    access(SSET);
+    c.set(X);
+    const st = (name: 'i64.store8' | 'i64.store16' | 'i64.store32' | 'i64.store') =>
+      (): void => {
+        c.get(X).get(B).mem(name);
+        c.br('next');
+      };
+    sw(() => c.get(F3), [st('i64.store8'), st('i64.store16'), st('i64.store32'), st('i64.store')], slow);
+  };
+  ops[0x13 >> 2] = () => {
+    // OP-IMM
+    immI();
+    c.op('i64.extend_i32_s').set(T);
+    const bin = (op: 'i64.add' | 'i64.xor' | 'i64.or' | 'i64.and' | 'i64.shl') => (): void => {
+      c.get(A).get(T).op(op);
+      result();
+    };
+    const cmp = (op: 'i64.lt_s' | 'i64.lt_u') => (): void => {
+      c.get(A).get(T).op(op, 'i64.extend_i32_u');
+      result();
+    };
+    sw(
+      () => c.get(F3),
+      [
+        bin('i64.add'),
+        () => {
+          c.get(INSN).i32(26).op('i32.shr_u').if(slow);
+          bin('i64.shl')();
+        },
+        cmp('i64.lt_s'),
+        cmp('i64.lt_u'),
+        bin('i64.xor'),
+        () => {
+          // srli / srai: bits 31:26 are 0 or 0x10.
+          c.get(INSN).i32(26).op('i32.shr_u').i32(0x10).op('i32.or').i32(0x10).op('i32.ne').if(slow);
+          c.get(A).get(T).op('i64.shr_s').get(A).get(T).op('i64.shr_u');
+          bit30();
+          c.op('select');
+          result();
+        },
+        bin('i64.or'),
+        bin('i64.and'),
+      ],
+      slow,
+    );
+  };
+  ops[0x1b >> 2] = () => {
+    // OP-IMM-32
+    c.get(A).op('i32.wrap_i64').set(X);
+    immI();
+    c.set(Y);
+    const w = (emit: () => void) => (): void => {
+      emit();
+      c.op('i64.extend_i32_s');
+      result();
+    };
+    sw(
+      () => c.get(F3),
+      [
+        w(() => c.get(X).get(Y).op('i32.add')),
+        () => {
+          f7();
+          c.if(slow);
+          w(() => c.get(X).get(Y).op('i32.shl'))();
+        },
+        null,
+        null,
+        null,
+        () => {
+          f7();
+          c.i32(0x20).op('i32.or').i32(0x20).op('i32.ne').if(slow);
+          w(() => {
+            c.get(X).get(Y).op('i32.shr_s').get(X).get(Y).op('i32.shr_u');
+            bit30();
+            c.op('select');
+          })();
+        },
+        null,
+        null,
+      ],
+      slow,
+    );
+  };
+  ops[0x33 >> 2] = () => {
+    // OP: funct7 0, 0x20 (sub, sra) or 1 (M).
+    const bin = (op: 'i64.add' | 'i64.sub' | 'i64.shl' | 'i64.xor' | 'i64.shr_u' | 'i64.shr_s' | 'i64.or' | 'i64.and' | 'i64.mul') =>
+      (): void => {
+        c.get(A).get(B).op(op);
+        result();
+      };
+    const cmp = (op: 'i64.lt_s' | 'i64.lt_u') => (): void => {
+      c.get(A).get(B).op(op, 'i64.extend_i32_u');
+      result();
+    };
+    f7();
+    c.if(() => {
+      f7();
+      c.i32(0x20).op('i32.eq').if(() => {
+        c.get(F3).op('i32.eqz').if(bin('i64.sub'));
+        c.get(F3).i32(5).op('i32.eq').if(bin('i64.shr_s'));
+        slow();
+      });
+      f7();
+      c.i32(1).op('i32.ne').if(slow);
+      sw(
+        () => c.get(F3),
+        [
+          bin('i64.mul'),
+          () => {
+            mulhu();
+            c.get(A).i64(63).op('i64.shr_s').get(B).op('i64.and', 'i64.sub');
+            c.get(B).i64(63).op('i64.shr_s').get(A).op('i64.and', 'i64.sub');
+            result();
+          },
+          () => {
+            mulhu();
+            c.get(A).i64(63).op('i64.shr_s').get(B).op('i64.and', 'i64.sub');
+            result();
+          },
+          () => {
+            mulhu();
+            result();
+          },
+          () => div64(true, true),
+          () => div64(true, false),
+          () => div64(false, true),
+          () => div64(false, false),
+        ],
+        slow,
+      );
+    });
+    sw(
+      () => c.get(F3),
+      [bin('i64.add'), bin('i64.shl'), cmp('i64.lt_s'), cmp('i64.lt_u'), bin('i64.xor'), bin('i64.shr_u'), bin('i64.or'), bin('i64.and')],
+      slow,
+    );
+  };
+  /** The high 64 bits of the unsigned product of A and B, via 32-bit halves (as compile.ts). */
+  const mulhu = (): void => {
+    const M = 0xffffffffn;
+    c.get(A).i64(M).op('i64.and').get(B).i64(M).op('i64.and', 'i64.mul').set(T);
+    c.get(A).i64(32).op('i64.shr_u').get(B).i64(M).op('i64.and', 'i64.mul').set(VA);
+    c.get(A).i64(M).op('i64.and').get(B).i64(32).op('i64.shr_u', 'i64.mul').set(U);
+    c.get(T).i64(32).op('i64.shr_u').get(U).i64(M).op('i64.and', 'i64.add').get(VA).i64(M).op('i64.and', 'i64.add').set(T);
+    c.get(A).i64(32).op('i64.shr_u').get(B).i64(32).op('i64.shr_u', 'i64.mul');
+    c.get(U).i64(32).op('i64.shr_u', 'i64.add').get(VA).i64(32).op('i64.shr_u', 'i64.add');
+    c.get(T).i64(32).op('i64.shr_u', 'i64.add');
+  };
+  /** DIV, DIVU, REM, REMU with RISC-V's results for a zero divisor and for MIN / -1. */
+  const div64 = (div: boolean, signed: boolean): void => {
+    if (div) c.i64(-1);
+    else c.get(A);
+    c.get(A);
+    c.i64(1).get(B);
+    c.get(B).op('i64.eqz');
+    if (signed) c.get(A).i64(-(1n << 63n)).op('i64.eq').get(B).i64(-1).op('i64.eq', 'i32.and', 'i32.or');
+    c.op('select');
+    c.op(div ? (signed ? 'i64.div_s' : 'i64.div_u') : signed ? 'i64.rem_s' : 'i64.rem_u');
+    c.get(B).op('i64.eqz', 'select');
+    result();
+  };
+  ops[0x3b >> 2] = () => {
+    // OP-32
+    c.get(A).op('i32.wrap_i64').set(X);
+    c.get(B).op('i32.wrap_i64').set(Y);
+    const w = (emit: () => void) => (): void => {
+      emit();
+      c.op('i64.extend_i32_s');
+      result();
+    };
+    const bin = (op: 'i32.add' | 'i32.sub' | 'i32.shl' | 'i32.shr_u' | 'i32.shr_s' | 'i32.mul') => w(() => c.get(X).get(Y).op(op));
+    const div32 = (div: boolean, signed: boolean) =>
+      w(() => {
+        if (div) c.i32(-1);
+        else c.get(X);
+        c.get(X);
+        c.i32(1).get(Y);
+        c.get(Y).op('i32.eqz');
+        if (signed) c.get(X).i32(-0x8000_0000).op('i32.eq').get(Y).i32(-1).op('i32.eq', 'i32.and', 'i32.or');
+        c.op('select');
+        c.op(div ? (signed ? 'i32.div_s' : 'i32.div_u') : signed ? 'i32.rem_s' : 'i32.rem_u');
+        c.get(Y).op('i32.eqz', 'select');
+      });
+    f7();
+    c.if(() => {
+      f7();
+      c.i32(0x20).op('i32.eq').if(() => {
+        c.get(F3).op('i32.eqz').if(bin('i32.sub'));
+        c.get(F3).i32(5).op('i32.eq').if(bin('i32.shr_s'));
+        slow();
+      });
+      f7();
+      c.i32(1).op('i32.ne').if(slow);
+      sw(() => c.get(F3), [bin('i32.mul'), null, null, null, div32(true, true), div32(true, false), div32(false, true), div32(false, false)], slow);
+    });
+    sw(() => c.get(F3), [bin('i32.add'), bin('i32.shl'), null, null, null, bin('i32.shr_u'), null, null], slow);
+  };
+  ops[0x37 >> 2] = () => {
+    // LUI
+    c.get(INSN).i32(-4096).op('i32.and', 'i64.extend_i32_s');
+    result();
+  };
+  ops[0x17 >> 2] = () => {
+    // AUIPC
+    c.get(PC).get(INSN).i32(-4096).op('i32.and', 'i64.extend_i32_s', 'i64.add');
+    result();
+  };
+  /** Writes pc + ilen to rd (the link of JAL and JALR); x0 stays zero. */
+  const link = (): void => {
+    c.get(RD).get(PC).get(ILEN).op('i64.extend_i32_u', 'i64.add').mem('i64.store');
+    c.get(AREA).i64(0).mem('i64.store');
+  };
+  ops[0x6f >> 2] = () => {
+    // JAL
+    link();
+    c.get(PC);
+    c.get(INSN).i32(31).op('i32.shr_s').i32(20).op('i32.shl');
+    c.get(INSN).i32(0xff000).op('i32.and', 'i32.or');
+    c.get(INSN).i32(20).op('i32.shr_u').i32(1).op('i32.and').i32(11).op('i32.shl', 'i32.or');
+    c.get(INSN).i32(21).op('i32.shr_u').i32(0x3ff).op('i32.and').i32(1).op('i32.shl', 'i32.or');
+    c.op('i64.extend_i32_s', 'i64.add').set(T).br('taken');
+  };
+  ops[0x67 >> 2] = () => {
+    // JALR: the interpreter's target, rs1 + imm in doubles with bit 0 cleared, exact while both are within 2^53.
+    c.get(F3).if(slow);
+    c.get(A);
+    immI();
+    c.op('i64.extend_i32_s', 'i64.add').set(T);
+    outOfRange(A);
+    outOfRange(T);
+    c.op('i32.or').if(slow);
+    c.get(T).i64(-2).op('i64.and').set(T);
+    link();
+    c.br('taken');
+  };
+  ops[0x63 >> 2] = () => {
+    // BRANCH
+    const br = (op: 'i64.eq' | 'i64.ne' | 'i64.lt_s' | 'i64.ge_s' | 'i64.lt_u' | 'i64.ge_u') => (): void => {
+      c.get(A).get(B).op(op).brIf('branch');
+      c.br('next');
+    };
+    c.block('branch', () => {
+      sw(() => c.get(F3), [br('i64.eq'), br('i64.ne'), null, null, br('i64.lt_s'), br('i64.ge_s'), br('i64.lt_u'), br('i64.ge_u')], slow);
+    });
+    c.get(PC);
+    c.get(INSN).i32(31).op('i32.shr_s').i32(12).op('i32.shl');
+    c.get(INSN).i32(7).op('i32.shr_u').i32(1).op('i32.and').i32(11).op('i32.shl', 'i32.or');
+    c.get(INSN).i32(25).op('i32.shr_u').i32(0x3f).op('i32.and').i32(5).op('i32.shl', 'i32.or');
+    c.get(INSN).i32(8).op('i32.shr_u').i32(0xf).op('i32.and').i32(1).op('i32.shl', 'i32.or');
+    c.op('i64.extend_i32_s', 'i64.add').set(T).br('taken');
+  };
+  ops[0x73 >> 2] = () => {
+    // SYSTEM: a CSR access goes to the TypeScript interpreter through the translator's helper (jit-hart.ts
+    // systemHelper), with the instructions retired so far for instret. It goes on here unless the access trapped,
+    // changed the privilege or mstatus beyond SIE and SUM, or left an interrupt pending and enabled: then the
+    // helper has written the pc to go on at. The others (ECALL, xRET, WFI, SFENCE.VMA...) leave.
+    c.get(F3).i32(3).op('i32.and').op('i32.eqz').if(slow);
+    c.get(PC).op('f64.convert_i64_s').get(N).call(0).tee(X);
+    c.if(() => {
+      c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
+      c.get(X).i32(SYSTEM_RETIRED).op('i32.eq').get(N).op('i32.add').set(N);
+      leave(EXIT_SYSTEM);
+    });
+    // satp, SFENCE.VMA and sstatus.SUM change the TLB sets or their entries.
+    loadSets();
+    c.br('next');
+  };
+  ops[0x2f >> 2] = () => {
+    // AMOs, LR and SC on one hart (as compile.ts); with harts in parallel the TypeScript interpreter does them.
+    if (parallel) {
+      slow();
+      return;
+    }
+    c.get(F3).i32(2).op('i32.lt_u').get(F3).i32(3).op('i32.gt_u', 'i32.or').if(slow);
+    c.get(A).set(VA);
+    const word = (): void => void c.get(F3).i32(2).op('i32.eq');
+    /** U = the value at X, sign-extended for a word. */
+    const load = (): void => {
+      word();
+      c.if(
+        () => void c.get(X).mem('i64.load32_s').set(U),
+        () => void c.get(X).mem('i64.load').set(U),
+      );
+    };
+    /** Stores T at X, a word or a doubleword. */
+    const store = (): void => {
+      word();
+      c.if(
+        () => void c.get(X).get(T).mem('i64.store32'),
+        () => void c.get(X).get(T).mem('i64.store'),
+      );
+    };
+    c.get(INSN).i32(27).op('i32.shr_u').set(Y);
+    c.get(Y).i32(2).op('i32.eq').if(() => {
+      // LR (rs2 must be 0): load and reserve the address (a RAM offset, as the interpreter's reservation).
+      c.get(INSN).i32(0x01f0_0000).op('i32.and').if(slow);
+      access(LSET);
+      c.set(X);
+      c.get(AREA).get(X).mem('i32.store', AREA_RESERVATION);
+      load();
+      c.get(U);
+      result();
+    });
+    c.get(Y).i32(3).op('i32.eq').if(() => {
+      // SC: stores if the reservation is this address (rd = 0), else rd = 1; no reservation after.
+      access(SSET);
+      c.set(X);
+      c.get(AREA).mem('i32.load', AREA_RESERVATION).get(X).op('i32.eq');
+      c.if(
+        () => {
+          c.get(B).set(T);
+          store();
+          c.i64(0).set(U);
+        },
+        () => void c.i64(1).set(U),
+      );
+      c.get(AREA).i32(-1).mem('i32.store', AREA_RESERVATION);
+      c.get(U);
+      result();
+    });
+    // The other AMOs: funct5 add (0), swap (1), xor (4), or (8), and (12), min, max, minu, maxu (16..28).
+    c.get(Y).i32(4).op('i32.ge_u').if(() => {
+      c.get(Y).i32(3).op('i32.and').if(slow);
+    });
+    /** Reads U, computes the new value from U and V (rs2, sign-extended for a word), writes it; rd = U. */
+    const amo = (emit: () => void) => (): void => {
+      access(SSET);
+      c.set(X);
+      load();
+      c.get(B).op('i32.wrap_i64', 'i64.extend_i32_s').get(B);
+      word();
+      c.op('select').set(V);
+      emit();
+      c.set(T);
+      store();
+      c.get(U);
+      result();
+    };
+    const pick = (cmp: 'i64.lt_s' | 'i64.gt_s' | 'i64.lt_u' | 'i64.gt_u') => (): void =>
+      void c.get(U).get(V).get(U).get(V).op(cmp, 'select');
+    sw(
+      () => c.get(Y).i32(2).op('i32.shr_u'),
+      [
+        () => {
+          c.get(Y).if(amo(() => c.get(V)));
+          amo(() => c.get(U).get(V).op('i64.add'))();
+        },
+        amo(() => c.get(U).get(V).op('i64.xor')),
+        amo(() => c.get(U).get(V).op('i64.or')),
+        amo(() => c.get(U).get(V).op('i64.and')),
+        amo(pick('i64.lt_s')),
+        amo(pick('i64.gt_s')),
+        amo(pick('i64.lt_u')),
+        amo(pick('i64.gt_u')),
+      ],
+      slow,
+    );
+  };
+  ops[0x0f >> 2] = () => {
+    // MISC-MEM: FENCE and FENCE.I need nothing on one hart (no decoded code here); with harts in parallel the
+    // interpreter does them (a barrier, PAUSE, dropping decoded code).
+    if (parallel) slow();
+    else {
+      c.get(F3).i32(1).op('i32.gt_u').if(slow);
+      c.br('next');
+    }
+  };
+
+  // ---- the function
+  c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
+  loadSets();
+  c.block('out', () => {
+    c.loop('L', () => {
+      c.get(N).get(BUDGET).op('i32.ge_s').if(() => leave(EXIT_BUDGET));
+      // Fetch: the page of the last fetch, else the fetch TLB.
+      c.get(PC).i64(-4096).op('i64.and').get(FPAGE).op('i64.ne');
+      c.if(() => {
+        c.get(PC).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
+        c.get(IDX).i32(3).op('i32.shl').get(FSET).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+        c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(slow);
+        c.get(PC).i64(-4096).op('i64.and').set(FPAGE);
+        c.get(IDX).i32(2).op('i32.shl').get(FSET).op('i32.add').mem('i32.load', TLB_SET_OFFS).set(FBASE);
+      });
+      c.get(PC).op('i32.wrap_i64').i32(0xfff).op('i32.and').set(X);
+      c.get(FBASE).get(X).op('i32.add').mem('i32.load16_u').set(INSN);
+      c.get(INSN).i32(3).op('i32.and').i32(3).op('i32.eq');
+      c.if(
+        () => {
+          // A 32-bit instruction, unless its second half is on the next page.
+          c.get(X).i32(0xffe).op('i32.eq').if(slow);
+          c.get(FBASE).get(X).op('i32.add').mem('i32.load').set(INSN);
+          c.i32(4).set(ILEN);
+        },
+        () => {
+          c.get(AREA).get(INSN).i32(2).op('i32.shl').op('i32.add').mem('i32.load', AREA_CEXP).tee(INSN);
+          c.op('i32.eqz').if(slow);
+          c.i32(2).set(ILEN);
+        },
+      );
+      c.get(AREA).get(INSN).i32(12).op('i32.shr_u').i32(0xf8).op('i32.and').op('i32.add').mem('i64.load').set(A);
+      c.get(AREA).get(INSN).i32(17).op('i32.shr_u').i32(0xf8).op('i32.and').op('i32.add').mem('i64.load').set(B);
+      c.get(AREA).get(INSN).i32(4).op('i32.shr_u').i32(0xf8).op('i32.and').op('i32.add').set(RD);
+      c.get(INSN).i32(12).op('i32.shr_u').i32(7).op('i32.and').set(F3);
+      c.block('taken', () => {
+        c.block('next', () => {
+          sw(() => c.get(INSN).i32(2).op('i32.shr_u').i32(31).op('i32.and'), ops, slow);
+        });
+        c.get(PC).get(ILEN).op('i64.extend_i32_u', 'i64.add').set(PC);
+        c.get(N).i32(1).op('i32.add').set(N);
+        c.br('L');
+      });
+      // A taken jump or branch to T: the watch (branch-watch.ts `watched`).
+      c.get(T).set(PC);
+      c.get(N).i32(1).op('i32.add').set(N);
+      c.get(PC).op('i32.wrap_i64').tee(X).i32(1).op('i32.shr_u').get(X).i32(15).op('i32.shr_u', 'i32.xor');
+      c.i32(JCACHE_SIZE - 1).op('i32.and').set(IDX);
+      c.get(AREA).get(IDX).i32(4).op('i32.shl').op('i32.add').mem('f64.load', AREA_JCACHE);
+      c.get(PC).op('f64.convert_i64_s', 'f64.eq').if(() => leave(EXIT_JUMP));
+      c.get(AREA).get(IDX).op('i32.add').mem('i32.load8_u', AREA_COMPILED).if(() => leave(EXIT_JUMP));
+      c.get(AREA).get(IDX).i32(2).op('i32.shl').op('i32.add').tee(Y);
+      c.get(Y).mem('i32.load', AREA_COUNTS).i32(COUNT_ONE).op('i32.add').tee(X).mem('i32.store', AREA_COUNTS);
+      c.get(X).i32(RECENT_MASK).op('i32.and').get(HOT).op('i32.ge_s');
+      c.get(X).i32(HOT_TOTAL).op('i32.ge_u', 'i32.or').if(() => leave(EXIT_JUMP));
+      c.br('L');
+    });
+  });
+  c.get(AREA).get(PC).op('f64.convert_i64_s').mem('f64.store', AREA_PC);
+  c.get(AREA).get(N).mem('i32.store', AREA_RETIRED);
+  c.get(CODE);
+  return c;
+}
+
+/**
+ * The compiled modules, by shared memory and `parallel`: every hart's instance of one module shares its code, so
+ * V8's optimized code for it (compiled once the warm-up has run it enough, machine/warm-up.ts) serves them all.
+ */
+const modules: (WebAssembly.Module | undefined)[] = [];
+
+/**
+ * The interpreter for a hart on `memory`; with `parallel` (other harts run at the same time), FENCE, FENCE.I and
+ * AMOs go to the TypeScript interpreter. SYSTEM instructions go to `system`. The compressed table must be in the
+ * area (AREA_CEXP) before it runs.
+ */
+export function makeWasmInterpreter(memory: WebAssembly.Memory, parallel: boolean, system: SystemHelper): InterpFn {
+  const shared = isShared(memory);
+  const key = (shared ? 2 : 0) + (parallel ? 1 : 0);
+  let module = modules[key];
+  if (module === undefined) {
+    module = new WebAssembly.Module(
+      moduleBytes({
+        types: [[[I32, I32, I32], [I32]], SYSTEM_HELPER_TYPE],
+        importFunctions: [{ name: 's', type: 1 }],
+        memoryPages: undefined,
+        sharedMemory: shared,
+        functions: [{ type: 0, locals: LOCALS, code: body(parallel) }],
+      }),
+    );
+    modules[key] = module;
+  }
+  const instance = new WebAssembly.Instance(module, { e: { m: memory, s: system } });
+  return instance.exports['f0'] as InterpFn;
+}
+
