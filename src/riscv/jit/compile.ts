@@ -32,6 +32,7 @@ import {
 } from './layout.js';
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 import { TLB_MASK } from '../tlb.js';
+import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
 const L_AREA = 0;
@@ -95,7 +96,6 @@ const LOADS: readonly MemName[] = [
 ];
 const STORES: readonly MemName[] = ['i64.store8', 'i64.store16', 'i64.store32', 'i64.store'];
 const BRANCH = ['i64.eq', 'i64.ne', null, null, 'i64.lt_s', 'i64.ge_s', 'i64.lt_u', 'i64.ge_u'] as const;
-const I64_MIN = -(1n << 63n);
 const TWO32 = 4294967296;
 
 /** The integer registers an instruction reads, and the one it writes (0 for none; x0 is never listed). */
@@ -337,20 +337,6 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   const R32 = (r: number): void => {
     R(r);
     c.op('i32.wrap_i64');
-  };
-  /** high 64 bits of the unsigned product of L_TA and L_TB, via 32-bit halves. */
-  const mulhu = (): void => {
-    const M = 0xffffffffn;
-    // ll, hl, lh partial products
-    c.get(L_TA).i64(M).op('i64.and').get(L_TB).i64(M).op('i64.and', 'i64.mul').set(L_TC);
-    c.get(L_TA).i64(32).op('i64.shr_u').get(L_TB).i64(M).op('i64.and', 'i64.mul').set(L_TD);
-    c.get(L_TA).i64(M).op('i64.and').get(L_TB).i64(32).op('i64.shr_u', 'i64.mul').set(L_VA);
-    // mid = (ll >> 32) + lo(lh) + lo(hl)
-    c.get(L_TC).i64(32).op('i64.shr_u').get(L_VA).i64(M).op('i64.and', 'i64.add').get(L_TD).i64(M).op('i64.and', 'i64.add').set(L_TC);
-    // hh + (lh >> 32) + (hl >> 32) + (mid >> 32)
-    c.get(L_TA).i64(32).op('i64.shr_u').get(L_TB).i64(32).op('i64.shr_u', 'i64.mul');
-    c.get(L_VA).i64(32).op('i64.shr_u', 'i64.add').get(L_TD).i64(32).op('i64.shr_u', 'i64.add');
-    c.get(L_TC).i64(32).op('i64.shr_u', 'i64.add');
   };
 
   const body = (): void => {
@@ -734,31 +720,12 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.set(L_TA);
     R(rs2);
     c.set(L_TB);
-    if (f3 === 0) {
-      c.get(L_TA).get(L_TB).op('i64.mul');
-      return;
-    }
-    if (f3 <= 3) {
-      mulhu();
-      // Signed corrections: mulh(a, b) = mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0).
-      if (f3 !== 3) c.get(L_TA).i64(63).op('i64.shr_s').get(L_TB).op('i64.and', 'i64.sub');
-      if (f3 === 1) c.get(L_TB).i64(63).op('i64.shr_s').get(L_TA).op('i64.and', 'i64.sub');
-      return;
-    }
-    const signed = f3 === 4 || f3 === 6;
-    const div = f3 <= 5;
-    // Result when dividing by zero: all ones for div, the dividend for rem.
-    if (div) c.i64(-1);
-    else c.get(L_TA);
-    c.get(L_TA);
-    // The divisor, with 0 (and MIN / -1 for signed) replaced by 1: then MIN / 1 = MIN and MIN % 1 = 0 as RISC-V says.
-    c.i64(1).get(L_TB);
-    c.get(L_TB).op('i64.eqz');
-    if (signed) c.get(L_TA).i64(I64_MIN).op('i64.eq').get(L_TB).i64(-1).op('i64.eq', 'i32.and', 'i32.or');
-    c.op('select');
-    c.op(div ? (signed ? 'i64.div_s' : 'i64.div_u') : signed ? 'i64.rem_s' : 'i64.rem_u');
-    c.get(L_TB).op('i64.eqz', 'select');
+    if (f3 === 0) c.get(L_TA).get(L_TB).op('i64.mul');
+    else if (f3 <= 3) emitMulh(c, f3 === 1 ? 2 : f3 === 2 ? 1 : 0, L_TA, L_TB, L_TC, L_TD, L_VA);
+    else emitDivRem(c, 64, f3 <= 5, f3 === 4 || f3 === 6, L_TA, L_TB);
   }
+
+
 
   /** DIVW, DIVUW, REMW, REMUW: pushes the i32 result. */
   function divRem32(f3: number, rs1: number, rs2: number): void {
@@ -766,18 +733,9 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.set(L_XA);
     R32(rs2);
     c.set(L_XB);
-    const signed = f3 === 4 || f3 === 6;
-    const div = f3 <= 5;
-    if (div) c.i32(-1);
-    else c.get(L_XA);
-    c.get(L_XA);
-    c.i32(1).get(L_XB);
-    c.get(L_XB).op('i32.eqz');
-    if (signed) c.get(L_XA).i32(-0x8000_0000).op('i32.eq').get(L_XB).i32(-1).op('i32.eq', 'i32.and', 'i32.or');
-    c.op('select');
-    c.op(div ? (signed ? 'i32.div_s' : 'i32.div_u') : signed ? 'i32.rem_s' : 'i32.rem_u');
-    c.get(L_XB).op('i32.eqz', 'select');
+    emitDivRem(c, 32, f3 <= 5, f3 === 4 || f3 === 6, L_XA, L_XB);
   }
+
 
   clearCaches();
   if (!lazy) {

@@ -39,6 +39,7 @@ import {
 import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
 import { COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { TLB_MASK } from '../tlb.js';
+import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 
 /** (area, budget, hot) -> exit code. */
 export type InterpFn = (area: number, budget: number, hot: number) => number;
@@ -242,6 +243,24 @@ function body(parallel: boolean): Code {
       slow,
     );
   };
+  /**
+   * OP and OP-32 with funct7 other than 0: 0x20 is `sub` (funct3 0) or `sra` (5), 1 the M extension (`m`),
+   * anything else illegal. funct7 0 goes on after this.
+   */
+  const funct7 = (sub: () => void, sra: () => void, m: () => void): void => {
+    f7();
+    c.if(() => {
+      f7();
+      c.i32(0x20).op('i32.eq').if(() => {
+        c.get(F3).op('i32.eqz').if(sub);
+        c.get(F3).i32(5).op('i32.eq').if(sra);
+        slow();
+      });
+      f7();
+      c.i32(1).op('i32.ne').if(slow);
+      m();
+    });
+  };
   ops[0x33 >> 2] = () => {
     // OP: funct7 0, 0x20 (sub, sra) or 1 (M).
     const bin = (op: 'i64.add' | 'i64.sub' | 'i64.shl' | 'i64.xor' | 'i64.shr_u' | 'i64.shr_s' | 'i64.or' | 'i64.and' | 'i64.mul') =>
@@ -253,71 +272,36 @@ function body(parallel: boolean): Code {
       c.get(A).get(B).op(op, 'i64.extend_i32_u');
       result();
     };
-    f7();
-    c.if(() => {
-      f7();
-      c.i32(0x20).op('i32.eq').if(() => {
-        c.get(F3).op('i32.eqz').if(bin('i64.sub'));
-        c.get(F3).i32(5).op('i32.eq').if(bin('i64.shr_s'));
-        slow();
-      });
-      f7();
-      c.i32(1).op('i32.ne').if(slow);
+    funct7(bin('i64.sub'), bin('i64.shr_s'), () =>
       sw(
         () => c.get(F3),
         [
           bin('i64.mul'),
-          () => {
-            mulhu();
-            c.get(A).i64(63).op('i64.shr_s').get(B).op('i64.and', 'i64.sub');
-            c.get(B).i64(63).op('i64.shr_s').get(A).op('i64.and', 'i64.sub');
-            result();
-          },
-          () => {
-            mulhu();
-            c.get(A).i64(63).op('i64.shr_s').get(B).op('i64.and', 'i64.sub');
-            result();
-          },
-          () => {
-            mulhu();
-            result();
-          },
-          () => div64(true, true),
-          () => div64(true, false),
-          () => div64(false, true),
-          () => div64(false, false),
+          mulh(2),
+          mulh(1),
+          mulh(0),
+          div64(true, true),
+          div64(true, false),
+          div64(false, true),
+          div64(false, false),
         ],
         slow,
-      );
-    });
+      ),
+    );
     sw(
       () => c.get(F3),
       [bin('i64.add'), bin('i64.shl'), cmp('i64.lt_s'), cmp('i64.lt_u'), bin('i64.xor'), bin('i64.shr_u'), bin('i64.or'), bin('i64.and')],
       slow,
     );
   };
-  /** The high 64 bits of the unsigned product of A and B, via 32-bit halves (as compile.ts). */
-  const mulhu = (): void => {
-    const M = 0xffffffffn;
-    c.get(A).i64(M).op('i64.and').get(B).i64(M).op('i64.and', 'i64.mul').set(T);
-    c.get(A).i64(32).op('i64.shr_u').get(B).i64(M).op('i64.and', 'i64.mul').set(VA);
-    c.get(A).i64(M).op('i64.and').get(B).i64(32).op('i64.shr_u', 'i64.mul').set(U);
-    c.get(T).i64(32).op('i64.shr_u').get(U).i64(M).op('i64.and', 'i64.add').get(VA).i64(M).op('i64.and', 'i64.add').set(T);
-    c.get(A).i64(32).op('i64.shr_u').get(B).i64(32).op('i64.shr_u', 'i64.mul');
-    c.get(U).i64(32).op('i64.shr_u', 'i64.add').get(VA).i64(32).op('i64.shr_u', 'i64.add');
-    c.get(T).i64(32).op('i64.shr_u', 'i64.add');
+  /** MULH, MULHSU, MULHU (`signed` 2, 1, 0) of A and B. */
+  const mulh = (signed: 0 | 1 | 2) => (): void => {
+    emitMulh(c, signed, A, B, T, VA, U);
+    result();
   };
-  /** DIV, DIVU, REM, REMU with RISC-V's results for a zero divisor and for MIN / -1. */
-  const div64 = (div: boolean, signed: boolean): void => {
-    if (div) c.i64(-1);
-    else c.get(A);
-    c.get(A);
-    c.i64(1).get(B);
-    c.get(B).op('i64.eqz');
-    if (signed) c.get(A).i64(-(1n << 63n)).op('i64.eq').get(B).i64(-1).op('i64.eq', 'i32.and', 'i32.or');
-    c.op('select');
-    c.op(div ? (signed ? 'i64.div_s' : 'i64.div_u') : signed ? 'i64.rem_s' : 'i64.rem_u');
-    c.get(B).op('i64.eqz', 'select');
+  /** DIV, DIVU, REM, REMU of A and B. */
+  const div64 = (div: boolean, signed: boolean) => (): void => {
+    emitDivRem(c, 64, div, signed, A, B);
     result();
   };
   ops[0x3b >> 2] = () => {
@@ -330,30 +314,10 @@ function body(parallel: boolean): Code {
       result();
     };
     const bin = (op: 'i32.add' | 'i32.sub' | 'i32.shl' | 'i32.shr_u' | 'i32.shr_s' | 'i32.mul') => w(() => c.get(X).get(Y).op(op));
-    const div32 = (div: boolean, signed: boolean) =>
-      w(() => {
-        if (div) c.i32(-1);
-        else c.get(X);
-        c.get(X);
-        c.i32(1).get(Y);
-        c.get(Y).op('i32.eqz');
-        if (signed) c.get(X).i32(-0x8000_0000).op('i32.eq').get(Y).i32(-1).op('i32.eq', 'i32.and', 'i32.or');
-        c.op('select');
-        c.op(div ? (signed ? 'i32.div_s' : 'i32.div_u') : signed ? 'i32.rem_s' : 'i32.rem_u');
-        c.get(Y).op('i32.eqz', 'select');
-      });
-    f7();
-    c.if(() => {
-      f7();
-      c.i32(0x20).op('i32.eq').if(() => {
-        c.get(F3).op('i32.eqz').if(bin('i32.sub'));
-        c.get(F3).i32(5).op('i32.eq').if(bin('i32.shr_s'));
-        slow();
-      });
-      f7();
-      c.i32(1).op('i32.ne').if(slow);
-      sw(() => c.get(F3), [bin('i32.mul'), null, null, null, div32(true, true), div32(true, false), div32(false, true), div32(false, false)], slow);
-    });
+    const div32 = (div: boolean, signed: boolean) => w(() => emitDivRem(c, 32, div, signed, X, Y));
+    funct7(bin('i32.sub'), bin('i32.shr_s'), () =>
+      sw(() => c.get(F3), [bin('i32.mul'), null, null, null, div32(true, true), div32(true, false), div32(false, true), div32(false, false)], slow),
+    );
     sw(() => c.get(F3), [bin('i32.add'), bin('i32.shl'), null, null, null, bin('i32.shr_u'), null, null], slow);
   };
   ops[0x37 >> 2] = () => {
