@@ -100,8 +100,8 @@ function body(parallel: boolean): Code {
     const open = (j: number): void => {
       if (j < 0) {
         index();
-        const depths = cases.map((f, k) => depthOf(f !== null ? lab(k) : lab('d')));
-        c.brTable(depths, depthOf(lab('d')));
+        const depths = cases.map((f, k) => c.depth(f !== null ? lab(k) : lab('d')));
+        c.brTable(depths, c.depth(lab('d')));
         return;
       }
       c.block(lab(present[j]!), () => open(j - 1));
@@ -111,23 +111,30 @@ function body(parallel: boolean): Code {
     c.block(lab('d'), () => open(present.length - 1));
     dflt();
   };
-  const depthOf = (name: string): number => c.depth(name);
   const immI = (): void => void c.get(INSN).i32(20).op('i32.shr_s');
   const bit30 = (): void => void c.get(INSN).i32(0x4000_0000).op('i32.and');
   const f7 = (): void => void c.get(INSN).i32(25).op('i32.shr_u');
   const outOfRange = (local: number): void => void c.get(local).i64(TWO53).op('i64.add').i64(2 * TWO53).op('i64.gt_u');
 
+  /** Sets IDX to the TLB entry of the address in i64 local `va` and pushes that entry's i64 tag in `set`. */
+  const tlbTag = (va: number, set: number): void => {
+    c.get(va).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
+    c.get(IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+  };
+  /** Pushes the RAM offset of entry IDX in `set`. */
+  const tlbOffset = (set: number): void => {
+    c.get(IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+  };
   /**
    * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (F3 & 3) bytes; leaves
    * for the interpreter unless it hits and is aligned, else pushes the linear address (an i32).
    */
   const access = (set: number): void => {
-    c.get(VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
-    c.get(IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+    tlbTag(VA, set);
     c.get(VA).i32(1).get(F3).i32(3).op('i32.and').op('i32.shl').i32(1).op('i32.sub').op('i64.extend_i32_u');
     c.i64(-4096).op('i64.or', 'i64.and').op('i64.ne');
     c.if(slow);
-    c.get(IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+    tlbOffset(set);
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
   };
 
@@ -500,11 +507,11 @@ function body(parallel: boolean): Code {
       // Fetch: the page of the last fetch, else the fetch TLB.
       c.get(PC).i64(-4096).op('i64.and').get(FPAGE).op('i64.ne');
       c.if(() => {
-        c.get(PC).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
-        c.get(IDX).i32(3).op('i32.shl').get(FSET).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+        tlbTag(PC, FSET);
         c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(slow);
         c.get(PC).i64(-4096).op('i64.and').set(FPAGE);
-        c.get(IDX).i32(2).op('i32.shl').get(FSET).op('i32.add').mem('i32.load', TLB_SET_OFFS).set(FBASE);
+        tlbOffset(FSET);
+        c.set(FBASE);
       });
       c.get(PC).op('i32.wrap_i64').i32(0xfff).op('i32.and').set(X);
       c.get(FBASE).get(X).op('i32.add').mem('i32.load16_u').set(INSN);
