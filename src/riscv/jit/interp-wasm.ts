@@ -23,6 +23,7 @@
 import { Code, I32, I64, isShared, moduleBytes } from './wasm-code.js';
 import {
   AREA_CEXP,
+  AREA_CHAINED,
   AREA_COMPILED,
   AREA_COUNTS,
   AREA_FETCH_SET,
@@ -40,9 +41,13 @@ import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYS
 import { COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
+import type { HubFn } from './hub.js';
 
 /** (area, budget, hot) -> exit code. */
 export type InterpFn = (area: number, budget: number, hot: number) => number;
+/** The function indices of the imports: the SYSTEM helper, the hub (hub.ts HubFn). */
+const SYSTEM = 0;
+const HUB = 1;
 /** The translator's helper for SYSTEM instructions (jit-hart.ts systemHelper): (pc, retired before) -> code. */
 export type SystemHelper = (pc: number, before: number) => number;
 
@@ -387,7 +392,7 @@ function body(parallel: boolean): Code {
     // changed the privilege or mstatus beyond SIE and SUM, or left an interrupt pending and enabled: then the
     // helper has written the pc to go on at. The others (ECALL, xRET, WFI, SFENCE.VMA...) leave.
     c.get(F3).i32(3).op('i32.and').op('i32.eqz').if(slow);
-    c.get(PC).op('f64.convert_i64_s').get(N).call(0).tee(X);
+    c.get(PC).op('f64.convert_i64_s').get(N).call(SYSTEM).tee(X);
     c.if(() => {
       c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
       c.get(X).i32(SYSTEM_RETIRED).op('i32.eq').get(N).op('i32.add').set(N);
@@ -544,15 +549,33 @@ function body(parallel: boolean): Code {
       // A taken jump or branch to T: the watch (branch-watch.ts `watched`).
       c.get(T).set(PC);
       c.get(N).i32(1).op('i32.add').set(N);
-      c.get(PC).op('i32.wrap_i64').tee(X).i32(1).op('i32.shr_u').get(X).i32(15).op('i32.shr_u', 'i32.xor');
-      c.i32(JCACHE_SIZE - 1).op('i32.and').set(IDX);
-      c.get(AREA).get(IDX).i32(4).op('i32.shl').op('i32.add').mem('f64.load', AREA_JCACHE);
-      c.get(PC).op('f64.convert_i64_s', 'f64.eq').if(() => leave(EXIT_JUMP));
-      c.get(AREA).get(IDX).op('i32.add').mem('i32.load8_u', AREA_COMPILED).if(() => leave(EXIT_JUMP));
-      c.get(AREA).get(IDX).i32(2).op('i32.shl').op('i32.add').tee(Y);
-      c.get(Y).mem('i32.load', AREA_COUNTS).i32(COUNT_ONE).op('i32.add').tee(X).mem('i32.store', AREA_COUNTS);
-      c.get(X).i32(RECENT_MASK).op('i32.and').get(HOT).op('i32.ge_s');
-      c.get(X).i32(HOT_TOTAL).op('i32.ge_u', 'i32.or').if(() => leave(EXIT_JUMP));
+      c.loop('watch', () => {
+        c.get(PC).op('i32.wrap_i64').tee(X).i32(1).op('i32.shr_u').get(X).i32(15).op('i32.shr_u', 'i32.xor');
+        c.i32(JCACHE_SIZE - 1).op('i32.and').tee(IDX).i32(4).op('i32.shl').get(AREA).op('i32.add').tee(Y);
+        c.mem('f64.load', AREA_JCACHE).get(PC).op('f64.convert_i64_s', 'f64.eq').if(() => {
+          // A compiled block, if the fetch TLB maps the pc's page to the RAM page it was compiled from (as the
+          // hub checks): the hub runs it and the blocks it chains to. A jump it cannot follow comes back here.
+          tlbTag(PC, FSET);
+          c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(() => leave(EXIT_JUMP));
+          tlbOffset(FSET);
+          c.get(Y).mem('i32.load', AREA_JCACHE + 8).op('i32.ne').if(() => leave(EXIT_JUMP));
+          c.get(AREA).get(N).mem('i32.store', AREA_RETIRED);
+          c.get(AREA).get(Y).mem('i32.load', AREA_JCACHE + 12).get(BUDGET).call(HUB).set(CODE);
+          c.get(AREA).mem('i32.load', AREA_RETIRED).set(X);
+          c.get(AREA).get(AREA).mem('i32.load', AREA_CHAINED).get(X).get(N).op('i32.sub', 'i32.add').mem('i32.store', AREA_CHAINED);
+          c.get(X).set(N);
+          c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
+          // A CSR access in a block may have changed the TLB sets.
+          loadSets();
+          c.get(CODE).i32(EXIT_JUMP).op('i32.ne').brIf('out');
+          c.br('watch');
+        });
+        c.get(AREA).get(IDX).op('i32.add').mem('i32.load8_u', AREA_COMPILED).if(() => leave(EXIT_JUMP));
+        c.get(AREA).get(IDX).i32(2).op('i32.shl').op('i32.add').tee(Y);
+        c.get(Y).mem('i32.load', AREA_COUNTS).i32(COUNT_ONE).op('i32.add').tee(X).mem('i32.store', AREA_COUNTS);
+        c.get(X).i32(RECENT_MASK).op('i32.and').get(HOT).op('i32.ge_s');
+        c.get(X).i32(HOT_TOTAL).op('i32.ge_u', 'i32.or').if(() => leave(EXIT_JUMP));
+      });
       c.br('L');
     });
   });
@@ -573,7 +596,7 @@ const modules: (WebAssembly.Module | undefined)[] = [];
  * AMOs go to the TypeScript interpreter. SYSTEM instructions go to `system`. The compressed table must be in the
  * area (AREA_CEXP) before it runs.
  */
-export function makeWasmInterpreter(memory: WebAssembly.Memory, parallel: boolean, system: SystemHelper): InterpFn {
+export function makeWasmInterpreter(memory: WebAssembly.Memory, parallel: boolean, system: SystemHelper, hub: HubFn): InterpFn {
   const shared = isShared(memory);
   const key = (shared ? 2 : 0) + (parallel ? 1 : 0);
   let module = modules[key];
@@ -581,7 +604,10 @@ export function makeWasmInterpreter(memory: WebAssembly.Memory, parallel: boolea
     module = new WebAssembly.Module(
       moduleBytes({
         types: [[[I32, I32, I32], [I32]], SYSTEM_HELPER_TYPE],
-        importFunctions: [{ name: 's', type: 1 }],
+        importFunctions: [
+          { name: 's', type: 1 },
+          { name: 'h', type: 0 },
+        ],
         memoryPages: undefined,
         sharedMemory: shared,
         functions: [{ type: 0, locals: LOCALS, code: body(parallel) }],
@@ -589,7 +615,7 @@ export function makeWasmInterpreter(memory: WebAssembly.Memory, parallel: boolea
     );
     modules[key] = module;
   }
-  const instance = new WebAssembly.Instance(module, { e: { m: memory, s: system } });
+  const instance = new WebAssembly.Instance(module, { e: { m: memory, s: system, h: hub } });
   return instance.exports['f0'] as InterpFn;
 }
 

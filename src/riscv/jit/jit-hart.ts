@@ -25,6 +25,7 @@ import {
   AREA_CEXP,
   AREA_COMPILED,
   AREA_COUNTS,
+  AREA_CHAINED,
   AREA_FS,
   AREA_JCACHE,
   AREA_LAST_EXIT,
@@ -233,7 +234,7 @@ export class JitHart {
       hot: this.tuning.hot,
     };
     new Int32Array(h.bus.ram.buffer, h.area + AREA_CEXP, 65536).set(compressedTable());
-    this.interp = makeWasmInterpreter(memory, this.parallel, this.systemHelper);
+    this.interp = makeWasmInterpreter(memory, this.parallel, this.systemHelper, this.hub.run);
     // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
     const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
@@ -517,15 +518,33 @@ export class JitHart {
     const h = this.h;
     const a32 = this.areaI32;
     this.pcView[0] = h.pc;
+    // What the hub's blocks need, as for the dispatcher's calls of the hub (run).
     a32[AREA_RESERVATION >>> 2] = h.reservation;
+    a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
+    a32[AREA_CHAINED >>> 2] = 0;
+    const parallel = this.parallel;
+    if (parallel) {
+      a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
+      a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
+    }
     const r = this.interp(h.area, budget, hot);
     h.reservation = a32[AREA_RESERVATION >>> 2]!;
+    if (parallel) {
+      h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
+      h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
+    }
     const retired = a32[AREA_RETIRED >>> 2]!;
     h.instret += retired;
     h.pc = this.pcView[0]!;
-    this.stats.interpretedWasm += retired;
+    const interpreted = retired - a32[AREA_CHAINED >>> 2]!;
+    this.stats.interpretedWasm += interpreted;
+    this.stats.interpreted += interpreted;
+    this.waited += interpreted;
     if (r !== EXIT_SLOW) return retired;
-    return retired + runBlock(h, 1, this.watch) + 1;
+    const n = runBlock(h, 1, this.watch) + 1;
+    this.stats.interpreted += n;
+    this.waited += n;
+    return retired + n;
   }
 
   /** Runs up to `budget` instructions, as runHart does with the interpreter. */
@@ -551,7 +570,7 @@ export class JitHart {
       // Blocks compiled for one hart alone have plain AMOs and a translated FENCE.I: compile them again.
       this.flush();
       this.parallel = h.parallel;
-      this.interp = makeWasmInterpreter(this.memory, this.parallel, this.systemHelper);
+      this.interp = makeWasmInterpreter(this.memory, this.parallel, this.systemHelper, this.hub.run);
     }
     const parallel = this.parallel;
     const now = performance.now();
@@ -605,10 +624,14 @@ export class JitHart {
       }
       if (slot < 0) {
         link = 0;
-        const n = wasmInterpreter ? this.interpret(left, hotArg) : runBlock(h, left, watch) + 1;
-        done += n;
-        this.stats.interpreted += n;
-        if (this.queue.length > 0 && (this.waited += n) >= this.tuning.batchWait) this.compileQueued();
+        if (wasmInterpreter) done += this.interpret(left, hotArg);
+        else {
+          const n = runBlock(h, left, watch) + 1;
+          done += n;
+          this.stats.interpreted += n;
+          this.waited += n;
+        }
+        if (this.queue.length > 0 && this.waited >= this.tuning.batchWait) this.compileQueued();
         continue;
       }
       if (link !== 0) a32[link >>> 2] = slot + 1;

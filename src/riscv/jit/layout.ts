@@ -33,6 +33,11 @@ export const AREA_RESERVED_VALUE = 296;
  * their target compares it with the fetch TLB's i64 tags and indexes with it, with no conversion from f64.
  */
 export const AREA_PC64 = 304;
+/**
+ * i32: instructions the wasm interpreter had compiled blocks run, through the hub, since the dispatcher last
+ * reset it (the rest of what it retired it interpreted).
+ */
+export const AREA_CHAINED = 312;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts). */
