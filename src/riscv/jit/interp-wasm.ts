@@ -14,8 +14,14 @@
  * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
  *   trapped;
  * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, exactly as the TypeScript
- *   interpreter's watch does (branch-watch.ts): the target is in the jump cache, or a compiled block's pc has its
- *   index, or it has just become hot (`hot` recent visits, or HOT_TOTAL in all).
+ *   interpreter's watch does (branch-watch.ts): a compiled block's pc has its index, or it has just become hot
+ *   (`hot` recent visits, or HOT_TOTAL in all); or the target is in the jump cache but its page is not (or no
+ *   longer) the RAM page the block was compiled from.
+ *
+ * A taken jump to a block in the jump cache runs it (and the blocks it chains to) through the hub (hub.ts), with
+ * no return to JavaScript: when a block leaves by a jump the hub cannot follow, interpretation goes on at its
+ * target; any other exit of a block (slow, system, budget) is returned as this function's own. The instructions
+ * those blocks retired are counted in AREA_CHAINED as well as in the total.
  *
  * Every value is the one the TypeScript interpreter computes (the differential tests compare them). It keeps no
  * decoded code, so writes to code need nothing here.
