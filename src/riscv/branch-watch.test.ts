@@ -6,10 +6,23 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { A, RAM_BASE, getX, makeHart, place } from './testing.js';
 import { runBlock } from './execute.js';
-import { COUNT_ONE, decayCounts, HOT_TOTAL, RECENT_MASK, WATCH_SIZE, watched, watchIndex, type BranchWatch } from './branch-watch.js';
+import {
+  COMPILED_BYTES,
+  compiledBit,
+  COUNT_ONE,
+  decayCounts,
+  HOT_TOTAL,
+  markCompiled,
+  mayBeCompiled,
+  RECENT_MASK,
+  WATCH_SIZE,
+  watched,
+  watchIndex,
+  type BranchWatch,
+} from './branch-watch.js';
 
 function newWatch(hot: number): BranchWatch {
-  return { pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN), compiled: new Uint8Array(WATCH_SIZE), counts: new Int32Array(WATCH_SIZE), hot };
+  return { pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN), compiled: new Uint8Array(COMPILED_BYTES), counts: new Int32Array(WATCH_SIZE), hot };
 }
 
 /** x5 counts down from 10 in a loop of 3 instructions; then x6 = 1. */
@@ -50,6 +63,25 @@ test('a taken branch to a pc in the jump cache stops the interpreter right after
   const rig2 = makeHart();
   place(rig2, RAM_BASE, LOOP);
   assert.equal(runBlock(rig2.h, 100, other), 100);
+});
+
+test('a taken branch to a compiled pc the jump cache does not hold stops the interpreter; one sharing only its table entry does not', () => {
+  const rig = makeHart();
+  place(rig, RAM_BASE, LOOP);
+  const watch = newWatch(1000);
+  markCompiled(watch.compiled, LOOP_HEAD);
+  assert.ok(mayBeCompiled(watch.compiled, LOOP_HEAD));
+  assert.equal(runBlock(rig.h, 100, watch), 4);
+  assert.equal(rig.h.pc, LOOP_HEAD);
+  // Same table entry (jump cache, counts), another compiled bit.
+  const other = LOOP_HEAD + 2 ** 29;
+  assert.equal(watchIndex(other), watchIndex(LOOP_HEAD));
+  assert.notEqual(compiledBit(other), compiledBit(LOOP_HEAD));
+  const watch2 = newWatch(1000);
+  markCompiled(watch2.compiled, other);
+  const rig2 = makeHart();
+  place(rig2, RAM_BASE, LOOP);
+  assert.equal(runBlock(rig2.h, 100, watch2), 100);
 });
 
 test('a target becomes hot after `hot` visits, and the interpreter stops there', () => {

@@ -44,7 +44,7 @@ import {
   TLB_SET_TAGS64,
 } from './layout.js';
 import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
-import { COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
+import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import type { HubFn } from './hub.js';
@@ -556,29 +556,39 @@ function body(parallel: boolean): Code {
       c.get(T).set(PC);
       c.get(N).i32(1).op('i32.add').set(N);
       c.loop('watch', () => {
-        c.get(PC).op('i32.wrap_i64').tee(X).i32(1).op('i32.shr_u').get(X).i32(15).op('i32.shr_u', 'i32.xor');
-        c.i32(JCACHE_SIZE - 1).op('i32.and').tee(IDX).i32(4).op('i32.shl').get(AREA).op('i32.add').tee(Y);
-        c.mem('f64.load', AREA_JCACHE).get(PC).op('f64.convert_i64_s', 'f64.eq').if(() => {
-          // A compiled block, if the fetch TLB maps the pc's page to the RAM page it was compiled from (as the
-          // hub checks): the hub runs it and the blocks it chains to. A jump it cannot follow comes back here.
-          tlbTag(PC, FSET);
-          c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(() => leave(EXIT_JUMP));
-          tlbOffset(FSET);
-          c.get(Y).mem('i32.load', AREA_JCACHE + 8).op('i32.ne').if(() => leave(EXIT_JUMP));
-          c.get(AREA).get(N).mem('i32.store', AREA_RETIRED);
-          c.get(AREA).get(Y).mem('i32.load', AREA_JCACHE + 12).get(BUDGET).call(HUB).set(CODE);
-          c.get(AREA).mem('i32.load', AREA_RETIRED).set(X);
-          c.get(AREA).get(AREA).mem('i32.load', AREA_CHAINED).get(X).get(N).op('i32.sub', 'i32.add').mem('i32.store', AREA_CHAINED);
-          c.get(X).set(N);
-          c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
-          // A CSR access in a block may have changed the TLB sets.
-          loadSets();
-          c.get(CODE).i32(EXIT_JUMP).op('i32.ne').brIf('out');
-          c.br('watch');
+        // A compiled block's pc may be the target only if compiledBit(pc)'s bit is set (a 16 KiB bitmap, which
+        // spares cold code a load from the 256 KiB jump cache at every taken jump).
+        c.get(PC).op('i32.wrap_i64').tee(X).i32(1).op('i32.shr_u').get(X).i32(18).op('i32.shr_u', 'i32.xor');
+        c.i32(COMPILED_BYTES * 8 - 1).op('i32.and').set(Y);
+        c.get(AREA).get(Y).i32(3).op('i32.shr_u', 'i32.add').mem('i32.load8_u', AREA_COMPILED);
+        c.get(Y).i32(7).op('i32.and', 'i32.shr_u').i32(1).op('i32.and').if(() => {
+          c.get(X).i32(1).op('i32.shr_u').get(X).i32(15).op('i32.shr_u', 'i32.xor');
+          c.i32(JCACHE_SIZE - 1).op('i32.and').i32(4).op('i32.shl').get(AREA).op('i32.add').tee(Y);
+          c.mem('f64.load', AREA_JCACHE).get(PC).op('f64.convert_i64_s', 'f64.eq').if(() => {
+            // The block, if the fetch TLB maps the pc's page to the RAM page it was compiled from (as the hub
+            // checks): the hub runs it and the blocks it chains to. A jump it cannot follow comes back here.
+            tlbTag(PC, FSET);
+            c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(() => leave(EXIT_JUMP));
+            tlbOffset(FSET);
+            c.get(Y).mem('i32.load', AREA_JCACHE + 8).op('i32.ne').if(() => leave(EXIT_JUMP));
+            c.get(AREA).get(N).mem('i32.store', AREA_RETIRED);
+            c.get(AREA).get(Y).mem('i32.load', AREA_JCACHE + 12).get(BUDGET).call(HUB).set(CODE);
+            c.get(AREA).mem('i32.load', AREA_RETIRED).set(X);
+            c.get(AREA).get(AREA).mem('i32.load', AREA_CHAINED).get(X).get(N).op('i32.sub', 'i32.add').mem('i32.store', AREA_CHAINED);
+            c.get(X).set(N);
+            c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
+            // A CSR access in a block may have changed the TLB sets.
+            loadSets();
+            c.get(CODE).i32(EXIT_JUMP).op('i32.ne').brIf('out');
+            c.br('watch');
+          });
+          // Not in the jump cache: the dispatcher looks it up.
+          leave(EXIT_JUMP);
         });
-        c.get(AREA).get(IDX).op('i32.add').mem('i32.load8_u', AREA_COMPILED).if(() => leave(EXIT_JUMP));
-        c.get(AREA).get(IDX).i32(2).op('i32.shl').op('i32.add').tee(Y);
-        c.get(Y).mem('i32.load', AREA_COUNTS).i32(COUNT_ONE).op('i32.add').tee(X).mem('i32.store', AREA_COUNTS);
+        c.get(X).i32(1).op('i32.shr_u').get(X).i32(15).op('i32.shr_u', 'i32.xor');
+        c.i32(JCACHE_SIZE - 1).op('i32.and').i32(2).op('i32.shl').get(AREA).op('i32.add').tee(Y);
+        c.mem('i32.load', AREA_COUNTS).i32(COUNT_ONE).op('i32.add').set(X);
+        c.get(Y).get(X).mem('i32.store', AREA_COUNTS);
         c.get(X).i32(RECENT_MASK).op('i32.and').get(HOT).op('i32.ge_s');
         c.get(X).i32(HOT_TOTAL).op('i32.ge_u', 'i32.or').if(() => leave(EXIT_JUMP));
       });

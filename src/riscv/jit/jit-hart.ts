@@ -16,7 +16,7 @@
  */
 import type { Hart } from '../hart.js';
 import { runBlock } from '../execute.js';
-import { COUNT_ONE, decayCounts, HOT_TOTAL, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
+import { COMPILED_BYTES, COUNT_ONE, decayCounts, HOT_TOTAL, markCompiled, mayBeCompiled, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
 import { checkInterrupts } from '../trap.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
@@ -229,7 +229,7 @@ export class JitHart {
     // In the area, where the wasm interpreter keeps them too.
     this.watch = {
       pcs: this.jcF64,
-      compiled: new Uint8Array(h.bus.ram.buffer, h.area + AREA_COMPILED, JCACHE_SIZE).fill(0),
+      compiled: new Uint8Array(h.bus.ram.buffer, h.area + AREA_COMPILED, COMPILED_BYTES).fill(0),
       counts: new Int32Array(h.bus.ram.buffer, h.area + AREA_COUNTS, JCACHE_SIZE).fill(0),
       hot: this.tuning.hot,
     };
@@ -495,7 +495,7 @@ export class JitHart {
       e.slot = this.allocSlot();
       this.table.set(e.slot, exports[`f${i}`]);
       const j = jcacheIndex(e.pc);
-      this.watch.compiled[j] = 1;
+      markCompiled(this.watch.compiled, e.pc);
       this.setJumpCache(j, e.pc, livePages[i]!, e.slot);
     });
     this.stats.compiled += live.length;
@@ -605,8 +605,8 @@ export class JitHart {
       else {
         const c = counts[j]! + COUNT_ONE;
         counts[j] = c;
-        if (watch.compiled[j] !== 0) {
-          // A compiled block's pc has this index, but the jump cache entry went to another one's: this one?
+        if (mayBeCompiled(watch.compiled, pc)) {
+          // A compiled block's pc has this bit, and the jump cache entry went to another one's: this one?
           const e = this.pages[ramPage]?.get(pc);
           if (e !== undefined && e.slot >= 0) {
             slot = e.slot;

@@ -3,7 +3,7 @@
  * translated code reads and writes directly. Byte offsets from the start of the area.
  */
 import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_TAGS64_AT } from '../tlb.js';
-import { WATCH_SIZE, watchIndex } from '../branch-watch.js';
+import { COMPILED_BYTES, WATCH_SIZE, watchIndex } from '../branch-watch.js';
 
 /** x0..x31 as 32 little-endian i64 (the same bytes as Hart.x's (lo, hi) pairs). */
 export const AREA_X = 0;
@@ -59,10 +59,10 @@ export const JCACHE_SIZE = WATCH_SIZE;
 export const jcacheIndex = watchIndex;
 /** The branch watch's counts (BranchWatch.counts, one i32 per jump cache entry): the wasm interpreter keeps them. */
 export const AREA_COUNTS = AREA_JCACHE + JCACHE_SIZE * 16;
-/** BranchWatch.compiled: one byte per jump cache entry. */
+/** BranchWatch.compiled: COMPILED_BYTES bytes, a bit per compiledBit(pc). */
 export const AREA_COMPILED = AREA_COUNTS + JCACHE_SIZE * 4;
 /** The expansion of every 16-bit parcel (compressed.ts's table), one i32 each, for the wasm interpreter. */
-export const AREA_CEXP = AREA_COMPILED + JCACHE_SIZE;
+export const AREA_CEXP = AREA_COMPILED + COMPILED_BYTES;
 /**
  * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
  * or 0 while unlinked. They run to the end of the area.
