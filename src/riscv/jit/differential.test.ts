@@ -54,6 +54,8 @@ const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 5, max: 7 }), reg, fc.constantFrom(0x340, 0x300), fc.integer({ min: 0, max: 31 })).map(
     ([f3, rd, csr, uimm]) => iType(0x73, rd, f3, uimm, csr)) },
   { weight: 1, arbitrary: fc.constantFrom(0x0ff0000f, 0x0000100f) },
+  // SFENCE.VMA, of everything, one address or one address space (the WebAssembly interpreter's helper runs it).
+  { weight: 1, arbitrary: fc.tuple(reg, reg).map(([a, b]) => rType(0x73, 0, 0, a, b, 0x09)) },
   { weight: 1, arbitrary: reg.map((rd) => rType(0x2f, rd, 3, 30, rd, 0)) },
   // LR/SC on the data pointer (pairs and strays), FP loads and stores through it.
   { weight: 2, arbitrary: fc.tuple(fc.constantFrom(2, 3), reg, reg, fc.constantFrom(0x08, 0x0c)).map(

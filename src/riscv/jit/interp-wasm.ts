@@ -88,6 +88,9 @@ const LOCALS: readonly (readonly [number, number])[] = [
   [2, I64],
 ];
 
+/** SFENCE.VMA's bits but rs1 and rs2 (rd and funct3 are 0). */
+const SFENCE_VMA = 0x1200_0073;
+
 /** |v| <= 2^53: a double holds v (and the interpreter's sums of such values) exactly. */
 const TWO53 = 2 ** 53;
 
@@ -396,8 +399,10 @@ function body(parallel: boolean): Code {
     // SYSTEM: a CSR access goes to the TypeScript interpreter through the translator's helper (jit-hart.ts
     // systemHelper), with the instructions retired so far for instret. It goes on here unless the access trapped,
     // changed the privilege or mstatus beyond SIE and SUM, or left an interrupt pending and enabled: then the
-    // helper has written the pc to go on at. The others (ECALL, xRET, WFI, SFENCE.VMA...) leave.
-    c.get(F3).i32(3).op('i32.and').op('i32.eqz').if(slow);
+    // helper has written the pc to go on at. SFENCE.VMA too (Linux runs thousands in a boot; it changes no
+    // state but TLB entries). The others (ECALL, xRET, WFI...) leave.
+    c.get(F3).i32(3).op('i32.and').op('i32.eqz');
+    c.get(INSN).i32(0xfe00_7fff).op('i32.and').i32(SFENCE_VMA).op('i32.ne', 'i32.and').if(slow);
     c.get(PC).op('f64.convert_i64_s').get(N).call(SYSTEM).tee(X);
     c.if(() => {
       c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
