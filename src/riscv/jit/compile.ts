@@ -150,10 +150,22 @@ function cacheKey(set: number, rs1: number): number {
  * register (whatever its value by then) that is aligned and on the same page needs one compare instead of a TLB
  * lookup (two dependent loads): stack and structure accesses mostly stay on one page. Valid while the TLB sets
  * are: inside a block they change only when the interpreter runs a CSR access, after which they are emptied.
- * Maps cacheKey(set, base) to the cache's index, for the PAGE_CACHES bases used most.
+ *
+ * A store cache also serves the loads through its register that have no load cache (`loads`): a page the store
+ * set maps is writable, so readable with the same translation (W implies R), and code pages are never in it.
+ * Only stores fill it, so it is chosen when a store comes first or the block loops (a loop's load and store
+ * through one pointer: from the second round on both hit it).
  */
-function pageCaches(insns: readonly BlockInsn[]): Map<number, number> {
+interface PageCaches {
+  /** cacheKey(set, base) to the cache's index, for the PAGE_CACHES keys used most. */
+  readonly index: Map<number, number>;
+  /** Base registers whose loads go through their store cache. */
+  readonly loads: Set<number>;
+}
+
+function pageCaches(insns: readonly BlockInsn[], loops: boolean): PageCaches {
   const uses = new Map<number, number>();
+  const firstIsStore = new Map<number, boolean>();
   for (const { insn } of insns) {
     const op = insn & 0x7f;
     const rs1 = (insn >>> 15) & 31;
@@ -163,9 +175,25 @@ function pageCaches(insns: readonly BlockInsn[]): Map<number, number> {
     else continue;
     const key = cacheKey(set, rs1);
     uses.set(key, (uses.get(key) ?? 0) + 1);
+    if (!firstIsStore.has(rs1)) firstIsStore.set(rs1, set === L_SSET);
   }
-  const chosen = [...uses].filter(([, n]) => n >= 2).sort((a, b) => b[1] - a[1]).slice(0, PAGE_CACHES);
-  return new Map(chosen.map(([key], i) => [key, i]));
+  const loads = new Set<number>();
+  const weight = new Map<number, number>();
+  for (const [key, n] of uses) {
+    if (key < L_SSET * 32) {
+      if (n >= 2) weight.set(key, n);
+      continue;
+    }
+    const rs1 = key - L_SSET * 32;
+    const viaLoads = uses.get(cacheKey(L_LSET, rs1)) ?? 0;
+    const shared = viaLoads === 1 && (loops || firstIsStore.get(rs1) === true);
+    if (shared) loads.add(rs1);
+    if (n >= 2 || shared) weight.set(key, n + (shared ? viaLoads : 0));
+  }
+  const chosen = [...weight].sort((a, b) => b[1] - a[1]).slice(0, PAGE_CACHES);
+  const index = new Map(chosen.map(([key], i) => [key, i]));
+  for (const rs1 of loads) if (!index.has(cacheKey(L_SSET, rs1))) loads.delete(rs1);
+  return { index, loads };
 }
 
 /**
@@ -193,7 +221,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
   }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
   const { used, firstWrite } = registers(insns);
-  const caches = pageCaches(insns);
+  const caches = pageCaches(insns, loops);
   const written = [...firstWrite.keys()];
   /**
    * Registers and TLB set addresses are loaded where the trace first needs them, and each exit stores only the
@@ -313,7 +341,21 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       c.if(() => exitTo(k, pc, true));
       c.get(L_IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
     };
-    const cache = caches.get(cacheKey(set, rs1));
+    const cache = caches.index.get(cacheKey(set, rs1));
+    if (cache === undefined && set === L_LSET && caches.loads.has(rs1)) {
+      // A load through a store cache (see pageCaches): on a miss, a lookup in the load set that leaves it as is.
+      const shared = caches.index.get(cacheKey(L_SSET, rs1))!;
+      c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').get(L_CACHE_PAGE + shared).op('i64.eq');
+      c.if(
+        () => void c.get(L_CACHE_RAM + shared).set(L_XB),
+        () => {
+          lookup();
+          c.set(L_XB);
+        },
+      );
+      c.get(L_XB).get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+      return;
+    }
     if (cache === undefined) {
       lookup();
       c.get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
@@ -330,7 +372,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   };
   /** Empties the page caches (at entry, and after the interpreter ran a CSR access, which may change TLB sets). */
   const clearCaches = (): void => {
-    for (const i of caches.values()) c.i64(NO_PAGE).set(L_CACHE_PAGE + i);
+    for (const i of caches.index.values()) c.i64(NO_PAGE).set(L_CACHE_PAGE + i);
   };
 
   /** Pushes the low 32 bits of a register as an i32. */
