@@ -26,7 +26,7 @@ async function runOn(engine: Engine, elf: Uint8Array): Promise<{ machine: Machin
   if (engine === 'jit') {
     // Compile at once and synchronously: these programs are short, and the point is to run translated code.
     machine.hart.jit = new JitHart(machine.hart);
-    Object.assign(machine.hart.jit.tuning, { hot: 2, batch: 1, batchWait: 1, decayMs: Infinity, async: false });
+    Object.assign(machine.hart.jit.tuning, { hot: 2, hotPrivileged: undefined, batch: 1, batchWait: 1, decayMs: Infinity, async: false });
   }
   bootBareMetal(machine, elf);
   const exit = await machine.run();

@@ -8,7 +8,7 @@ import { SystemBus } from '../memory/bus.js';
 import { GuestRam } from '../memory/ram.js';
 import { MSTATUS_FS, PRIV_M, PRIV_S } from './constants.js';
 import { runBlock } from './execute.js';
-import { WATCH_SIZE, type BranchWatch } from './branch-watch.js';
+import { COMPILED_BYTES, WATCH_SIZE, type BranchWatch } from './branch-watch.js';
 import { bType, iType, rType, sType } from './encode.js';
 import { Hart } from './hart.js';
 
@@ -90,7 +90,7 @@ export function warmUpInterpreter(rounds = 1): void {
   // The translator runs the interpreter with a watch on taken jumps and branches (branch-watch.ts).
   const watch: BranchWatch = {
     pcs: new Float64Array(WATCH_SIZE * 2).fill(NaN),
-    compiled: new Uint8Array(WATCH_SIZE),
+    compiled: new Uint8Array(COMPILED_BYTES),
     counts: new Int32Array(WATCH_SIZE),
     hot: 2,
   };

@@ -18,6 +18,7 @@ import type { Hart } from '../hart.js';
 import { runBlock } from '../execute.js';
 import { COMPILED_BYTES, COUNT_ONE, decayCounts, HOT_TOTAL, markCompiled, mayBeCompiled, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
 import { checkInterrupts } from '../trap.js';
+import { PRIV_U } from '../constants.js';
 import { TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
 import {
@@ -63,6 +64,13 @@ export interface JitTuning {
    * 128), shell loop 50k 2.13 -> 2.19 s, gzip and sha256 within noise; 256 made the shell loop 10-25% slower.
    */
   hot: number;
+  /**
+   * The same for code running privileged (S and M mode: the kernel, the firmware), when set (else `hot`). 256:
+   * boot is mostly kernel code that runs a few hundred times, which compiling does not pay for (in-process boot
+   * to the prompt, 5 pairs in turns: 870 -> 770 ms; CLI boot medians of 8 pairs 1103 -> 1005 ms), while user
+   * code's loops (the shell's) lost 10-25% when all code waited for 256 visits. The workloads measured the same.
+   */
+  hotPrivileged: number | undefined;
   /** Hot blocks compiled together in one module (the per-module cost is most of a small block's). */
   batch: number;
   /** A partial batch is compiled after this many more interpreted instructions. */
@@ -92,6 +100,7 @@ export interface JitTuning {
 
 export const DEFAULT_TUNING: Readonly<JitTuning> = {
   hot: 128,
+  hotPrivileged: 256,
   batch: 32,
   batchWait: 40_000,
   decayMs: 10,
@@ -558,10 +567,9 @@ export class JitHart {
     const jcI32 = this.jcI32;
     const counts = this.watch.counts;
     const watch = this.watch;
-    const hot = this.tuning.hot;
-    watch.hot = hot;
+    const hotUser = this.tuning.hot;
+    const hotPrivileged = this.tuning.hotPrivileged ?? hotUser;
     const wasmInterpreter = this.tuning.wasmInterpreter;
-    const hotArg = hot < 0x7fff_ffff ? hot : 0x7fff_ffff;
     const hub = this.hub.run;
     let done = 0;
     // The link cell of the exit the last chain left by, to point at the next block if that one is compiled.
@@ -586,6 +594,8 @@ export class JitHart {
       }
       if (((h.mipHw | h.mipSw) & h.mie) !== 0 && checkInterrupts(h)) link = 0;
       const left = budget - done;
+      const hot = h.priv === PRIV_U ? hotUser : hotPrivileged;
+      watch.hot = hot;
       const pc = h.pc;
       const plo = pc | 0;
       const poff = plo & 0xfff;
@@ -624,7 +634,7 @@ export class JitHart {
       }
       if (slot < 0) {
         link = 0;
-        if (wasmInterpreter) done += this.interpret(left, hotArg);
+        if (wasmInterpreter) done += this.interpret(left, hot < 0x7fff_ffff ? hot : 0x7fff_ffff);
         else {
           const n = runBlock(h, left, watch) + 1;
           done += n;

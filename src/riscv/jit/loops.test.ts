@@ -148,7 +148,7 @@ test('a compile in the background is reported while under way, and its blocks ar
   // asynchronous compile in steps run from there.
   const rig = makeEngineHart('jit');
   const jit = rig.h.jit!;
-  Object.assign(jit.tuning, { async: true, hot: 2, batch: 1 });
+  Object.assign(jit.tuning, { async: true, hot: 2, hotPrivileged: undefined, batch: 1 });
   place(rig, MTVEC, [WFI]);
   place(rig, CODE, [A.addi(31, 0, 2000), A.addi(5, 5, 1), A.addi(31, 31, -1), A.bne(31, 0, -8), A.ecall()]);
   rig.h.pc = CODE;

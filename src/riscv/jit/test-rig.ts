@@ -24,7 +24,7 @@ export function makeEngineHart(engine: Engine, parallel = false, ram?: GuestRam,
   h.engine = engine;
   if (engine === 'jit') {
     h.jit = new JitHart(h);
-    Object.assign(h.jit.tuning, { hot: 2, batch: 1, batchWait: 1, decayMs: Infinity, async: false });
+    Object.assign(h.jit.tuning, { hot: 2, hotPrivileged: undefined, batch: 1, batchWait: 1, decayMs: Infinity, async: false });
   }
   h.reset(RAM_BASE);
   setCsrRaw(h, 0x305, BigInt(MTVEC));

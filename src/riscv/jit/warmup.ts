@@ -60,7 +60,7 @@ function makeHart(): Hart {
   h.engine = 'jit';
   h.jit = new JitHart(h);
   // Blocks queued two to a batch, or after a few interpreted instructions: both ways of compiling a batch.
-  Object.assign(h.jit.tuning, { hot: 2, batch: 2, batchWait: 8, decayMs: Infinity, async: false });
+  Object.assign(h.jit.tuning, { hot: 2, hotPrivileged: undefined, batch: 2, batchWait: 8, decayMs: Infinity, async: false });
   return h;
 }
 
