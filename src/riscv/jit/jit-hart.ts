@@ -74,10 +74,13 @@ export interface JitTuning {
   /** Hot blocks compiled together in one module (the per-module cost is most of a small block's). */
   batch: number;
   /**
-   * A partial batch is compiled after this many more interpreted instructions. 200,000 rather than 40,000 since
-   * kernel code compiles at 256 visits: ~750 blocks a boot came in ~250 modules of 3, each module ~240 µs of
-   * compiling and instantiating on top of its blocks (in-process boot, 10 pairs in turns: medians 782 -> 763 ms,
-   * faster in 7; workloads the same or faster).
+   * A partial batch is compiled after this many more interpreted instructions. Fewer, larger modules: ~750
+   * blocks a boot came in ~250 modules of 3 (with 40,000 and kernel code compiling at 256 visits), each module
+   * ~240 µs of compiling and instantiating on top of its blocks; and blocks spread over more modules run
+   * slower for good (the shell loop's ~600 blocks: 66 modules 1.9-2.2 s per 50k iterations however long it
+   * ran, 29 modules 1.5 s, 13 modules 1.2 s; perhaps the instances each block's code reaches, or code
+   * layout). 500,000 with batches of 64: in-process boot ~720 -> ~680 ms, the shell loop 50k 1.55/1.31 ->
+   * 1.45/1.20 s (first/second run), gzip and sha256 the same or faster.
    */
   batchWait: number;
   /**
@@ -106,8 +109,8 @@ export interface JitTuning {
 export const DEFAULT_TUNING: Readonly<JitTuning> = {
   hot: 128,
   hotPrivileged: 256,
-  batch: 32,
-  batchWait: 200_000,
+  batch: 64,
+  batchWait: 500_000,
   decayMs: 10,
   async: true,
   wasmInterpreter: true,
