@@ -13,10 +13,10 @@
  *   or target a double does not hold exactly (the interpreter computes addresses as doubles);
  * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
  *   trapped;
- * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, exactly as the TypeScript
- *   interpreter's watch does (branch-watch.ts): a compiled block's pc has its index, or it has just become hot
- *   (`hot` recent visits, or HOT_TOTAL in all); or the target is in the jump cache but its page is not (or no
- *   longer) the RAM page the block was compiled from.
+ * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, as the TypeScript interpreter's
+ *   watch does (branch-watch.ts): its bit in the compiled bitmap is set but the jump cache does not hold it (or
+ *   holds it for another RAM page than the fetch TLB maps it to now), or it has just become hot (`hot` recent
+ *   visits, or HOT_TOTAL in all). The bitmap is checked first: every pc in the jump cache has its bit set.
  *
  * A taken jump to a block in the jump cache runs it (and the blocks it chains to) through the hub (hub.ts), with
  * no return to JavaScript: when a block leaves by a jump the hub cannot follow, interpretation goes on at its
