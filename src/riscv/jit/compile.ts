@@ -767,8 +767,6 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     else emitDivRem(c, 64, f3 <= 5, f3 === 4 || f3 === 6, L_TA, L_TB);
   }
 
-
-
   /** DIVW, DIVUW, REMW, REMUW: pushes the i32 result. */
   function divRem32(f3: number, rs1: number, rs2: number): void {
     R32(rs1);
@@ -777,7 +775,6 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.set(L_XB);
     emitDivRem(c, 32, f3 <= 5, f3 === 4 || f3 === 6, L_XA, L_XB);
   }
-
 
   clearCaches();
   if (!lazy) {

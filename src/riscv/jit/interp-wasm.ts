@@ -1,16 +1,17 @@
 /**
  * The translator's interpreter for cold code, in WebAssembly. It fetches, decodes and executes the instructions
  * translated code has (RV64I, M, A, compressed ones through compressed.ts's table, loads and stores that hit the
- * TLB; CSR accesses through the translator's helper) on the hart's area: registers as i64, the TLB sets in use, the jump cache and the branch watch's counts
- * (layout.ts). Compiling a block costs over 100 µs; boot's cold code runs a few hundred times and never pays for
+ * TLB; CSR accesses and SFENCE.VMA through the translator's helper) on the hart's area: registers as i64, the
+ * TLB sets in use, the jump cache and the branch watch's counts and compiled bitmap (layout.ts). Compiling a block costs over 100 µs; boot's cold code runs a few hundred times and never pays for
  * it, and the TypeScript interpreter, on (lo, hi) pairs, runs it at ~60 M instructions/s.
  *
  * It stops (returning the code, with the pc and the instructions retired in the area as a block leaves them):
  * - EXIT_BUDGET when `budget` instructions have retired;
  * - EXIT_SLOW before an instruction it leaves to the TypeScript interpreter: anything else (SYSTEM other than
- *   CSR accesses, FP, AMOs with harts in parallel, FENCE with harts in parallel, illegal encodings), a TLB miss, a misaligned access, a device, a store to a
- *   code page (never in the store TLB), a fetch across a page end or off the fetch TLB, a `jalr` whose operands
- *   or target a double does not hold exactly (the interpreter computes addresses as doubles);
+ *   CSR accesses and SFENCE.VMA, FP, AMOs and FENCE with harts in parallel, illegal encodings), a TLB miss, a
+ *   misaligned access, a device, a store to a code page (never in the store TLB), a fetch across a page end or
+ *   off the fetch TLB, a `jalr` whose operands or target a double does not hold exactly (the interpreter
+ *   computes addresses as doubles);
  * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
  *   trapped;
  * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, as the TypeScript interpreter's

@@ -535,24 +535,11 @@ export class JitHart {
     const h = this.h;
     const a32 = this.areaI32;
     this.pcView[0] = h.pc;
-    // What the hub's blocks need, as for the dispatcher's calls of the hub (run).
-    a32[AREA_RESERVATION >>> 2] = h.reservation;
-    a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
     a32[AREA_CHAINED >>> 2] = 0;
-    const parallel = this.parallel;
-    if (parallel) {
-      a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
-      a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
-    }
+    // The hub's blocks may run too.
+    this.toArea();
     const r = this.interp(h.area, budget, hot);
-    h.reservation = a32[AREA_RESERVATION >>> 2]!;
-    if (parallel) {
-      h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
-      h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
-    }
-    const retired = a32[AREA_RETIRED >>> 2]!;
-    h.instret += retired;
-    h.pc = this.pcView[0]!;
+    const retired = this.fromArea();
     const interpreted = retired - a32[AREA_CHAINED >>> 2]!;
     this.stats.interpretedWasm += interpreted;
     this.stats.interpreted += interpreted;
@@ -564,12 +551,41 @@ export class JitHart {
     return retired + n;
   }
 
+  /**
+   * Before translated code or the WebAssembly interpreter runs: what they read from the area that only the
+   * TypeScript side changes (mstatus.FS, the LR/SC reservation and, with harts in parallel, its value).
+   */
+  private toArea(): void {
+    const h = this.h;
+    const a32 = this.areaI32;
+    a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
+    a32[AREA_RESERVATION >>> 2] = h.reservation;
+    if (this.parallel) {
+      a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
+      a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
+    }
+  }
+
+  /** After: the reservation back, the pc they left at; returns the instructions they retired (added to instret). */
+  private fromArea(): number {
+    const h = this.h;
+    const a32 = this.areaI32;
+    h.reservation = a32[AREA_RESERVATION >>> 2]!;
+    if (this.parallel) {
+      h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
+      h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
+    }
+    const retired = a32[AREA_RETIRED >>> 2]!;
+    h.instret += retired;
+    h.pc = this.pcView[0]!;
+    return retired;
+  }
+
   /** Runs up to `budget` instructions, as runHart does with the interpreter. */
   run(budget: number): void {
     const h = this.h;
     const tlb = h.tlb;
     const area = h.area;
-    const pcView = this.pcView;
     const a32 = this.areaI32;
     const jcF64 = this.jcF64;
     const jcI32 = this.jcI32;
@@ -588,7 +604,6 @@ export class JitHart {
       this.parallel = h.parallel;
       this.interp = makeWasmInterpreter(this.memory, this.parallel, this.systemHelper, this.hub.run);
     }
-    const parallel = this.parallel;
     const now = performance.now();
     const decayMs = this.tuning.decayMs;
     if (now - this.epochStart >= decayMs) {
@@ -654,21 +669,9 @@ export class JitHart {
       }
       if (link !== 0) a32[link >>> 2] = slot + 1;
       a32[AREA_RETIRED >>> 2] = 0;
-      a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
-      a32[AREA_RESERVATION >>> 2] = h.reservation;
-      if (parallel) {
-        a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
-        a32[(AREA_RESERVED_VALUE >>> 2) + 1] = h.reservedHi;
-      }
+      this.toArea();
       const r = hub(area, slot, left);
-      h.reservation = a32[AREA_RESERVATION >>> 2]!;
-      if (parallel) {
-        h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;
-        h.reservedHi = a32[(AREA_RESERVED_VALUE >>> 2) + 1]!;
-      }
-      const retired = a32[AREA_RETIRED >>> 2]!;
-      h.instret += retired;
-      h.pc = pcView[0]!;
+      const retired = this.fromArea();
       done += retired;
       link = a32[AREA_LAST_EXIT >>> 2]!;
       if (r === EXIT_SLOW) {
