@@ -680,7 +680,11 @@ export class JitHart {
         link = 0;
         if (done < budget) done += runBlock(h, 1) + 1;
       } else if (r === EXIT_BUDGET && retired === 0) {
-        // The block is longer than what is left: the interpreter finishes the budget.
+        // The block is longer than what is left. Having run something, stop short: the next call runs the block
+        // whole. (The TypeScript interpreter finished every budget before: a loop block that ran for the whole
+        // budget left it up to a pass of instructions each time, ~4% of bench:mips's time in a profile.)
+        // Having run nothing, the interpreter makes progress.
+        if (done > 0) return;
         link = 0;
         done += runBlock(h, left) + 1;
       }
