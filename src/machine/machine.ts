@@ -18,6 +18,7 @@ import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
 import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { hartsInParallel, warmUpEngines } from './warm-up.js';
+import { MIN_BURST, nextBurst } from './burst.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
@@ -54,8 +55,8 @@ export interface MachineOptions {
   readonly engine?: Engine;
 }
 
-/** Instructions run between checks of the clock and devices. */
-const BURST = 16_384;
+/** Instructions run between checks of the clock and devices, with harts in turns (burst.ts adapts one hart's). */
+const BURST = MIN_BURST;
 /** Host milliseconds of guest execution between returns to the event loop (input, output, signals). */
 const SLICE_MS = 15;
 /** Longest sleep while the guest waits for an interrupt: bounds the latency of anything not announced. */
@@ -90,6 +91,8 @@ export class Machine {
   /** Where host console input goes; the UART unless a virtio console takes over. */
   private consoleIn: ConsoleInput;
   private exit: MachineExit | undefined;
+  /** Instructions the hart runs before the next check of the clock (one hart; burst.ts). */
+  private burst = MIN_BURST;
   private readonly onOutput: (bytes: Uint8Array) => void;
   private readonly maxInstructions: number;
   private out = new Uint8Array(4096);
@@ -309,15 +312,21 @@ export class Machine {
       const sliceStart = performance.now();
       const sliceEnd = sliceStart + SLICE_MS;
       if (this.harts.length === 1) {
-        do {
+        let t = sliceStart;
+        for (;;) {
           clint.update();
           updateSupervisorTimer(hart);
-          runHart(hart, BURST);
+          const before = hart.instret;
+          runHart(hart, Math.min(this.burst, Math.max(1, this.maxInstructions - before)));
           if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
           if (this.exit !== undefined || isIdle(hart)) break;
+          const now = performance.now();
+          this.burst = nextBurst(hart.instret - before, now - t);
+          t = now;
           // Translated code being compiled arrives through the event loop (JitHart.compiling).
-          if (hart.jit?.compiling === true && performance.now() >= sliceStart + COMPILING_SLICE_MS) break;
-        } while (performance.now() < sliceEnd);
+          if (hart.jit?.compiling === true && now >= sliceStart + COMPILING_SLICE_MS) break;
+          if (now >= sliceEnd) break;
+        }
       } else {
         do {
           clint.update();
