@@ -172,3 +172,39 @@ test('two pages that take the same entry both stay cached: the one pushed out go
   t.flushNonGlobal();
   assert.ok(Number.isNaN(t.tags[k]![slot(a)]!) && Number.isNaN(t.tags2[k]![slot(a)]!), 'a flush empties both ways');
 });
+
+test('flushAll empties every entry of every context, both ways, whether few or many were filled since', () => {
+  const everyEntryEmpty = (t: Tlb, tag64: (k: number) => BigInt64Array, what: string): void => {
+    for (let k = 0; k < 12; k++) {
+      assert.ok(t.tags[k]!.every(Number.isNaN), `${what}: set ${k} first way`);
+      assert.ok(t.tags2[k]!.every(Number.isNaN), `${what}: set ${k} second way`);
+      assert.ok(tag64(k).every((x) => x === BigInt(EMPTY_TAG64)), `${what}: set ${k} i64 tags`);
+    }
+  };
+  // A page in every context and kind, and a second page on the same entry (the first goes to the second way).
+  const fill = (t: Tlb, pages: number): void => {
+    for (let p = 0; p < pages; p++) {
+      for (const ctx of [0, 1, 2, 3]) {
+        for (const kind of [ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE]) {
+          t.insert(ctx, kind, p * 4096, p * 4096, p % 2 === 0);
+          t.insert(ctx, kind, (p + TLB_SIZE) * 4096, p * 4096);
+        }
+      }
+    }
+  };
+  for (const pages of [2, 30, 500]) {
+    const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
+    const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+    const tag64 = (k: number): BigInt64Array => new BigInt64Array(buffer, k * TLB_SET_BYTES + TLB_TAGS64_AT, TLB_SIZE);
+    fill(t, pages);
+    t.flushAll();
+    everyEntryEmpty(t, tag64, `${pages} pages`);
+    // M-mode entries survive flushTranslated; flushAll then empties them, however many fills were lost before.
+    fill(t, pages);
+    t.flushTranslated();
+    assert.equal(t.tags[3 * 3 + ACCESS_LOAD]![slot(4096)], (1 + TLB_SIZE) * 4096, `${pages} pages: M-mode stays`);
+    fill(t, 1);
+    t.flushAll();
+    everyEntryEmpty(t, tag64, `${pages} pages, after flushTranslated`);
+  }
+});

@@ -30,6 +30,8 @@ const CONTEXTS = 4;
 
 /** Non-global fills of the U and S contexts remembered for flushNonGlobal (more make it empty the sets whole). */
 const FILL_LOG = 256;
+/** Fills of any kind remembered for flushAll and flushes of global entries (more make them empty sets whole). */
+const ALL_FILL_LOG = 1024;
 
 /** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
 export const TLB_SET_BYTES = TLB_SIZE * 20;
@@ -76,6 +78,16 @@ export class Tlb {
   private filledCount = 0;
   /** Whether global U and S entries were filled since the sets were last emptied whole. */
   private globals = false;
+  /**
+   * Every entry filled (any context, global or not) since the sets were last emptied whole, in the same form;
+   * past ALL_FILL_LOG of them the next flushAll or flush of globals empties the sets whole. Each emptying of a
+   * set whole writes 96 KiB: flushAll empties 12, and a boot made ~40 of them (PMP and MXR changes), the
+   * interpreter's warm-up 258 (8-9 ms of its ~25).
+   */
+  private readonly allFilled = new Int32Array(ALL_FILL_LOG);
+  private allCount = 0;
+  /** The M context's sets may hold entries the log lost (it overflowed before the others were emptied whole). */
+  private unloggedM = false;
   /**
    * RAM pages (offsets) a store entry was filled for since dropStorePage last swept for them (or flushAll): the
    * pages it has to sweep for. Sweeping 4 sets of 4096 entries for every page that becomes code, most of which
@@ -160,8 +172,23 @@ export class Tlb {
     else this.flushNonGlobal();
   }
 
+  /** Empties the U and S contexts' sets (the first 9), the entries the fill log has or else whole. */
   private emptyTranslated(): void {
-    for (let k = 0; k < 3 * 3; k++) this.emptySet(k);
+    const all = this.allFilled;
+    if (this.allCount > ALL_FILL_LOG) {
+      for (let k = 0; k < 3 * 3; k++) this.emptySet(k);
+      this.allCount = 0;
+      this.unloggedM = true;
+    } else {
+      // The M context's fills stay in the log.
+      let kept = 0;
+      for (let j = 0; j < this.allCount; j++) {
+        const e = all[j]!;
+        if (e >>> TLB_BITS < 3 * 3) this.emptyEntry(e >>> TLB_BITS, e & TLB_MASK);
+        else all[kept++] = e;
+      }
+      this.allCount = kept;
+    }
     this.filledCount = 0;
     this.globals = false;
   }
@@ -194,7 +221,14 @@ export class Tlb {
 
   /** Drops everything: after PMP or MXR changes. */
   flushAll(): void {
-    for (let k = 0; k < this.tags.length; k++) this.emptySet(k);
+    if (this.allCount > ALL_FILL_LOG) for (let k = 0; k < this.tags.length; k++) this.emptySet(k);
+    else {
+      const all = this.allFilled;
+      for (let j = 0; j < this.allCount; j++) this.emptyEntry(all[j]! >>> TLB_BITS, all[j]! & TLB_MASK);
+      if (this.unloggedM) for (let k = 3 * 3; k < this.tags.length; k++) this.emptySet(k);
+    }
+    this.allCount = 0;
+    this.unloggedM = false;
     this.filledCount = 0;
     this.globals = false;
     this.storePages.clear();
@@ -226,6 +260,8 @@ export class Tlb {
       }
     }
     if (kind === ACCESS_STORE) this.storePages.add(ramOffset);
+    if (this.allCount < ALL_FILL_LOG) this.allFilled[this.allCount] = (k << TLB_BITS) | i;
+    this.allCount++;
     const old = this.tags[k]![i]!;
     if (!Number.isNaN(old) && old !== pageVa) {
       // The entry replaced goes to the second way (what was there goes).
