@@ -328,8 +328,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   /**
    * Pushes the address of a TLB set. A block that loops reads it from the area at each lookup rather than keep
    * it in a local: a local is one more value V8 keeps in a register or spills across the loop, for lookups that
-   * page caches mostly spare (bench:mips's loop,
-   * whose load and store go through one: ~4,700 -> ~5,000 MIPS).
+   * page caches mostly spare (bench:mips's loop, whose load and store go through one: ~4,700 -> ~5,000 MIPS).
    */
   const pushSet = (set: number): void => {
     if (lazy) c.get(set);
