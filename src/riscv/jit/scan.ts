@@ -16,9 +16,9 @@ export interface BlockInsn {
    * checks that the fetch TLB still maps virtual page `pageVa` to RAM offset `ramOffset` before it, else leaves
    * the block for the pc.
    */
-  readonly guard?: { readonly pageVa: number; readonly ramOffset: number };
+  readonly guard: { readonly pageVa: number; readonly ramOffset: number } | undefined;
   /** A conditional branch the trace follows on its taken side (its fall-through leaves the block). */
-  readonly taken?: true;
+  readonly taken: boolean;
 }
 
 /** Whether the trace follows the conditional branch at `pc` to its taken `target` (on the same page, RAM page `ramPage`). */
@@ -187,7 +187,10 @@ export function scanBlock(
       const t = target - pageBase;
       taken = t >= 0 && t < 4096 && target !== p && !seen.has(target) && takeBranch(p, target, curRam);
     }
-    out.push({ pc: p, insn, len, ...(guard !== undefined && { guard }), ...(taken && { taken }) });
+    // Every field always, in one order: objects of one shape keep the code generator's property accesses
+    // monomorphic (with the optional fields spread in, a shell loop's first trace that followed a branch threw
+    // the optimized compileBlock away).
+    out.push({ pc: p, insn, len, guard, taken });
     guard = undefined;
     seen.add(p);
     if (taken) {

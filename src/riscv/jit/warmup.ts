@@ -42,9 +42,9 @@ export interface TranslatorWarmUp {
 function compileEveryForm(): void {
   const forms = instructionForms().filter((w) => translatable(w) && (w & 0x7f) !== 0x6f && (w & 0x7f) !== 0x67);
   for (let at = 0; at < forms.length; at += MAX_BLOCK - 1) {
-    const insns = forms.slice(at, at + MAX_BLOCK - 1).map((insn, k) => ({ pc: BASE + 4 * k, insn, len: 4 }));
+    const insns = forms.slice(at, at + MAX_BLOCK - 1).map((insn, k) => ({ pc: BASE + 4 * k, insn, len: 4, guard: undefined, taken: false }));
     // With a jump back to its start, the block loops.
-    insns.push({ pc: BASE + 4 * insns.length, insn: jType(0, -4 * insns.length), len: 4 });
+    insns.push({ pc: BASE + 4 * insns.length, insn: jType(0, -4 * insns.length), len: 4, guard: undefined, taken: false });
     compileBlock(insns, (target) => (target === BASE ? 0x7_0000 : 0));
     // Without the jump: a block that does not loop (registers loaded where first read, exits that differ).
     compileBlock(insns.slice(0, -1), () => 0);
