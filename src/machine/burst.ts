@@ -5,7 +5,8 @@
  * runs ~100–240 M instructions/s and the translator's loops up to ~5,000 M: a fixed 16,384 was ~160 µs of the
  * interpreter's time and ~3 µs of a translated loop's, whose run then spent ~8% of its time between bursts
  * (bench:mips, 4 runs each: median ~4,900 MIPS with 16,384, ~5,300 with 262,144). So the burst follows the
- * speed of the code: as many instructions as ran in BURST_MS at the last burst's rate, within the bounds.
+ * speed of the code: as many instructions as ran in BURST_MS at the last burst's rate, within the bounds. After
+ * the hart idles (WFI) it starts again from the minimum: an interrupt handler is mostly cold code.
  */
 
 /** The shortest burst (and the first): what a slow engine runs, whatever its rate. */

@@ -319,7 +319,11 @@ export class Machine {
           const before = hart.instret;
           runHart(hart, Math.min(this.burst, Math.max(1, this.maxInstructions - before)));
           if (hart.instret >= this.maxInstructions) this.exit ??= { kind: 'limit' };
-          if (this.exit !== undefined || isIdle(hart)) break;
+          if (this.exit !== undefined || isIdle(hart)) {
+            // What runs after a wake-up (an interrupt handler) is mostly cold code: a short first burst.
+            this.burst = MIN_BURST;
+            break;
+          }
           const now = performance.now();
           this.burst = nextBurst(hart.instret - before, now - t);
           t = now;
