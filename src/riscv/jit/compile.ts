@@ -225,13 +225,14 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
   const written = [...firstWrite.keys()];
   /**
    * Registers and TLB set addresses are loaded where the trace first needs them, and each exit stores only the
-   * registers written before it: a trace usually leaves by an early side exit. A block that loops loads all of
-   * them at entry and stores all it writes instead.
+   * registers written before it: a trace usually leaves by an early side exit. A block that loops loads all its
+   * registers at entry and stores all it writes instead, and reads the TLB set addresses at each lookup (pushSet).
    */
   const lazy = !loops;
   const defined = new Set<number>();
-  let lsetLoaded = !lazy;
-  let ssetLoaded = !lazy;
+  /** Whether the TLB set locals hold their addresses yet (only blocks that do not loop use them). */
+  let lsetLoaded = false;
+  let ssetLoaded = false;
 
   const R = (r: number): void => {
     if (r === 0) c.i64(0);
@@ -669,8 +670,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
             );
           });
           // sstatus.SUM may have changed the TLB sets in use.
-          if (lsetLoaded && lazy) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
-          if (ssetLoaded && lazy) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+          if (lsetLoaded) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+          if (ssetLoaded) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
           clearCaches();
           if (k === n - 1) exitTo(n, pc + len, false);
           break;

@@ -51,7 +51,7 @@ import {
 } from './compile.js';
 import { MSTATUS_SIE, MSTATUS_SUM } from '../constants.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
-import { makeHub, type BlockFn, type Hub } from './hub.js';
+import { makeHub, type Hub } from './hub.js';
 import { MAX_BLOCK, scanBlock, type BlockInsn } from './scan.js';
 import { makeWasmInterpreter, type InterpFn } from './interp-wasm.js';
 import { compressedTable } from '../compressed.js';
