@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { A, iType } from '../dist/riscv/testing.js';
+import { NODE_FLAGS } from '../dist/cli/node-flags.js';
 import { QEMU, machineLine, median, qemuVersion } from './peer.mjs';
 
 const TV = fileURLToPath(new URL('../bin/typevisor.js', import.meta.url));
@@ -78,8 +79,8 @@ writeFileSync(files.small, elf(program(SLOW_OUTER)));
 writeFileSync(files.one, elf(program(1)));
 
 const ENGINES = [
-  { name: 'interp', outer: SLOW_OUTER, file: files.small, run: (f) => [process.execPath, [TV, 'run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f]] },
-  { name: 'jit', outer: OUTER, file: files.big, run: (f) => [process.execPath, [TV, 'run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f]] },
+  { name: 'interp', outer: SLOW_OUTER, file: files.small, run: (f) => [process.execPath, [...NODE_FLAGS, TV, 'run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f]] },
+  { name: 'jit', outer: OUTER, file: files.big, run: (f) => [process.execPath, [...NODE_FLAGS, TV, 'run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f]] },
 ];
 if (qemuVersion() !== undefined) {
   ENGINES.push({ name: 'qemu-tcg', outer: OUTER, file: files.big, run: (f) => [QEMU, ['-M', 'virt', '-m', '128M', '-bios', 'none', '-nographic', '-kernel', f]] });

@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --v8-pool-size=1
 // The command line as one bundle (tools/bundle.mjs builds it after tsc): faster to start than its modules.
 import { main } from '../dist/bundle/typevisor.js';
 

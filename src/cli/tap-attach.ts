@@ -68,7 +68,7 @@ export async function runWithTaps(argv: readonly string[], nets: readonly string
   const rewritten = argv.map((a) => (a.startsWith('--net=') ? `--net=${rewrite(a.slice(6))}` : rewrite(a)));
   const child = spawn(
     'python3',
-    ['-c', TAP_ATTACH_SCRIPT, String(names.length), ...names, process.execPath, TYPEVISOR_BIN_PATH, ...rewritten],
+    ['-c', TAP_ATTACH_SCRIPT, String(names.length), ...names, process.execPath, ...process.execArgv, TYPEVISOR_BIN_PATH, ...rewritten],
     { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
   );
   const forward = (signal: NodeJS.Signals): void => {

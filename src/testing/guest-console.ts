@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../cli/node-flags.js';
 
 export const TYPEVISOR_BIN = fileURLToPath(new URL('../../bin/typevisor.js', import.meta.url));
 
@@ -16,9 +17,12 @@ export class GuestConsole {
   /** Settles once the process has exited and all its output has been read. */
   readonly closed: Promise<void>;
 
-  /** Starts `typevisor` with `args`, or with `command` given, any program with a serial console on stdio. */
+  /**
+   * Starts `typevisor` with `args` (with Node's options as its executable has them), or with `command` given, any
+   * program with a serial console on stdio.
+   */
   constructor(args: readonly string[], command: string = process.execPath) {
-    const argv = command === process.execPath ? [TYPEVISOR_BIN, ...args] : [...args];
+    const argv = command === process.execPath ? [...NODE_FLAGS, TYPEVISOR_BIN, ...args] : [...args];
     this.child = spawn(command, argv, { stdio: 'pipe' });
     const onData = (d: Buffer): void => {
       this.text += d.toString('latin1');

@@ -1,0 +1,12 @@
+/**
+ * The Node.js options a `typevisor` process starts with: bin/typevisor.js's shebang line passes them, and what
+ * re-runs the CLI (tap-attach.ts, the tests' and benchmarks' child processes) passes them too
+ * (node-flags.test.ts checks that the two agree).
+ *
+ * `--v8-pool-size=1`: one thread for V8's background work instead of four. A VM's harts run on the main thread,
+ * and V8 compiles (the translator's blocks, then the optimized code of the hot ones and of the emulator's own
+ * functions) on its pool: ~0.7 s of CPU in a boot of ~0.6 s. With four pool threads on a 2-core host, the main
+ * thread waited ~180 ms of a boot on the run queue; with one, ~2 ms, and the boot to the shell took ~100 ms
+ * less (docs/benchmarks.md, 2026-11-26 fifth session). Options of this kind cannot be set once Node has started.
+ */
+export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
