@@ -3,7 +3,7 @@
  */
 import { parseDiskSpec, type DiskSpec } from '../machine/device-specs.js';
 import { VIRT } from '../machine/virt-layout.js';
-import { defaultEngine, ENGINES, type Engine } from '../riscv/engine.js';
+import { ENGINES, type Engine } from '../riscv/engine.js';
 import { readBootFiles } from './boot-files.js';
 import { parseSize } from './size.js';
 import { asUsageError, UsageError } from './usage-error.js';
@@ -116,8 +116,8 @@ export async function runCommand(o: RunOptions): Promise<number> {
   // kernel inflates on the thread pool, so that the two overlap (and commands that boot nothing skip them).
   // The CPU engines first, warmed up at once: V8 then optimizes the interpreter on another thread while the
   // rest loads and the machine is built (warm-up.ts).
-  const { hartsInParallel, warmUpEngines } = await import('../machine/warm-up.js');
-  warmUpEngines(extras.engine ?? defaultEngine(), hartsInParallel(config.cpus, extras.parallel));
+  const { warmUpEngines } = await import('../machine/warm-up.js');
+  warmUpEngines();
   const [{ bootVm }, { VmSession }] = await Promise.all([import('./vm-build.js'), import('./vm-session.js')]);
   const write = (b: Uint8Array): void => {
     process.stdout.write(b);

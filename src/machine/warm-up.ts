@@ -1,26 +1,23 @@
 /**
- * Warming up the CPU engines once per process, before the first guest instruction (riscv/warmup.ts and
- * riscv/jit/warmup.ts say why). The run command calls this as early as it can, while the kernel inflates and the
- * rest of the machine's code loads: V8 compiles the optimized interpreter on another thread for ~40–60 ms after
- * the warm-up, and a guest that starts before then runs unoptimized code. Machine calls it too (a no-op after the
- * first call). Both decide whether harts run in worker threads by the same rule (hartsInParallel).
+ * Warming up the CPU engines once per process, before the first guest instruction (riscv/warmup.ts says why). The
+ * run command calls this as early as it can, while the kernel inflates and the rest of the machine's code loads:
+ * V8 compiles the optimized interpreter in the background after the warm-up, and a guest that starts before then
+ * runs unoptimized code. Machine calls it too (a no-op after the first call). Both decide whether harts run in
+ * worker threads by the same rule (hartsInParallel).
+ *
+ * The translator had a warm-up of its own (its dispatcher and code generator on a small program, ~28 ms). With
+ * V8's background work on one thread (cli/node-flags.ts) it cost more than it saved: boot to the prompt from the
+ * command line, medians of 10 pairs, 694 ms with it and 664 ms without; the CPU workloads unchanged. So it went.
  */
-import type { Engine } from '../riscv/engine.js';
 import { warmUpInterpreter } from '../riscv/warmup.js';
-import { warmUpTranslator } from '../riscv/jit/warmup.js';
 
 let warmedUp = false;
 
-/**
- * Warms up the interpreter and, for harts on the translator on this thread (`parallel` false), the
- * translator's dispatcher and code generator. Only the first call does anything.
- */
-export function warmUpEngines(engine: Engine, parallel: boolean): void {
+/** Warms up the interpreter (which the translator runs too, for single instructions). Only the first call does anything. */
+export function warmUpEngines(): void {
   if (warmedUp) return;
   warmedUp = true;
   warmUpInterpreter();
-  // Harts on the translator run on this thread only when they do not run in parallel (in worker threads).
-  if (engine === 'jit' && !parallel) warmUpTranslator();
 }
 
 /** Whether a machine's harts run in worker threads: as asked, else when there are several (MachineOptions.parallel). */

@@ -1,6 +1,6 @@
 /**
  * Instruction words by format (R, I, S, B, U, J), for code that writes small RISC-V programs: the warm-ups
- * (warmup.ts, jit/warmup.ts) and tests (testing.ts adds the mnemonics). Results are unsigned 32-bit values.
+ * (warmup.ts) and tests (testing.ts adds the mnemonics). Results are unsigned 32-bit values.
  */
 export function rType(op: number, rd: number, f3: number, rs1: number, rs2: number, f7: number): number {
   return ((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | op) >>> 0;

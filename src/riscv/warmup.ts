@@ -17,9 +17,9 @@ const MEM = 6;
 
 /**
  * One instruction of each form the interpreter executes (with several operands each), in an order it can run
- * them one by one; the translator's warm-up compiles those it translates.
+ * them one by one.
  */
-export function instructionForms(): number[] {
+function instructionForms(): number[] {
   const p: number[] = [];
   for (const off of [8, 1, 0xffd - 0x800]) for (let f3 = 0; f3 <= 6; f3++) p.push(iType(0x03, 5, f3, MEM, off));
   for (const off of [16, 3, 0xffd - 0x800]) for (let f3 = 0; f3 <= 3; f3++) p.push(sType(0x23, f3, MEM, 7, off));

@@ -609,7 +609,7 @@ function body(parallel: boolean): Code {
 
 /**
  * The compiled modules, by shared memory and `parallel`: every hart's instance of one module shares its code, so
- * V8's optimized code for it (compiled once the warm-up has run it enough, machine/warm-up.ts) serves them all.
+ * V8's optimized code for it serves them all.
  */
 const modules: (WebAssembly.Module | undefined)[] = [];
 
