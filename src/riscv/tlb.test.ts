@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, EMPTY_TAG64, Tlb, TLB_MASK, TLB_SET_BYTES, TLB_SIZE, TLB_TAGS64_AT,
+  ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, EMPTY_TAG64, MAX_STORE_PAGES, Tlb, TLB_MASK, TLB_SET_BYTES, TLB_SIZE, TLB_TAGS64_AT,
 } from './tlb.js';
 
 const slot = (va: number): number => ((va | 0) >>> 12) & TLB_MASK;
@@ -55,6 +55,19 @@ test('dropStorePage sweeps only for pages a store entry was filled for since, an
   t.insert(3, ACCESS_STORE, 0x8000_a000, 0xa000);
   t.dropStorePage(0xa000);
   assert.ok(Number.isNaN(t.tags[3 * 3 + ACCESS_STORE]![slot(0x8000_a000)]!));
+});
+
+test('dropStorePage still finds store entries after the list of stored-to pages was rebuilt', () => {
+  const t = new Tlb();
+  t.insert(1, ACCESS_STORE, 0x4000, 0x9000);
+  // More pages stored to than the list keeps (in another context): it is rebuilt from the sets.
+  for (let p = 0; p <= MAX_STORE_PAGES; p++) t.insert(0, ACCESS_STORE, p * 4096, 0x100_0000 + p * 4096);
+  const last = MAX_STORE_PAGES * 4096;
+  t.dropStorePage(0x9000);
+  assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_STORE]![slot(0x4000)]!), 'the entry filled before the rebuild');
+  t.dropStorePage(0x100_0000 + last);
+  assert.ok(Number.isNaN(t.tags[0 * 3 + ACCESS_STORE]![slot(last)]!), 'the entry filled after it');
+  assert.equal(t.tags[0 * 3 + ACCESS_STORE]![slot(last - 4096)], last - 4096, 'others stay');
 });
 
 test("with a backing, the i64 tags translated code compares always agree with the f64 tags", () => {

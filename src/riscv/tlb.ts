@@ -32,6 +32,11 @@ const CONTEXTS = 4;
 const FILL_LOG = 256;
 /** Fills of any kind remembered for flushAll and flushes of global entries (more make them empty sets whole). */
 const ALL_FILL_LOG = 1024;
+/**
+ * Pages storeEntries lists before it is rebuilt from the sets: twice what they can hold (CONTEXTS * 2 ways *
+ * TLB_SIZE entries), so a rebuild leaves room for as many again.
+ */
+export const MAX_STORE_PAGES = 2 * CONTEXTS * 2 * TLB_SIZE;
 
 /** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
 export const TLB_SET_BYTES = TLB_SIZE * 20;
@@ -89,11 +94,13 @@ export class Tlb {
   /** The M context's sets may hold entries the log lost (it overflowed before the others were emptied whole). */
   private unloggedM = false;
   /**
-   * RAM pages (offsets) a store entry was filled for since dropStorePage last swept for them (or flushAll): the
-   * pages it has to sweep for. Sweeping 4 sets of 4096 entries for every page that becomes code, most of which
-   * (kernel text) were never stored to through the TLB, was 2.4% of a boot.
+   * For each RAM page (offset) a store entry was filled for since dropStorePage last looked (or flushAll), the
+   * entries filled for it, as k << TLB_BITS | index (each at most once; an entry may hold another page since,
+   * which dropStorePage checks). Sweeping 4 sets of 4096 entries for every page that becomes code was 2.4% of a
+   * boot; for only the pages stored to through the TLB, still ~1% (~5 ms: pages of code and data mixed, the
+   * page cache's pages a program is loaded into).
    */
-  private readonly storePages = new Set<number>();
+  private storeEntries = new Map<number, number[]>();
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
@@ -231,17 +238,44 @@ export class Tlb {
     this.unloggedM = false;
     this.filledCount = 0;
     this.globals = false;
-    this.storePages.clear();
+    this.storeEntries.clear();
   }
 
   /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */
   dropStorePage(ramOffset: number): void {
-    if (!this.storePages.delete(ramOffset)) return;
+    const entries = this.storeEntries.get(ramOffset);
+    if (entries === undefined) return;
+    this.storeEntries.delete(ramOffset);
+    for (const e of entries) {
+      const k = e >>> TLB_BITS;
+      const i = e & TLB_MASK;
+      if (this.offs[k]![i] === ramOffset || this.offs2[k]![i] === ramOffset) this.emptyEntry(k, i);
+    }
+  }
+
+  /** Notes store entry i of set k as filled for the RAM page at `ramOffset` (see storeEntries). */
+  private noteStoreEntry(k: number, i: number, ramOffset: number): void {
+    // Pages stored to long ago and never made code stay listed: past a bound, keep only what the sets hold.
+    if (this.storeEntries.size >= MAX_STORE_PAGES && !this.storeEntries.has(ramOffset)) this.relistStoreEntries();
+    this.listStoreEntry(k, i, ramOffset);
+  }
+
+  private listStoreEntry(k: number, i: number, ramOffset: number): void {
+    const e = (k << TLB_BITS) | i;
+    const entries = this.storeEntries.get(ramOffset);
+    if (entries === undefined) this.storeEntries.set(ramOffset, [e]);
+    else if (!entries.includes(e)) entries.push(e);
+  }
+
+  /** Rebuilds storeEntries from the store entries the sets hold now (both ways). */
+  private relistStoreEntries(): void {
+    this.storeEntries = new Map();
     for (let c = 0; c < CONTEXTS; c++) {
       const k = c * 3 + ACCESS_STORE;
-      const offs = this.offs[k]!;
-      const offs2 = this.offs2[k]!;
-      for (let i = 0; i < TLB_SIZE; i++) if (offs[i] === ramOffset || offs2[i] === ramOffset) this.emptyEntry(k, i);
+      for (let i = 0; i < TLB_SIZE; i++) {
+        if (!Number.isNaN(this.tags[k]![i])) this.listStoreEntry(k, i, this.offs[k]![i]!);
+        if (!Number.isNaN(this.tags2[k]![i])) this.listStoreEntry(k, i, this.offs2[k]![i]!);
+      }
     }
   }
 
@@ -259,7 +293,7 @@ export class Tlb {
         this.filledCount++;
       }
     }
-    if (kind === ACCESS_STORE) this.storePages.add(ramOffset);
+    if (kind === ACCESS_STORE) this.noteStoreEntry(k, i, ramOffset);
     if (this.allCount < ALL_FILL_LOG) this.allFilled[this.allCount] = (k << TLB_BITS) | i;
     this.allCount++;
     const old = this.tags[k]![i]!;
