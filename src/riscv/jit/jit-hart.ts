@@ -100,6 +100,13 @@ export interface JitTuning {
    */
   async: boolean;
   /**
+   * With `async`, modules are still compiled at once for this many milliseconds after the translator is made.
+   * V8's one background thread (cli/node-flags.ts) then has a backlog of optimizing compiles of the emulator's
+   * own functions (~0.4 s of them in a boot, the interpreter's `runBlock` alone ~46 ms), and a module compiled
+   * in the background waited behind them while its blocks ran interpreted.
+   */
+  syncMs: number;
+  /**
    * Cold code runs in the WebAssembly interpreter (interp-wasm.ts), which leaves what it does not do to the
    * TypeScript one instruction at a time; false: in the TypeScript interpreter alone, as before.
    */
@@ -113,6 +120,7 @@ export const DEFAULT_TUNING: Readonly<JitTuning> = {
   batchWait: 500_000,
   decayMs: 10,
   async: true,
+  syncMs: 1000,
   wasmInterpreter: true,
 };
 
@@ -213,6 +221,8 @@ export class JitHart {
   /** The counts of block starts the interpreter keeps (with the jump cache's pcs), and when they last halved. */
   private readonly watch: BranchWatch;
   private epochStart = performance.now();
+  /** When the translator was made (JitTuning.syncMs). */
+  private readonly createdAt = performance.now();
   /** Tests compile at once (hot 1, batch 1) to put as much as possible through translated code. */
   readonly tuning: JitTuning = { ...DEFAULT_TUNING };
   readonly stats: JitStats = {
@@ -484,7 +494,7 @@ export class JitHart {
       sharedMemory: this.sharedMemory,
       functions,
     });
-    if (!this.tuning.async) {
+    if (!this.tuning.async || performance.now() < this.createdAt + this.tuning.syncMs) {
       this.install(new WebAssembly.Module(bytes), live, livePages, this.flushes);
       return;
     }

@@ -148,7 +148,7 @@ test('a compile in the background is reported while under way, and its blocks ar
   // asynchronous compile in steps run from there.
   const rig = makeEngineHart('jit');
   const jit = rig.h.jit!;
-  Object.assign(jit.tuning, { async: true, hot: 2, hotPrivileged: undefined, batch: 1 });
+  Object.assign(jit.tuning, { async: true, syncMs: 0, hot: 2, hotPrivileged: undefined, batch: 1 });
   place(rig, MTVEC, [WFI]);
   place(rig, CODE, [A.addi(31, 0, 2000), A.addi(5, 5, 1), A.addi(31, 31, -1), A.bne(31, 0, -8), A.ecall()]);
   rig.h.pc = CODE;
@@ -160,6 +160,21 @@ test('a compile in the background is reported while under way, and its blocks ar
   const deadline = Date.now() + 10_000;
   while (jit.compiling && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
   assert.equal(jit.compiling, false);
+  assert.equal(jit.stats.compiled, 1);
+  assert.ok(runUntilIdle(rig.h, 100_000));
+  assert.equal(getX(rig.h, 5), 2000n);
+  assert.ok(jit.stats.interpreted < 1000, JSON.stringify(jit.stats));
+});
+
+test('in its first syncMs milliseconds the translator compiles at once even when asked to compile in the background', () => {
+  const rig = makeEngineHart('jit');
+  const jit = rig.h.jit!;
+  Object.assign(jit.tuning, { async: true, syncMs: 60_000, hot: 2, hotPrivileged: undefined, batch: 1 });
+  place(rig, MTVEC, [WFI]);
+  place(rig, CODE, [A.addi(31, 0, 2000), A.addi(5, 5, 1), A.addi(31, 31, -1), A.bne(31, 0, -8), A.ecall()]);
+  rig.h.pc = CODE;
+  runHart(rig.h, 100);
+  assert.equal(jit.compiling, false, JSON.stringify(jit.stats));
   assert.equal(jit.stats.compiled, 1);
   assert.ok(runUntilIdle(rig.h, 100_000));
   assert.equal(getX(rig.h, 5), 2000n);
