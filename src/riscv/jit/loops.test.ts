@@ -8,6 +8,7 @@ import { A, MTVEC, RAM_BASE, getX, iType, setX, type Rig } from '../testing.js';
 import { runHart } from '../run.js';
 import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
 import { jcacheIndex } from './layout.js';
+import type { JitHart } from './jit-hart.js';
 
 const CODE = RAM_BASE + 0x1000;
 const WFI = 0x10500073;
@@ -143,16 +144,33 @@ test('a straight run longer than a block is compiled whole once its start is hot
   assert.equal(stats.compiled, 4, JSON.stringify(stats));
 });
 
-test('a compile in the background is reported while under way, and its blocks are installed from the event loop', async () => {
-  // Machine.run returns to the event loop every 2 ms instead of 15 while JitHart.compiling: V8 finishes an
-  // asynchronous compile in steps run from there.
+/**
+ * A hart on the translator with `tuning` (async compiles, one block a batch) that has run the first 100
+ * instructions of a loop adding 1 to x5 2000 times, then ECALL (to a WFI).
+ */
+function countingLoopStarted(tuning: { syncMs: number }): { rig: Rig; jit: JitHart } {
   const rig = makeEngineHart('jit');
   const jit = rig.h.jit!;
-  Object.assign(jit.tuning, { async: true, syncMs: 0, hot: 2, hotPrivileged: undefined, batch: 1 });
+  Object.assign(jit.tuning, { async: true, hot: 2, hotPrivileged: undefined, batch: 1, ...tuning });
   place(rig, MTVEC, [WFI]);
   place(rig, CODE, [A.addi(31, 0, 2000), A.addi(5, 5, 1), A.addi(31, 31, -1), A.bne(31, 0, -8), A.ecall()]);
   rig.h.pc = CODE;
   runHart(rig.h, 100);
+  return { rig, jit };
+}
+
+/** Runs the loop of countingLoopStarted to its end: the sum, mostly in translated code. */
+function finishCountingLoop({ rig, jit }: { rig: Rig; jit: JitHart }): void {
+  assert.ok(runUntilIdle(rig.h, 100_000));
+  assert.equal(getX(rig.h, 5), 2000n);
+  assert.ok(jit.stats.interpreted < 1000, JSON.stringify(jit.stats));
+}
+
+test('a compile in the background is reported while under way, and its blocks are installed from the event loop', async () => {
+  // Machine.run returns to the event loop every 2 ms instead of 15 while JitHart.compiling: V8 finishes an
+  // asynchronous compile in steps run from there.
+  const loop = countingLoopStarted({ syncMs: 0 });
+  const { jit } = loop;
   assert.equal(jit.compiling, true, JSON.stringify(jit.stats));
   assert.equal(jit.stats.compiled, 0);
   // Bounded by time, not by turns of the event loop: on a loaded host V8's background compile took longer than
@@ -161,22 +179,12 @@ test('a compile in the background is reported while under way, and its blocks ar
   while (jit.compiling && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
   assert.equal(jit.compiling, false);
   assert.equal(jit.stats.compiled, 1);
-  assert.ok(runUntilIdle(rig.h, 100_000));
-  assert.equal(getX(rig.h, 5), 2000n);
-  assert.ok(jit.stats.interpreted < 1000, JSON.stringify(jit.stats));
+  finishCountingLoop(loop);
 });
 
 test('in its first syncMs milliseconds the translator compiles at once even when asked to compile in the background', () => {
-  const rig = makeEngineHart('jit');
-  const jit = rig.h.jit!;
-  Object.assign(jit.tuning, { async: true, syncMs: 60_000, hot: 2, hotPrivileged: undefined, batch: 1 });
-  place(rig, MTVEC, [WFI]);
-  place(rig, CODE, [A.addi(31, 0, 2000), A.addi(5, 5, 1), A.addi(31, 31, -1), A.bne(31, 0, -8), A.ecall()]);
-  rig.h.pc = CODE;
-  runHart(rig.h, 100);
-  assert.equal(jit.compiling, false, JSON.stringify(jit.stats));
-  assert.equal(jit.stats.compiled, 1);
-  assert.ok(runUntilIdle(rig.h, 100_000));
-  assert.equal(getX(rig.h, 5), 2000n);
-  assert.ok(jit.stats.interpreted < 1000, JSON.stringify(jit.stats));
+  const loop = countingLoopStarted({ syncMs: 60_000 });
+  assert.equal(loop.jit.compiling, false, JSON.stringify(loop.jit.stats));
+  assert.equal(loop.jit.stats.compiled, 1);
+  finishCountingLoop(loop);
 });
