@@ -17,7 +17,7 @@ import { runHart, isIdle } from '../riscv/run.js';
 import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
 import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
-import { hartsInParallel, warmUpEngines } from './warm-up.js';
+import { warmUpEngines } from './warm-up.js';
 import { MIN_BURST, nextBurst } from './burst.js';
 import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
@@ -120,7 +120,8 @@ export class Machine {
     if (!Number.isInteger(count) || count < 1 || count > VIRT_MAX_HARTS) {
       throw new RangeError(`harts must be an integer in 1..${VIRT_MAX_HARTS}, got ${String(count)}`);
     }
-    const parallel = hartsInParallel(count, options.parallel);
+    // Harts run in worker threads as asked, else when there are several (MachineOptions.parallel).
+    const parallel = options.parallel ?? count > 1;
     if (count > 1 && engine === 'jit' && !parallel) throw new RangeError('harts taking turns on one thread run on the interpreter only');
     // A restore wants the guest running within milliseconds: warm up between the first slices instead.
     if (options.deferWarmUp === true) setImmediate(() => warmUpEngines());

@@ -2,8 +2,7 @@
  * Warming up the CPU engines once per process, before the first guest instruction (riscv/warmup.ts says why). The
  * run command calls this as early as it can, while the kernel inflates and the rest of the machine's code loads:
  * V8 compiles the optimized interpreter in the background after the warm-up, and a guest that starts before then
- * runs unoptimized code. Machine calls it too (a no-op after the first call). Both decide whether harts run in
- * worker threads by the same rule (hartsInParallel).
+ * runs unoptimized code. Machine calls it too (a no-op after the first call).
  *
  * The translator had a warm-up of its own (its dispatcher and code generator on a small program, ~28 ms). With
  * V8's background work on one thread (cli/node-flags.ts) it cost more than it saved: boot to the prompt from the
@@ -18,9 +17,4 @@ export function warmUpEngines(): void {
   if (warmedUp) return;
   warmedUp = true;
   warmUpInterpreter();
-}
-
-/** Whether a machine's harts run in worker threads: as asked, else when there are several (MachineOptions.parallel). */
-export function hartsInParallel(harts: number, parallel?: boolean): boolean {
-  return parallel ?? harts > 1;
 }
