@@ -217,7 +217,12 @@ export class Tlb {
     }
   }
 
-  /** Drops the U and S entries for the page containing virtual address `va` (SFENCE.VMA with an address). */
+  /**
+   * Drops the U and S entries for the page containing virtual address `va` (SFENCE.VMA with an address).
+   * Not yet as the privileged spec has it for superpages: their other 4 KiB pieces, each filled by its own walk,
+   * stay, where SFENCE.VMA drops every entry of the leaf PTE (Linux 6.1 changes superpage mappings with a full
+   * flush, so it is not affected; a guest that relies on it only sees its own RAM as mapped before).
+   */
   flushPage(va: number): void {
     const pageVa = va - ((va | 0) & 0xfff);
     const i = ((va | 0) >>> 12) & TLB_MASK;
