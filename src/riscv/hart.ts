@@ -114,6 +114,8 @@ export class Hart {
   readonly tmp = new Int32Array(2);
   /** Whether the last page walk ended at a global (G) leaf: its TLB entries may outlive a satp write (tlb.ts). */
   walkGlobal = false;
+  /** And the level of that leaf (0: a 4 KiB page; 1 and up: a superpage), which flushPage needs (tlb.ts). */
+  walkLevel = 0;
   /** A slow-path access's virtual address (see mmu.ts loadSlowAt). */
   readonly addr = new Float64Array(1);
 

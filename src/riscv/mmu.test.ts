@@ -314,3 +314,21 @@ test('a page a TLB fill pushed out is found in the second way, without walking t
   h.tlb.flushTranslated();
   assert.deepEqual(tr(h, VA_PAGE, ACCESS_LOAD), fault(13, VA_PAGE));
 });
+
+test('SFENCE.VMA with an address in a megapage drops the translations of its other 4 KiB pieces too', () => {
+  const r = sv39();
+  const { h } = r;
+  enter(h, PRIV_S);
+  // Two pieces of the megapage at VA_MEGA, each cached by its own walk.
+  assert.deepEqual(tr(h, VA_MEGA + 0x1000, ACCESS_LOAD), { pa: RAM_BASE + 0x1000 });
+  assert.deepEqual(tr(h, VA_MEGA + 0x5_0000, ACCESS_LOAD), { pa: RAM_BASE + 0x5_0000 });
+  assert.ok(loadCached(h, VA_MEGA + 0x1000) && loadCached(h, VA_MEGA + 0x5_0000));
+  // The leaf now points 2 MiB higher; SFENCE.VMA names one address inside the megapage, not the pieces cached.
+  write64(r, L1 + 1 * 8, pte(RAM_BASE + 0x20_0000, RWX_AD));
+  h.pc = RAM_BASE + 0x3000;
+  setX(h, 7, BigInt(VA_MEGA + 0x10_0000));
+  run(r, [SFENCE_VMA(7, 0)]);
+  enter(h, PRIV_S);
+  assert.ok(!loadCached(h, VA_MEGA + 0x1000) && !loadCached(h, VA_MEGA + 0x5_0000));
+  assert.deepEqual(tr(h, VA_MEGA + 0x5_0000, ACCESS_LOAD), { pa: RAM_BASE + 0x25_0000 });
+});

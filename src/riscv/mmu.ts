@@ -74,7 +74,7 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
   if (ram.pending !== null && ram.contains(page, 4096)) ram.ensure(page - ram.base, 4096);
   // Stores to a page holding decoded code stay on the slow path, which keeps the decode cache right.
   if (h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - ram.base) / 4096))) {
-    h.tlb.insert(context, kind, va - offset, page - ram.base, !bare && h.walkGlobal);
+    h.tlb.insert(context, kind, va - offset, page - ram.base, !bare && h.walkGlobal, bare ? 0 : h.walkLevel);
   }
   return pa;
 }
@@ -144,6 +144,7 @@ function walkOnce(h: Hart, va: number, kind: number, priv: number, mode: number,
       h.decode.written(index * 4, 4);
     }
     h.walkGlobal = (pteLo & PTE_G) !== 0;
+    h.walkLevel = level;
     const pageInSpan = Math.floor(va / 4096) % span;
     const vpnLow = pageInSpan < 0 ? pageInSpan + span : pageInSpan;
     return (ppn + vpnLow) * 4096 + (lo & 0xfff);

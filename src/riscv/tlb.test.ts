@@ -26,6 +26,30 @@ test('flushPage drops one virtual page in the U and S contexts and keeps the oth
   assert.equal(t.tags[3 * 3 + ACCESS_LOAD]![slot(a)], a, 'M-mode (untranslated) entries stay');
 });
 
+test("flushPage inside a superpage drops every entry filled from it, and only those", () => {
+  const t = new Tlb();
+  const mega = -0x2800_0000 * 0x100 + 0x20_0000 * 3; // a 2 MiB-aligned kernel address (Sv39's linear map)
+  const a = mega + 0x5000;
+  const b = mega + 0x1f_f000; // the superpage's last 4 KiB
+  const outside = mega + 0x20_0000; // the next 2 MiB
+  t.insert(1, ACCESS_LOAD, a, 0x10_5000, true, 1);
+  t.insert(2, ACCESS_STORE, b, 0x11_f000, false, 1);
+  t.insert(1, ACCESS_LOAD, outside, 0x12_0000, true, 1);
+  t.insert(1, ACCESS_FETCH, mega + 0x7000, 0x10_7000); // a 4 KiB page's entry in the same range: dropped too
+  t.flushPage(mega + 0x12_3456);
+  assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_LOAD]![slot(a)]!), 'another 4 KiB piece, loads');
+  assert.ok(Number.isNaN(t.tags[2 * 3 + ACCESS_STORE]![slot(b)]!), 'another piece, another context');
+  assert.ok(Number.isNaN(t.tags[1 * 3 + ACCESS_FETCH]![slot(mega + 0x7000)]!));
+  assert.equal(t.tags[1 * 3 + ACCESS_LOAD]![slot(outside)], outside, 'the next superpage stays');
+  // 4 KiB pages only: one page goes, its neighbours stay.
+  const u = new Tlb();
+  u.insert(0, ACCESS_LOAD, 0x40_0000, 0x1000);
+  u.insert(0, ACCESS_LOAD, 0x40_1000, 0x2000);
+  u.flushPage(0x40_0000);
+  assert.ok(Number.isNaN(u.tags[ACCESS_LOAD]![slot(0x40_0000)]!));
+  assert.equal(u.tags[ACCESS_LOAD]![slot(0x40_1000)], 0x40_1000);
+});
+
 test('dropStorePage removes store entries pointing at a RAM page in every context, and nothing else', () => {
   const t = new Tlb();
   t.insert(1, ACCESS_STORE, 0x4000, 0x9000);

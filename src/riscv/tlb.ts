@@ -37,6 +37,8 @@ const ALL_FILL_LOG = 1024;
  * TLB_SIZE entries), so a rebuild leaves room for as many again.
  */
 export const MAX_STORE_PAGES = 2 * CONTEXTS * 2 * TLB_SIZE;
+/** Superpages of one level the TLB remembers entries of (flushPage) before it empties its U and S sets instead. */
+const MAX_SUPERPAGES = 4096;
 
 /** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
 export const TLB_SET_BYTES = TLB_SIZE * 20;
@@ -101,6 +103,11 @@ export class Tlb {
    * page cache's pages a program is loaded into).
    */
   private storeEntries = new Map<number, number[]>();
+  /**
+   * The superpages (level 1 and up, by level) U and S entries were filled from since the sets were last emptied,
+   * by their virtual start: flushPage drops all of a superpage's entries when it hits one.
+   */
+  private readonly superpages: Set<number>[] = [new Set(), new Set(), new Set(), new Set()];
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
@@ -198,6 +205,7 @@ export class Tlb {
     }
     this.filledCount = 0;
     this.globals = false;
+    for (const regions of this.superpages) regions.clear();
   }
 
   private emptySet(k: number): void {
@@ -218,16 +226,37 @@ export class Tlb {
   }
 
   /**
-   * Drops the U and S entries for the page containing virtual address `va` (SFENCE.VMA with an address).
-   * Not yet as the privileged spec has it for superpages: their other 4 KiB pieces, each filled by its own walk,
-   * stay, where SFENCE.VMA drops every entry of the leaf PTE (Linux 6.1 changes superpage mappings with a full
-   * flush, so it is not affected; a guest that relies on it only sees its own RAM as mapped before).
+   * Drops the U and S entries for the page containing virtual address `va` (SFENCE.VMA with an address): for a
+   * superpage, every entry of its leaf PTE, as the privileged spec has it (its 4 KiB pieces are entries of their
+   * own, each filled by its own walk).
    */
   flushPage(va: number): void {
     const pageVa = va - ((va | 0) & 0xfff);
     const i = ((va | 0) >>> 12) & TLB_MASK;
     for (let t = 0; t < 3 * 3; t++) {
       if (this.tags[t]![i] === pageVa || this.tags2[t]![i] === pageVa) this.emptyEntry(t, i);
+    }
+    for (let level = 1; level < this.superpages.length; level++) {
+      const regions = this.superpages[level]!;
+      if (regions.size === 0) continue;
+      const bytes = 4096 * 2 ** (9 * level);
+      const region = Math.floor(va / bytes) * bytes;
+      if (regions.delete(region)) this.emptyRange(region, bytes);
+    }
+  }
+
+  /** Empties every U and S entry (either way) whose page lies in [start, start + bytes). */
+  private emptyRange(start: number, bytes: number): void {
+    const count = Math.min(bytes / 4096, TLB_SIZE);
+    const first = ((start | 0) >>> 12) & TLB_MASK;
+    const end = start + bytes;
+    for (let n = 0; n < count; n++) {
+      const i = (first + n) & TLB_MASK;
+      for (let t = 0; t < 3 * 3; t++) {
+        const a = this.tags[t]![i]!;
+        const b = this.tags2[t]![i]!;
+        if ((a >= start && a < end) || (b >= start && b < end)) this.emptyEntry(t, i);
+      }
     }
   }
 
@@ -244,6 +273,7 @@ export class Tlb {
     this.filledCount = 0;
     this.globals = false;
     this.storeEntries.clear();
+    for (const regions of this.superpages) regions.clear();
   }
 
   /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */
@@ -286,12 +316,19 @@ export class Tlb {
 
   /**
    * Caches a translation of the page at `pageVa` (page aligned) to RAM offset `ramOffset` (page aligned);
-   * `global` when the page table marked it global (G), which flushNonGlobal keeps.
+   * `global` when the page table marked it global (G), which flushNonGlobal keeps; `level` that of the leaf PTE
+   * (0 for a 4 KiB page, 1 and up for superpages).
    */
-  insert(context: number, kind: number, pageVa: number, ramOffset: number, global = false): void {
+  insert(context: number, kind: number, pageVa: number, ramOffset: number, global = false, level = 0): void {
     const i = ((pageVa | 0) >>> 12) & TLB_MASK;
     const k = context * 3 + kind;
     if (context < 3) {
+      if (level > 0) {
+        // Past a bound (a guest mapping superpages all over), the sets are emptied rather than the list grown.
+        if (this.superpages[level]!.size >= MAX_SUPERPAGES) this.emptyTranslated();
+        const bytes = 4096 * 2 ** (9 * level);
+        this.superpages[level]!.add(Math.floor(pageVa / bytes) * bytes);
+      }
       if (global) this.globals = true;
       else {
         if (this.filledCount < FILL_LOG) this.filled[this.filledCount] = (k << TLB_BITS) | i;
