@@ -6,13 +6,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { A, iType } from '../dist/riscv/testing.js';
-import { NODE_FLAGS } from '../dist/cli/node-flags.js';
+import { typevisorArgv } from '../dist/cli/node-flags.js';
 import { QEMU, machineLine, median, qemuVersion } from './peer.mjs';
 
-const TV = fileURLToPath(new URL('../bin/typevisor.js', import.meta.url));
 const runs = Number(process.env.RUNS ?? 3);
 /** Outer iterations for the fast engines (2 G instructions); the interpreter runs a tenth of them. */
 const OUTER = Number(process.env.OUTER ?? 1_000_000);
@@ -79,8 +77,8 @@ writeFileSync(files.small, elf(program(SLOW_OUTER)));
 writeFileSync(files.one, elf(program(1)));
 
 const ENGINES = [
-  { name: 'interp', outer: SLOW_OUTER, file: files.small, run: (f) => [process.execPath, [...NODE_FLAGS, TV, 'run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f]] },
-  { name: 'jit', outer: OUTER, file: files.big, run: (f) => [process.execPath, [...NODE_FLAGS, TV, 'run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f]] },
+  { name: 'interp', outer: SLOW_OUTER, file: files.small, run: (f) => [process.execPath, typevisorArgv(['run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f])] },
+  { name: 'jit', outer: OUTER, file: files.big, run: (f) => [process.execPath, typevisorArgv(['run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f])] },
 ];
 if (qemuVersion() !== undefined) {
   ENGINES.push({ name: 'qemu-tcg', outer: OUTER, file: files.big, run: (f) => [QEMU, ['-M', 'virt', '-m', '128M', '-bios', 'none', '-nographic', '-kernel', f]] });

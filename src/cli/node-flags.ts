@@ -1,7 +1,9 @@
+import { TYPEVISOR_BIN_PATH } from './bundled.js';
+
 /**
  * The Node.js options a `typevisor` process starts with: bin/typevisor.js's shebang line passes them, and what
- * re-runs the CLI (tap-attach.ts, the tests' and benchmarks' child processes) passes them too
- * (node-flags.test.ts checks that the two agree).
+ * re-runs the CLI (tap-attach.ts, the tests' and benchmarks' child processes, through typevisorArgv) passes
+ * them too (node-flags.test.ts checks that the two agree).
  *
  * `--v8-pool-size=1`: one thread for V8's background work instead of four. A VM's harts run on the main thread,
  * and V8 compiles (the translator's blocks, then the optimized code of the hot ones and of the emulator's own
@@ -10,3 +12,8 @@
  * less (docs/benchmarks.md, 2026-11-26 fifth session). Options of this kind cannot be set once Node has started.
  */
 export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
+
+/** The arguments for process.execPath that run `typevisor` with `args`: Node's options, the executable, `args`. */
+export function typevisorArgv(args: readonly string[]): string[] {
+  return [...NODE_FLAGS, TYPEVISOR_BIN_PATH, ...args];
+}

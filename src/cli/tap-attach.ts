@@ -5,7 +5,7 @@
  * already (`ip tuntap add X mode tap user $USER`) or is created (which needs CAP_NET_ADMIN).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { TYPEVISOR_BIN_PATH } from './bundled.js';
+import { typevisorArgv } from './node-flags.js';
 import { UsageError } from './run-command.js';
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -68,7 +68,7 @@ export async function runWithTaps(argv: readonly string[], nets: readonly string
   const rewritten = argv.map((a) => (a.startsWith('--net=') ? `--net=${rewrite(a.slice(6))}` : rewrite(a)));
   const child = spawn(
     'python3',
-    ['-c', TAP_ATTACH_SCRIPT, String(names.length), ...names, process.execPath, ...process.execArgv, TYPEVISOR_BIN_PATH, ...rewritten],
+    ['-c', TAP_ATTACH_SCRIPT, String(names.length), ...names, process.execPath, ...typevisorArgv(rewritten)],
     { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
   );
   const forward = (signal: NodeJS.Signals): void => {

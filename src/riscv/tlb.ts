@@ -105,7 +105,8 @@ export class Tlb {
   private storeEntries = new Map<number, number[]>();
   /**
    * The superpages (level 1 and up, by level) U and S entries were filled from since the sets were last emptied,
-   * by their virtual start: flushPage drops all of a superpage's entries when it hits one.
+   * by their virtual start: flushPage drops all of a superpage's entries when it hits one. (flushNonGlobal leaves
+   * some listed whose entries it emptied: a later sweep of their range finds nothing, which is harmless.)
    */
   private readonly superpages: Set<number>[] = [new Set(), new Set(), new Set(), new Set()];
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */

@@ -3,10 +3,9 @@
  * wait for text, type a line, collect the exit status. For end-to-end tests.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { NODE_FLAGS } from '../cli/node-flags.js';
+import { typevisorArgv } from '../cli/node-flags.js';
 
-export const TYPEVISOR_BIN = fileURLToPath(new URL('../../bin/typevisor.js', import.meta.url));
+export { TYPEVISOR_BIN_PATH as TYPEVISOR_BIN } from '../cli/bundled.js';
 
 export class GuestConsole {
   readonly child: ChildProcessWithoutNullStreams;
@@ -22,7 +21,7 @@ export class GuestConsole {
    * program with a serial console on stdio.
    */
   constructor(args: readonly string[], command: string = process.execPath) {
-    const argv = command === process.execPath ? [...NODE_FLAGS, TYPEVISOR_BIN, ...args] : [...args];
+    const argv = command === process.execPath ? typevisorArgv(args) : [...args];
     this.child = spawn(command, argv, { stdio: 'pipe' });
     const onData = (d: Buffer): void => {
       this.text += d.toString('latin1');
