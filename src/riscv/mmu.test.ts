@@ -332,3 +332,53 @@ test('SFENCE.VMA with an address in a megapage drops the translations of its oth
   assert.ok(!loadCached(h, VA_MEGA + 0x1000) && !loadCached(h, VA_MEGA + 0x5_0000));
   assert.deepEqual(tr(h, VA_MEGA + 0x5_0000, ACCESS_LOAD), { pa: RAM_BASE + 0x25_0000 });
 });
+
+test('a device page is translated once: later accesses use the cached translation until SFENCE.VMA', () => {
+  const r = sv39();
+  const { h } = r;
+  const UART = 0x1000_0000;
+  write64(r, L0 + 0 * 8, pte(UART, RWX_AD));
+  enter(h, PRIV_S);
+  assert.deepEqual(tr(h, VA_PAGE + 5, ACCESS_LOAD), { pa: UART + 5 });
+  assert.deepEqual(tr(h, VA_PAGE, ACCESS_STORE), { pa: UART });
+  // Remapped without SFENCE.VMA: the cached translations stay (for loads and stores alike, which must not evict
+  // each other), as a hardware TLB's may; the guest must not rely on either.
+  write64(r, L0 + 0 * 8, pte(UART + 0x1000, RWX_AD));
+  assert.deepEqual(tr(h, VA_PAGE + 5, ACCESS_LOAD), { pa: UART + 5 });
+  assert.deepEqual(tr(h, VA_PAGE, ACCESS_STORE), { pa: UART });
+  h.tlb.flushPage(VA_PAGE + 0x100);
+  assert.deepEqual(tr(h, VA_PAGE + 5, ACCESS_LOAD), { pa: UART + 0x1005 });
+  // Cached for its context only: U-mode still faults on the page (no U bit).
+  enter(h, PRIV_U);
+  assert.deepEqual(tr(h, VA_PAGE + 5, ACCESS_LOAD), fault(13, VA_PAGE + 5));
+  // And a satp write drops it as it drops non-global RAM entries.
+  enter(h, PRIV_S);
+  write64(r, L0 + 0 * 8, pte(UART, RWX_AD));
+  writeSatp(h, SATP_SV39);
+  assert.deepEqual(tr(h, VA_PAGE + 5, ACCESS_LOAD), { pa: UART + 5 });
+});
+
+test('a walk that ends at a megapage caches the next pages of it too, and no more', () => {
+  const r = sv39();
+  const { h } = r;
+  enter(h, PRIV_S);
+  const tlb = h.tlb;
+  /** The RAM offset the TLB's first way maps page `va` to for loads (or stores), or undefined. */
+  const cached = (va: number, store = false): number | undefined => {
+    const i = (va >>> 12) & TLB_MASK;
+    return (store ? tlb.storeTags : tlb.loadTags)[i] === va ? (store ? tlb.storeOffs : tlb.loadOffs)[i] : undefined;
+  };
+  assert.deepEqual(tr(h, VA_MEGA + 0x1000, ACCESS_LOAD), { pa: RAM_BASE + 0x1000 });
+  for (let k = 1; k <= 17; k++) assert.equal(cached(VA_MEGA + k * 0x1000), k * 0x1000);
+  assert.equal(cached(VA_MEGA + 18 * 0x1000), undefined);
+  assert.equal(cached(VA_MEGA), undefined, 'not the pages before');
+  assert.equal(cached(VA_MEGA + 0x2000, true), undefined, 'only for the kind of access walked for');
+  // Up to the end of RAM (1 MiB here), which comes before the megapage's.
+  assert.deepEqual(tr(h, VA_MEGA + 0xf_8000, ACCESS_LOAD), { pa: RAM_BASE + 0xf_8000 });
+  assert.equal(cached(VA_MEGA + 0xf_f000), 0xf_f000);
+  assert.equal(cached(VA_MEGA + 0x10_0000), undefined);
+  // SFENCE.VMA of any address in the megapage drops all of its pages.
+  tlb.flushPage(VA_MEGA + 0x5000);
+  assert.equal(cached(VA_MEGA + 0x2000), undefined);
+  assert.equal(cached(VA_MEGA + 0xf_f000), undefined);
+});

@@ -40,6 +40,12 @@ export const MAX_STORE_PAGES = 2 * CONTEXTS * 2 * TLB_SIZE;
 /** Superpages of one level the TLB remembers entries of (flushPage) before it empties its U and S sets instead. */
 const MAX_SUPERPAGES = 4096;
 
+/**
+ * Device pages cached by translate() (IO_SIZE entries, direct-mapped): a 16550 register the kernel maps with
+ * ioremap was walked for on every access, ~11.6 k page walks of a boot's ~24 k on that one page.
+ */
+const IO_SIZE = 64;
+
 /** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
 export const TLB_SET_BYTES = TLB_SIZE * 20;
 /** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
@@ -60,6 +66,11 @@ export function tlbContext(priv: number, sum: boolean, bare: boolean): number {
   if (priv === 3) return 3;
   if (priv === 0) return 0;
   return sum && !bare ? 2 : 1;
+}
+
+/** Where set k's entry for `pageVa` goes among the device pages: a register read and written (a load and a store entry) must not evict each other. */
+function ioIndex(pageVa: number, k: number): number {
+  return (((pageVa | 0) >>> 12) * (CONTEXTS * 3) + k) & (IO_SIZE - 1);
 }
 
 export class Tlb {
@@ -109,6 +120,15 @@ export class Tlb {
    * some listed whose entries it emptied: a later sweep of their range finds nothing, which is harmless.)
    */
   private readonly superpages: Set<number>[] = [new Set(), new Set(), new Set(), new Set()];
+  /**
+   * Translations to device pages (not RAM, so not in the sets, which the fast paths read as RAM offsets): the
+   * page's virtual address (NaN: empty), the set it belongs to (context * 3 + kind), its physical address.
+   * Emptied whole by every flush.
+   */
+  private readonly ioTags = new Float64Array(IO_SIZE).fill(NaN);
+  private readonly ioSets = new Int32Array(IO_SIZE);
+  private readonly ioPages = new Float64Array(IO_SIZE);
+  private ioFilled = false;
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
@@ -170,6 +190,7 @@ export class Tlb {
    * 9 sets whole cost 2% of a piped sha256sum).
    */
   flushNonGlobal(): void {
+    this.emptyIo();
     if (this.filledCount > FILL_LOG) this.emptyTranslated();
     else {
       const filled = this.filled;
@@ -189,6 +210,7 @@ export class Tlb {
 
   /** Empties the U and S contexts' sets (the first 9), the entries the fill log has or else whole. */
   private emptyTranslated(): void {
+    this.emptyIo();
     const all = this.allFilled;
     if (this.allCount > ALL_FILL_LOG) {
       for (let k = 0; k < 3 * 3; k++) this.emptySet(k);
@@ -232,6 +254,7 @@ export class Tlb {
    * own, each filled by its own walk).
    */
   flushPage(va: number): void {
+    this.emptyIo();
     const pageVa = va - ((va | 0) & 0xfff);
     const i = ((va | 0) >>> 12) & TLB_MASK;
     for (let t = 0; t < 3 * 3; t++) {
@@ -263,6 +286,7 @@ export class Tlb {
 
   /** Drops everything: after PMP or MXR changes. */
   flushAll(): void {
+    this.emptyIo();
     if (this.allCount > ALL_FILL_LOG) for (let k = 0; k < this.tags.length; k++) this.emptySet(k);
     else {
       const all = this.allFilled;
@@ -275,6 +299,29 @@ export class Tlb {
     this.globals = false;
     this.storeEntries.clear();
     for (const regions of this.superpages) regions.clear();
+  }
+
+  /** Caches the translation of the page at `pageVa` to the device page at physical `page`. */
+  insertIo(context: number, kind: number, pageVa: number, page: number): void {
+    const k = context * 3 + kind;
+    const i = ioIndex(pageVa, k);
+    this.ioTags[i] = pageVa;
+    this.ioSets[i] = k;
+    this.ioPages[i] = page;
+    this.ioFilled = true;
+  }
+
+  /** The physical page insertIo cached for `pageVa` in context `context`, kind `kind`, or -1. */
+  lookupIo(context: number, kind: number, pageVa: number): number {
+    const k = context * 3 + kind;
+    const i = ioIndex(pageVa, k);
+    return this.ioTags[i] === pageVa && this.ioSets[i] === k ? this.ioPages[i]! : -1;
+  }
+
+  private emptyIo(): void {
+    if (!this.ioFilled) return;
+    this.ioTags.fill(NaN);
+    this.ioFilled = false;
   }
 
   /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */
