@@ -33,6 +33,8 @@ import {
 import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
+import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
+import { CSR } from '../constants.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
 const L_AREA = 0;
@@ -657,18 +659,34 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           // area, so the source and the destination go there first (the destination too: if the access traps,
           // the exit stores it from its local, which is reloaded after the call), and the destination comes back.
           for (const r of [srcs[0] ?? 0, rd]) if (r !== 0) storeIfWritten(r, k);
-          c.f64(pc).get(L_AREA).mem('i32.load', AREA_RETIRED);
-          if (!lazy) c.get(L_DONE).op('i32.add');
-          c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);
-          if (rd !== 0) c.get(L_AREA).mem('i64.load', AREA_X + 8 * rd).set(L_REG0 + rd);
-          // Leaving: the helper has written the pc to go on at.
-          c.get(L_CODE).if(() => {
-            c.get(L_CODE).i32(SYSTEM_RETIRED).op('i32.eq');
-            c.if(
-              () => exit(k + 1, null, 0, EXIT_SYSTEM),
-              () => exit(k, null, 0, EXIT_SYSTEM),
-            );
-          });
+          const helper = (): void => {
+            c.f64(pc).get(L_AREA).mem('i32.load', AREA_RETIRED);
+            if (!lazy) c.get(L_DONE).op('i32.add');
+            c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);
+            if (rd !== 0) c.get(L_AREA).mem('i64.load', AREA_X + 8 * rd).set(L_REG0 + rd);
+            // Leaving: the helper has written the pc to go on at.
+            c.get(L_CODE).if(() => {
+              c.get(L_CODE).i32(SYSTEM_RETIRED).op('i32.eq');
+              c.if(
+                () => exit(k + 1, null, 0, EXIT_SYSTEM),
+                () => exit(k, null, 0, EXIT_SYSTEM),
+              );
+            });
+          };
+          if (insn >>> 20 === CSR.sstatus) {
+            // Changing only SIE (Linux's local_irq_save and restore), done here as the wasm interpreter does
+            // (interp-wasm.ts sstatusSie); anything else through the helper.
+            sstatusSie(c, L_AREA, L_XA, L_XB, f3, () => void ((f3 & 4) !== 0 ? c.i32(rs1) : R32(rs1)));
+            c.if(() => {
+              sstatusCommit(c, L_AREA, L_XA, L_XB);
+              // rd's local and the area agree after it, as after the helper.
+              c.set(L_TA);
+              if (rd !== 0) {
+                c.get(L_TA).set(L_REG0 + rd);
+                c.get(L_AREA).get(L_TA).mem('i64.store', AREA_X + 8 * rd);
+              }
+            }, helper);
+          } else helper();
           // sstatus.SUM may have changed the TLB sets in use.
           if (lsetLoaded) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
           if (ssetLoaded) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);

@@ -48,12 +48,15 @@ const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 1, arbitrary: fc.tuple(reg, fc.constantFrom(0xb02, 0x340, 0xf14)).map(([rd, csr]) => A.csrrs(rd, csr, 0)) },
   // CSR accesses that translated code makes through the interpreter's helper and goes on after (scan.ts
   // INLINE_CSRS): any value written to mstatus (FS, MPRV, MIE... some make the block leave), mscratch, mepc and
-  // mcause, reads of cycle and instret, csrrw of those (illegal: read-only), and the immediate forms.
-  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), reg, fc.constantFrom(0x340, 0x300, 0x341, 0x342, 0xc00, 0xc02), reg).map(
+  // mcause, reads of cycle and instret, csrrw of those (illegal: read-only), and the immediate forms; sstatus,
+  // whose accesses that change only SIE the WebAssembly interpreter does itself.
+  { weight: 2, arbitrary: fc.tuple(fc.integer({ min: 1, max: 3 }), reg, fc.constantFrom(0x340, 0x300, 0x341, 0x342, 0xc00, 0xc02, 0x100), reg).map(
     ([f3, rd, csr, b]) => iType(0x73, rd, f3, csr >= 0xc00 && f3 !== 1 ? 0 : b, csr)) },
-  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 5, max: 7 }), reg, fc.constantFrom(0x340, 0x300), fc.integer({ min: 0, max: 31 })).map(
+  { weight: 1, arbitrary: fc.tuple(fc.integer({ min: 5, max: 7 }), reg, fc.constantFrom(0x340, 0x300, 0x100, 0x100), fc.constantFrom(0, 2, 2, 3, 31)).map(
     ([f3, rd, csr, uimm]) => iType(0x73, rd, f3, uimm, csr)) },
   { weight: 1, arbitrary: fc.constantFrom(0x0ff0000f, 0x0000100f) },
+  // Reserved SYSTEM encodings with sstatus's number in the CSR field (funct3 0 and 4): illegal.
+  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(0, 4), reg, reg).map(([f3, rd, a]) => iType(0x73, rd, f3, a, 0x100)) },
   // SFENCE.VMA, of everything, one address or one address space (the WebAssembly interpreter's helper runs it).
   { weight: 1, arbitrary: fc.tuple(reg, reg).map(([a, b]) => rType(0x73, 0, 0, a, b, 0x09)) },
   { weight: 1, arbitrary: reg.map((rd) => rType(0x2f, rd, 3, 30, rd, 0)) },

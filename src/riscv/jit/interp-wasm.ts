@@ -1,7 +1,8 @@
 /**
  * The translator's interpreter for cold code, in WebAssembly. It fetches, decodes and executes the instructions
  * translated code has (RV64I, M, A, compressed ones through compressed.ts's table, loads and stores that hit the
- * TLB; CSR accesses and SFENCE.VMA through the translator's helper) on the hart's area: registers as i64, the
+ * TLB; CSR accesses and SFENCE.VMA through the translator's helper, but those to sstatus that change only SIE,
+ * which it does itself: sstatus-sie.ts) on the hart's area: registers as i64, the
  * TLB sets in use, the jump cache and the branch watch's counts and compiled bitmap (layout.ts). Compiling a block costs over 100 µs; boot's cold code runs a few hundred times and never pays for
  * it, and the TypeScript interpreter, on (lo, hi) pairs, runs it at ~60 M instructions/s.
  *
@@ -47,6 +48,8 @@ import {
 import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { TLB_MASK } from '../tlb.js';
+import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
+import { CSR } from '../constants.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import type { HubFn } from './hub.js';
 
@@ -159,6 +162,22 @@ function body(parallel: boolean): Code {
     c.get(AREA).mem('i32.load', AREA_LOAD_SET).set(LSET);
     c.get(AREA).mem('i32.load', AREA_STORE_SET).set(SSET);
     c.i64(1).set(FPAGE);
+  };
+  /**
+   * A CSR access (funct3 not 0 or 4) to sstatus that changes only SIE is done here (sstatus-sie.ts); anything
+   * else goes on.
+   */
+  const sstatus = (): void => {
+    c.get(INSN).i32(20).op('i32.shr_u').i32(CSR.sstatus).op('i32.eq');
+    c.get(F3).i32(3).op('i32.and').i32(0).op('i32.ne', 'i32.and').if(() => {
+      sstatusSie(c, AREA, X, Y, () => c.get(F3), () => {
+        c.get(INSN).i32(15).op('i32.shr_u').i32(31).op('i32.and').get(A).op('i32.wrap_i64').get(F3).i32(4).op('i32.and').op('select');
+      });
+      c.if(() => {
+        sstatusCommit(c, AREA, X, Y);
+        result();
+      });
+    });
   };
   const ops: ((() => void) | null)[] = new Array<(() => void) | null>(32).fill(null);
   ops[0x03 >> 2] = () => {
@@ -397,6 +416,7 @@ function body(parallel: boolean): Code {
     c.op('i64.extend_i32_s', 'i64.add').set(T).br('taken');
   };
   ops[0x73 >> 2] = () => {
+    sstatus();
     // SYSTEM: a CSR access goes to the TypeScript interpreter through the translator's helper (jit-hart.ts
     // systemHelper), with the instructions retired so far for instret. It goes on here unless the access trapped,
     // changed the privilege or mstatus beyond SIE and SUM, or left an interrupt pending and enabled: then the

@@ -30,7 +30,10 @@ import {
   AREA_FS,
   AREA_JCACHE,
   AREA_LAST_EXIT,
+  AREA_MSTATUS,
   AREA_PC,
+  AREA_PENDING,
+  AREA_PRIV,
   AREA_RESERVATION,
   AREA_RESERVED_VALUE,
   AREA_RETIRED,
@@ -282,7 +285,9 @@ export class JitHart {
     const h = this.h;
     const a32 = this.areaI32;
     const priv = h.priv;
-    const mstatus = h.mstatus;
+    // The wasm interpreter may have changed sstatus.SIE in the area.
+    const mstatus = a32[AREA_MSTATUS >>> 2]!;
+    h.mstatus = mstatus;
     h.pc = pc;
     h.reservation = a32[AREA_RESERVATION >>> 2]!;
     h.instret += before;
@@ -290,6 +295,7 @@ export class JitHart {
     h.instret -= before + retired;
     // A trap drops the reservation: translated code has it in the area.
     a32[AREA_RESERVATION >>> 2] = h.reservation;
+    this.statusToArea();
     if (
       retired !== 0 &&
       h.pc === pc + 4 &&
@@ -569,6 +575,7 @@ export class JitHart {
     const h = this.h;
     const a32 = this.areaI32;
     a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
+    this.statusToArea();
     a32[AREA_RESERVATION >>> 2] = h.reservation;
     if (this.parallel) {
       a32[AREA_RESERVED_VALUE >>> 2] = h.reservedLo;
@@ -576,10 +583,20 @@ export class JitHart {
     }
   }
 
+  /** mstatus, the privilege and the interrupts pending and enabled, as translated code may read them (layout.ts). */
+  private statusToArea(): void {
+    const h = this.h;
+    const a32 = this.areaI32;
+    a32[AREA_MSTATUS >>> 2] = h.mstatus;
+    a32[AREA_PRIV >>> 2] = h.priv;
+    a32[AREA_PENDING >>> 2] = (h.mipHw | h.mipSw) & h.mie;
+  }
+
   /** After: the reservation back, the pc they left at; returns the instructions they retired (added to instret). */
   private fromArea(): number {
     const h = this.h;
     const a32 = this.areaI32;
+    h.mstatus = a32[AREA_MSTATUS >>> 2]!;
     h.reservation = a32[AREA_RESERVATION >>> 2]!;
     if (this.parallel) {
       h.reservedLo = a32[AREA_RESERVED_VALUE >>> 2]!;

@@ -38,6 +38,15 @@ export const AREA_PC64 = 304;
  * reset it (the rest of what it retired it interpreted).
  */
 export const AREA_CHAINED = 312;
+/**
+ * i32: mstatus (Hart.mstatus, whose bits all lie in the low word), the privilege (Hart.priv) and the interrupts
+ * pending and enabled ((mipHw | mipSw) & mie), copied in by the dispatcher before translated code or the wasm
+ * interpreter runs and after each call of the SYSTEM helper. The wasm interpreter reads and writes sstatus.SIE
+ * here (interp-wasm.ts), the rest only TypeScript changes; mstatus is copied back after each run.
+ */
+export const AREA_MSTATUS = 316;
+export const AREA_PRIV = 320;
+export const AREA_PENDING = 324;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts). */
