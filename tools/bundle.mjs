@@ -1,29 +1,37 @@
 // Bundles the command line (dist/cli/main.js) and the hart worker thread (dist/machine/smp/hart-worker.js)
-// into dist/bundle/, after tsc. bin/typevisor.js loads the bundle: Node resolved, read and compiled the CLI's
-// ~150 ES modules one by one, ~100 ms of every start, where one bundle takes a fraction of that (boot to the
-// prompt from the command line, 6 pairs in turns: medians ~876 -> ~810 ms). The packages in node_modules stay
-// outside it, and code loaded on demand (the control API server and Fastify, restore, TAP) stays in chunks of
-// its own. The bundle sits two directories below the repository, as dist/cli/ does, so the paths the code
-// finds from import.meta.url (guest/images/, package.json, bin/) are the same; the worker is an entry point of
-// its own because hart-pool.ts starts it as './hart-worker.js' next to itself. The tests run the modules in
-// dist/ directly, and the ones that start the command line run the bundle.
+// into dist/bundle/, after tsc, then makes the command line's code cache (tools/code-cache.mjs). Node resolved,
+// read and compiled the CLI's ~150 ES modules one by one, ~100 ms of every start, where one bundle takes a
+// fraction of that (boot to the prompt from the command line, 6 pairs in turns: medians ~876 -> ~810 ms).
+// The command line is a CommonJS bundle (typevisor.cjs) because Node 20 keeps V8's code cache for scripts
+// only (src/cli/bundle-loader.ts, which bin/typevisor.js runs it with); code loaded on demand (the control API
+// server, restore, TAP, the network stack) is in it too, run when first imported. The packages in node_modules
+// stay outside it. The bundle sits two directories below the repository, as dist/cli/ does, so the paths the
+// code finds from import.meta.url (guest/images/, package.json, bin/, the worker) are the same: import.meta.url
+// becomes the bundle file's URL. The worker is an ES module of its own because hart-pool.ts starts it as
+// './hart-worker.js' next to itself. The tests run the modules in dist/ directly, and the ones that start the
+// command line run the bundle.
 import { build } from 'esbuild';
+import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { NODE_FLAGS } from '../dist/cli/node-flags.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Chunk names change with their content: start from an empty directory.
 rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
+const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', packages: 'external', sourcemap: true, logLevel: 'warning' };
 await build({
-  absWorkingDir: root,
-  entryPoints: { typevisor: 'dist/cli/main.js', 'hart-worker': 'dist/machine/smp/hart-worker.js' },
-  outdir: 'dist/bundle',
-  bundle: true,
-  splitting: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  packages: 'external',
-  sourcemap: true,
-  logLevel: 'warning',
+  ...common,
+  entryPoints: ['dist/cli/main.js'],
+  outfile: 'dist/bundle/typevisor.cjs',
+  format: 'cjs',
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
+await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfile: 'dist/bundle/hart-worker.js', format: 'esm' });
+
+// The code cache: a boot of the bundled guest in a process of its own (with the executable's Node options).
+const made = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(new URL('code-cache.mjs', import.meta.url))], {
+  stdio: ['ignore', 'ignore', 'inherit'],
+  timeout: 120_000,
+});
+if (made.status !== 0) console.warn('tools/bundle.mjs: no code cache made; typevisor starts without one');
