@@ -1,14 +1,5 @@
 /**
- * Commander, loaded with require rather than import: it is CommonJS, and importing it from an ES module goes
- * through Node's CommonJS-to-ESM translation (lexing its sources for named exports), which doubled the time
- * it took to load (~20 ms against ~10 ms), paid by every command before it starts. Every CLI module takes
- * Commander from here, so that all use the one instance.
+ * Commander, for every CLI module (one instance). The command line's bundle (tools/bundle.mjs) takes it in, so
+ * that V8's code cache of the bundle covers it too: required from node_modules it took ~8 ms of every start.
  */
-import { createRequire } from 'node:module';
-
-const commander = createRequire(import.meta.url)('commander') as typeof import('commander');
-
-export const { Command, CommanderError, InvalidArgumentError, Option } = commander;
-export type Command = import('commander').Command;
-export type CommanderError = import('commander').CommanderError;
-export type Option = import('commander').Option;
+export { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
