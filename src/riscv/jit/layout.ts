@@ -41,8 +41,8 @@ export const AREA_CHAINED = 312;
 /**
  * i32: mstatus (Hart.mstatus, whose bits all lie in the low word), the privilege (Hart.priv) and the interrupts
  * pending and enabled ((mipHw | mipSw) & mie), copied in by the dispatcher before translated code or the wasm
- * interpreter runs and after each call of the SYSTEM helper. The wasm interpreter reads and writes sstatus.SIE
- * here (interp-wasm.ts), the rest only TypeScript changes; mstatus is copied back after each run.
+ * interpreter runs and after each call of the SYSTEM helper. The wasm interpreter and translated blocks change
+ * sstatus.SIE here (sstatus-sie.ts), the rest only TypeScript changes; mstatus is copied back after each run.
  */
 export const AREA_MSTATUS = 316;
 export const AREA_PRIV = 320;
