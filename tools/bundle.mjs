@@ -3,7 +3,7 @@
 // read and compiled the CLI's ~150 ES modules one by one, ~100 ms of every start, where one bundle takes a
 // fraction of that (boot to the prompt from the command line, 6 pairs in turns: medians ~876 -> ~810 ms).
 // The command line is a CommonJS bundle (typevisor.cjs) because Node 20 keeps V8's code cache for scripts
-// only (src/cli/bundle-loader.ts, which bin/typevisor.js runs it with); code loaded on demand (the control API
+// only (src/cli/bundle-loader.ts, which bin/typevisor.cjs runs it with, built into loader.cjs); code loaded on demand (the control API
 // server, restore, TAP, the network stack) is in it too, run when first imported. The packages in node_modules
 // stay outside it, but Commander. The bundle sits two directories below the repository, as dist/cli/ does, so the paths the
 // code finds from import.meta.url (guest/images/, package.json, bin/, the worker) are the same: import.meta.url
@@ -31,6 +31,15 @@ await build({
   banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
 });
 await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfile: 'dist/bundle/hart-worker.js', format: 'esm' });
+// What bin/typevisor.cjs requires: the loader, as CommonJS (its paths are the same from dist/bundle/).
+await build({
+  ...common,
+  entryPoints: ['dist/cli/bundle-loader.js'],
+  outfile: 'dist/bundle/loader.cjs',
+  format: 'cjs',
+  define: { 'import.meta.url': 'importMetaUrl' },
+  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+});
 
 // The code cache: a boot of the bundled guest in a process of its own (with the executable's Node options).
 const made = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(new URL('code-cache.mjs', import.meta.url))], {

@@ -1,5 +1,5 @@
 // Makes dist/bundle/typevisor.cache (see src/cli/bundle-loader.ts): loads the command line's bundle as
-// bin/typevisor.js does, boots the bundled guest to its shell prompt, and writes V8's code cache of the bundle
+// bin/typevisor.cjs does, boots the bundled guest to its shell prompt, and writes V8's code cache of the bundle
 // as it is then, with every function the boot compiled. tools/bundle.mjs runs it with the executable's Node
 // options (V8 rejects a cache made under other flags).
 import { writeFileSync } from 'node:fs';

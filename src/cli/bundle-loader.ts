@@ -5,7 +5,8 @@
  * compiled, so a start neither parses the bundle nor compiles those functions again as they are first called:
  * CLI boot to the prompt ~20 ms shorter (docs/benchmarks.md). A cache V8 rejects (another Node.js version,
  * other V8 flags, a bundle built since) is ignored and everything is compiled as without one. Node 20 has no
- * code cache for ES modules, hence a CommonJS bundle run as a script.
+ * code cache for ES modules, hence a CommonJS bundle run as a script. bin/typevisor.cjs requires this module
+ * as tools/bundle.mjs builds it into dist/bundle/loader.cjs: starting from CommonJS costs a few ms less.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -50,7 +51,7 @@ export function loadBundle(file = BUNDLE_FILE, cacheFile = CODE_CACHE_FILE): Loa
   return { main, cached: cachedData !== undefined && !script.cachedDataRejected, codeCache: () => script.createCachedData() };
 }
 
-/** bin/typevisor.js: runs the command line on `argv`. */
+/** bin/typevisor.cjs: runs the command line on `argv`. */
 export function runBundle(argv: readonly string[]): Promise<number> {
   return loadBundle().main(argv);
 }

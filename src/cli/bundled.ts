@@ -10,7 +10,7 @@ export const BUNDLED = {
 } as const;
 
 /** The `typevisor` executable, for re-running the CLI. */
-export const TYPEVISOR_BIN_PATH = fileURLToPath(new URL('../../bin/typevisor.js', import.meta.url));
+export const TYPEVISOR_BIN_PATH = fileURLToPath(new URL('../../bin/typevisor.cjs', import.meta.url));
 
 export const DEFAULT_CMDLINE = 'console=ttyS0';
 /** With --console virtio: the virtio console is the guest's hvc0. */

@@ -1,6 +1,6 @@
 /**
  * `typevisor status | pause | resume | snapshot | shutdown | stop --api-sock S` end to end: the real command
- * (bin/typevisor.js in a child process) against the real control server with a fake VM in this process.
+ * (bin/typevisor.cjs in a child process) against the real control server with a fake VM in this process.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';

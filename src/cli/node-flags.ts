@@ -1,7 +1,7 @@
 import { TYPEVISOR_BIN_PATH } from './bundled.js';
 
 /**
- * The Node.js options a `typevisor` process starts with: bin/typevisor.js's shebang line passes them, and what
+ * The Node.js options a `typevisor` process starts with: bin/typevisor.cjs's shebang line passes them, and what
  * re-runs the CLI (tap-attach.ts, the tests' and benchmarks' child processes, through typevisorArgv) passes
  * them too (node-flags.test.ts checks that the two agree).
  *

@@ -1,6 +1,7 @@
 #!/usr/bin/env -S node --v8-pool-size=1
 // The command line as one bundle, compiled from V8's code cache of it (src/cli/bundle-loader.ts).
-import { runBundle } from '../dist/cli/bundle-loader.js';
+'use strict';
+const { runBundle } = require('../dist/bundle/loader.cjs');
 
 // Exit explicitly: the console's stdin listener must not keep the process alive after the guest is gone.
-process.exit(await runBundle(process.argv.slice(2)));
+runBundle(process.argv.slice(2)).then((status) => process.exit(status));
