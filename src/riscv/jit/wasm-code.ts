@@ -138,6 +138,15 @@ export class Bytes {
     if (this.len === this.buf.length) this.grow(1);
     this.buf[this.len++] = b;
   }
+  /**
+   * Room for `n` more bytes, and the buffer to write them to at `len`. The writers of the hot instructions
+   * (Code's get, set, op, mem, constants) write their bytes at once after one check instead of a push (a call
+   * and a check) per byte: the code generator runs unoptimized for much of a boot, where calls cost most.
+   */
+  protected room(n: number): Uint8Array {
+    if (this.len + n > this.buf.length) this.grow(n);
+    return this.buf;
+  }
   append(other: Bytes): void {
     if (this.len + other.len > this.buf.length) this.grow(other.len);
     this.buf.set(other.buf.subarray(0, other.len), this.len);
@@ -176,19 +185,6 @@ export function sleb(out: Bytes, value: bigint): void {
   }
 }
 
-function sleb32(out: Bytes, value: number): void {
-  let v = value | 0;
-  for (;;) {
-    const b = v & 0x7f;
-    v >>= 7;
-    if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
-      out.push(b);
-      return;
-    }
-    out.push(b | 0x80);
-  }
-}
-
 /** Signed LEB128 of a safe integer (|v| < 2^53, so within 64 bits), without BigInt. */
 function slebSafe(out: Bytes, value: number): void {
   let v = value;
@@ -212,17 +208,36 @@ export class Code extends Bytes {
   private readonly labels: (string | null)[] = [];
 
   op(a: OpName, b?: OpName, c?: OpName): this {
-    this.push(OP_CODES.get(a)!);
-    if (b !== undefined) this.push(OP_CODES.get(b)!);
-    if (c !== undefined) this.push(OP_CODES.get(c)!);
+    const buf = this.room(3);
+    buf[this.len++] = OP_CODES.get(a)!;
+    if (b !== undefined) buf[this.len++] = OP_CODES.get(b)!;
+    if (c !== undefined) buf[this.len++] = OP_CODES.get(c)!;
     return this;
   }
   mem(name: MemName, offset = 0): this {
-    const [code, align] = MEM_CODES.get(name)!;
-    this.push(code);
-    this.push(align);
-    uleb(this, offset);
+    const codes = MEM_CODES.get(name)!;
+    const buf = this.room(7);
+    buf[this.len++] = codes[0];
+    buf[this.len++] = codes[1];
+    this.uleb32(buf, offset);
     return this;
+  }
+  /** An opcode and a LEB128 index (< 2^32), after room(6) or more. */
+  private indexed(op: number, index: number): this {
+    const buf = this.room(6);
+    buf[this.len++] = op;
+    if (index < 0x80) buf[this.len++] = index;
+    else this.uleb32(buf, index);
+    return this;
+  }
+  /** Unsigned LEB128 of `n` (0 <= n < 2^32) into `buf`, which has room for 5 bytes at `len`. */
+  private uleb32(buf: Uint8Array, n: number): void {
+    let v = n >>> 0;
+    while (v >= 0x80) {
+      buf[this.len++] = (v & 0x7f) | 0x80;
+      v >>>= 7;
+    }
+    buf[this.len++] = v;
   }
   /** An atomic access (naturally aligned, else it traps: callers check alignment first). */
   atomic(name: AtomicName, offset = 0): this {
@@ -241,41 +256,57 @@ export class Code extends Bytes {
     return this;
   }
   get(local: number): this {
-    this.push(0x20);
-    uleb(this, local);
-    return this;
+    return this.indexed(0x20, local);
   }
   set(local: number): this {
-    this.push(0x21);
-    uleb(this, local);
-    return this;
+    return this.indexed(0x21, local);
   }
   tee(local: number): this {
-    this.push(0x22);
-    uleb(this, local);
-    return this;
+    return this.indexed(0x22, local);
   }
   i32(v: number): this {
-    this.push(0x41);
-    sleb32(this, v);
+    const buf = this.room(6);
+    buf[this.len++] = 0x41;
+    this.sleb32(buf, v);
     return this;
   }
+  /** Signed LEB128 of the int32 `value` into `buf`, which has room for 5 bytes at `len`. */
+  private sleb32(buf: Uint8Array, value: number): void {
+    let v = value | 0;
+    for (;;) {
+      const b = v & 0x7f;
+      v >>= 7;
+      if ((v === 0 && (b & 0x40) === 0) || (v === -1 && (b & 0x40) !== 0)) {
+        buf[this.len++] = b;
+        return;
+      }
+      buf[this.len++] = b | 0x80;
+    }
+  }
   i64(v: bigint | number): this {
+    if (typeof v === 'number' && v >= -0x8000_0000 && v <= 0x7fff_ffff) {
+      const buf = this.room(6);
+      buf[this.len++] = 0x42;
+      this.sleb32(buf, v);
+      return this;
+    }
     this.push(0x42);
-    if (typeof v === 'number' && v >= -0x8000_0000 && v <= 0x7fff_ffff) sleb32(this, v);
-    else if (typeof v === 'number' && Number.isSafeInteger(v)) slebSafe(this, v);
+    if (typeof v === 'number' && Number.isSafeInteger(v)) slebSafe(this, v);
     else sleb(this, BigInt.asIntN(64, typeof v === 'bigint' ? v : BigInt(v)));
     return this;
   }
   f64(v: number): this {
-    this.push(0x44);
+    const buf = this.room(9);
+    buf[this.len++] = 0x44;
     f64Bytes[0] = v;
-    for (let i = 0; i < 8; i++) this.push(f64U8[i]!);
+    buf.set(f64U8, this.len);
+    this.len += 8;
     return this;
   }
   private scope(op: number, name: string | null, body: () => void, els?: () => void): this {
-    this.push(op);
-    this.push(0x40);
+    const buf = this.room(2);
+    buf[this.len++] = op;
+    buf[this.len++] = 0x40;
     this.labels.push(name);
     body();
     if (els !== undefined) {
@@ -302,14 +333,10 @@ export class Code extends Bytes {
     return this.labels.length - 1 - i;
   }
   br(name: string): this {
-    this.push(0x0c);
-    uleb(this, this.depth(name));
-    return this;
+    return this.indexed(0x0c, this.depth(name));
   }
   brIf(name: string): this {
-    this.push(0x0d);
-    uleb(this, this.depth(name));
-    return this;
+    return this.indexed(0x0d, this.depth(name));
   }
   /** An unnamed block (for br_table ladders: targets are given as depths). */
   rawBlock(body: () => void): this {
@@ -344,9 +371,7 @@ export class Code extends Bytes {
   }
   /** A direct call of function `index` (imported functions come first). */
   call(index: number): this {
-    this.push(0x10);
-    uleb(this, index);
-    return this;
+    return this.indexed(0x10, index);
   }
 }
 
@@ -394,7 +419,7 @@ export function isShared(memory: WebAssembly.Memory): boolean {
 
 /** The bytes of a module importing memory (and maybe a table) and exporting its functions as f0, f1, ... */
 export function moduleBytes(def: ModuleDef): Uint8Array {
-  const out = new Bytes();
+  const out = new Bytes(1024);
   for (const b of [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00]) out.push(b);
   const types = new Bytes();
   uleb(types, def.types.length);
@@ -448,9 +473,17 @@ export function moduleBytes(def: ModuleDef): Uint8Array {
     uleb(exports, importFunctions.length + i);
   });
   section(out, 7, exports);
-  const code = new Bytes();
+  // Sized for the functions' code up front (each doubling of a buffer copies it).
+  let size = 16;
+  let largest = 0;
+  for (const f of def.functions) {
+    const bytes = f.code.len + 16 + 6 * f.locals.length;
+    size += bytes;
+    largest = Math.max(largest, bytes);
+  }
+  const code = new Bytes(size);
   uleb(code, def.functions.length);
-  const body = new Bytes();
+  const body = new Bytes(largest);
   for (const f of def.functions) {
     body.len = 0;
     uleb(body, f.locals.length);
