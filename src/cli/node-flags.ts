@@ -10,8 +10,15 @@ import { TYPEVISOR_BIN_PATH } from './bundled.js';
  * functions) on its pool: ~0.7 s of CPU in a boot of ~0.6 s. With four pool threads on a 2-core host, the main
  * thread waited ~180 ms of a boot on the run queue; with one, ~2 ms, and the boot to the shell took ~100 ms
  * less (docs/benchmarks.md, 2026-11-26 fifth session). Options of this kind cannot be set once Node has started.
+ *
+ * `--max-inlined-bytecode-size-cumulative=230` (V8's default 920): TurboFan inlines less into each function it
+ * optimizes, so each compile is shorter. A boot queues ~0.3 s of TurboFan compiles of the emulator's own
+ * functions on that one pool thread, and what waits there runs unoptimized meanwhile. In-process boot medians
+ * of 8 pairs 463 -> 443 ms and 495 -> 463 ms (6 runs), CLI boot 588 -> 579 ms (12 pairs) and 620 -> 612 ms
+ * (16 pairs); sha256 and a shell loop no slower. A V8 option: V8 takes a code cache only under the options it was
+ * made with (tools/code-cache.mjs runs with these).
  */
-export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
+export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230'];
 
 /** The arguments for process.execPath that run `typevisor` with `args`: Node's options, the executable, `args`. */
 export function typevisorArgv(args: readonly string[]): string[] {
