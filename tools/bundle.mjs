@@ -22,24 +22,20 @@ rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: tru
 const { dependencies } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
 const external = Object.keys(dependencies).filter((name) => name !== 'commander');
 const common = { absWorkingDir: root, bundle: true, platform: 'node', target: 'node20', external, sourcemap: true, logLevel: 'warning' };
-await build({
-  ...common,
-  entryPoints: ['dist/cli/main.js'],
-  outfile: 'dist/bundle/typevisor.cjs',
-  format: 'cjs',
-  define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-});
+/** A CommonJS bundle whose import.meta.url is its own file's URL. */
+const commonJs = (entry, outfile) =>
+  build({
+    ...common,
+    entryPoints: [entry],
+    outfile,
+    format: 'cjs',
+    define: { 'import.meta.url': 'importMetaUrl' },
+    banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  });
+await commonJs('dist/cli/main.js', 'dist/bundle/typevisor.cjs');
+// What bin/typevisor.cjs requires: the loader (its paths are the same from dist/bundle/).
+await commonJs('dist/cli/bundle-loader.js', 'dist/bundle/loader.cjs');
 await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfile: 'dist/bundle/hart-worker.js', format: 'esm' });
-// What bin/typevisor.cjs requires: the loader, as CommonJS (its paths are the same from dist/bundle/).
-await build({
-  ...common,
-  entryPoints: ['dist/cli/bundle-loader.js'],
-  outfile: 'dist/bundle/loader.cjs',
-  format: 'cjs',
-  define: { 'import.meta.url': 'importMetaUrl' },
-  banner: { js: 'const importMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
-});
 
 // The code cache: a boot of the bundled guest in a process of its own (with the executable's Node options).
 const made = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(new URL('code-cache.mjs', import.meta.url))], {
