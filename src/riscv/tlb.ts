@@ -68,7 +68,10 @@ export function tlbContext(priv: number, sum: boolean, bare: boolean): number {
   return sum && !bare ? 2 : 1;
 }
 
-/** Where set k's entry for `pageVa` goes among the device pages: a register read and written (a load and a store entry) must not evict each other. */
+/**
+ * Where set k's entry for `pageVa` goes among the device pages: a register read and written (a load and a store
+ * entry of one page) must not evict each other.
+ */
 function ioIndex(pageVa: number, k: number): number {
   return (((pageVa | 0) >>> 12) * (CONTEXTS * 3) + k) & (IO_SIZE - 1);
 }
