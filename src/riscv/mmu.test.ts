@@ -382,3 +382,15 @@ test('a walk that ends at a megapage caches the next pages of it too, and no mor
   assert.equal(cached(VA_MEGA + 0x2000), undefined);
   assert.equal(cached(VA_MEGA + 0xf_f000), undefined);
 });
+
+test('the pages a megapage walk caches after its own skip one a device sits on (overlayRam)', () => {
+  const r = sv39();
+  const { h } = r;
+  r.bus.map(RAM_BASE + 0x8000, 8, { name: 'overlay', read: () => 0, write: () => {} }, { overlayRam: true });
+  enter(h, PRIV_S);
+  const cached = (va: number): boolean => h.tlb.loadTags[(va >>> 12) & TLB_MASK] === va;
+  assert.deepEqual(tr(h, VA_MEGA + 0x1000, ACCESS_LOAD), { pa: RAM_BASE + 0x1000 });
+  assert.equal(cached(VA_MEGA + 0x7000), true);
+  assert.equal(cached(VA_MEGA + 0x8000), false, 'the device page stays off the TLB, as translate leaves it');
+  assert.equal(cached(VA_MEGA + 0x9000), true);
+});

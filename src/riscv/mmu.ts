@@ -56,14 +56,12 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
   const cached = h.tlb.lookupWay2(context, kind, va - vaOff);
   if (cached >= 0) return h.bus.ram.base + cached + vaOff;
   let pa: number;
-  if (!bare) {
-    const io = h.tlb.lookupIo(context, kind, va - vaOff);
-    if (io >= 0) return io + vaOff;
-  }
   if (bare) {
     if (va < 0 || va >= PA_LIMIT) h.raiseAt(ACCESS_FAULT[kind]!, faultVa);
     pa = va;
   } else {
+    const io = h.tlb.lookupIo(context, kind, va - vaOff);
+    if (io >= 0) return io + vaOff;
     pa = walk(h, va, kind, priv, mode, faultVa);
   }
   const offset = (pa | 0) & 0xfff;
@@ -80,13 +78,21 @@ export function translate(h: Hart, va: number, kind: number, faultVa: number = v
     return pa;
   }
   // A lazily restored snapshot loads the page before anything (the TLB's fast paths included) reaches it.
-  if (ram.pending !== null && ram.contains(page, 4096)) ram.ensure(page - ram.base, 4096);
-  // Stores to a page holding decoded code stay on the slow path, which keeps the decode cache right.
-  if (h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - ram.base) / 4096))) {
+  if (ram.pending !== null) ram.ensure(page - ram.base, 4096);
+  if (cacheable(h, page, kind)) {
     h.tlb.insert(context, kind, va - offset, page - ram.base, !bare && h.walkGlobal, bare ? 0 : h.walkLevel);
     if (!bare && h.walkLevel > 0) prefill(h, context, kind, va - vaOff, page);
   }
   return pa;
+}
+
+/**
+ * Whether the TLB may map the RAM page at physical `page` for accesses of `kind`: not where a device sits on top
+ * of RAM (bus.ts overlayRam), and not for stores to a page holding decoded code, which stay on the slow path that
+ * keeps the decode cache right.
+ */
+function cacheable(h: Hart, page: number, kind: number): boolean {
+  return h.bus.isRam(page, 4096) && !(kind === ACCESS_STORE && h.decode.isCode((page - h.bus.ram.base) / 4096));
 }
 
 /**
@@ -110,8 +116,7 @@ function prefill(h: Hart, context: number, kind: number, pageVa: number, page: n
     if (Math.floor(va / 4096) % span === 0) return;
     const pa = page + k * 4096;
     if (!ram.contains(pa, 4096) || h.pmp.checkPage(pa, priv, kind) !== PMP_ALLOW) return;
-    if (kind === ACCESS_STORE && h.decode.isCode((pa - ram.base) / 4096)) continue;
-    h.tlb.insert(context, kind, va, pa - ram.base, h.walkGlobal, h.walkLevel);
+    if (cacheable(h, pa, kind)) h.tlb.insert(context, kind, va, pa - ram.base, h.walkGlobal, h.walkLevel);
   }
 }
 
