@@ -17,9 +17,9 @@ import { Code, F64, I32, I64, moduleBytes, type AtomicName, type MemName } from 
 import {
   AREA_F,
   AREA_FETCH_SET,
-  AREA_FS,
   AREA_LAST_EXIT,
   AREA_LOAD_SET,
+  AREA_MSTATUS,
   AREA_PC,
   AREA_PC64,
   AREA_RESERVATION,
@@ -34,7 +34,7 @@ import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
-import { CSR } from '../constants.js';
+import { CSR, MSTATUS_FS } from '../constants.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
 const L_AREA = 0;
@@ -529,8 +529,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
           // stores need FS on, loads FS already dirty, else the interpreter does the instruction.
           const size = f3 === 3 ? 8 : 4;
           const load = op === 0x07;
-          c.get(L_AREA).mem('i32.load', AREA_FS);
-          if (load) c.i32(3).op('i32.ne');
+          c.get(L_AREA).mem('i32.load', AREA_MSTATUS).i32(MSTATUS_FS).op('i32.and');
+          if (load) c.i32(MSTATUS_FS).op('i32.ne');
           else c.op('i32.eqz');
           c.if(() => exitTo(k, pc, true));
           const imm = load ? immI : ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
@@ -679,11 +679,11 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
             sstatusSie(c, L_AREA, L_XA, L_XB, f3, () => void ((f3 & 4) !== 0 ? c.i32(rs1) : R32(rs1)));
             c.if(() => {
               sstatusCommit(c, L_AREA, L_XA, L_XB);
-              // rd's local and the area agree after it, as after the helper.
-              c.set(L_TA);
-              if (rd !== 0) {
-                c.get(L_TA).set(L_REG0 + rd);
-                c.get(L_AREA).get(L_TA).mem('i64.store', AREA_X + 8 * rd);
+              if (rd === 0) c.op('drop');
+              else {
+                // rd's local and the area agree after it, as after the helper.
+                c.set(L_REG0 + rd);
+                c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
               }
             }, helper);
           } else helper();

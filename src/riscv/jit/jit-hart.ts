@@ -27,7 +27,6 @@ import {
   AREA_COMPILED,
   AREA_COUNTS,
   AREA_CHAINED,
-  AREA_FS,
   AREA_JCACHE,
   AREA_LAST_EXIT,
   AREA_MSTATUS,
@@ -574,7 +573,6 @@ export class JitHart {
   private toArea(): void {
     const h = this.h;
     const a32 = this.areaI32;
-    a32[AREA_FS >>> 2] = (h.mstatus >>> 13) & 3;
     this.statusToArea();
     a32[AREA_RESERVATION >>> 2] = h.reservation;
     if (this.parallel) {

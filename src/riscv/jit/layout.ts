@@ -19,8 +19,6 @@ export const AREA_FETCH_SET = 272;
 export const AREA_RETIRED = 276;
 /** i32: the area-relative address of the link cell of the exit last taken, or 0. */
 export const AREA_LAST_EXIT = 280;
-/** i32: mstatus.FS (0..3) while translated code runs (it cannot change there), written by the dispatcher. */
-export const AREA_FS = 284;
 /** i32: the LR/SC reservation (RAM offset or -1), copied from and back to Hart.reservation around each run. */
 export const AREA_RESERVATION = 288;
 /**
@@ -42,7 +40,8 @@ export const AREA_CHAINED = 312;
  * i32: mstatus (Hart.mstatus, whose bits all lie in the low word), the privilege (Hart.priv) and the interrupts
  * pending and enabled ((mipHw | mipSw) & mie), copied in by the dispatcher before translated code or the wasm
  * interpreter runs and after each call of the SYSTEM helper. The wasm interpreter and translated blocks change
- * sstatus.SIE here (sstatus-sie.ts), the rest only TypeScript changes; mstatus is copied back after each run.
+ * sstatus.SIE here (sstatus-sie.ts) and read mstatus.FS (an FP load or store), the rest only TypeScript changes;
+ * mstatus is copied back after each run.
  */
 export const AREA_MSTATUS = 316;
 export const AREA_PRIV = 320;
