@@ -2,14 +2,14 @@
 // into dist/bundle/, after tsc, then makes the command line's code cache (tools/code-cache.mjs). Node resolved,
 // read and compiled the CLI's ~150 ES modules one by one, ~100 ms of every start, where one bundle takes a
 // fraction of that (boot to the prompt from the command line, 6 pairs in turns: medians ~876 -> ~810 ms).
-// The command line is a CommonJS bundle (typevisor.cjs) because Node 20 keeps V8's code cache for scripts
-// only (src/cli/bundle-loader.ts, which bin/typevisor.cjs runs it with, built into loader.cjs); code loaded on demand (the control API
-// server, restore, TAP, the network stack) is in it too, run when first imported. The packages in node_modules
-// stay outside it, but Commander. The bundle sits two directories below the repository, as dist/cli/ does, so the paths the
-// code finds from import.meta.url (guest/images/, package.json, bin/, the worker) are the same: import.meta.url
-// becomes the bundle file's URL. The worker is an ES module of its own because hart-pool.ts starts it as
-// './hart-worker.js' next to itself. The tests run the modules in dist/ directly, and the ones that start the
-// command line run the bundle.
+// The command line is a CommonJS bundle (typevisor.cjs) because Node 20 keeps V8's code cache for scripts only
+// (src/cli/bundle-loader.ts, built into loader.cjs, which bin/typevisor.cjs requires); code loaded on demand
+// (the control API server, restore, TAP, the network stack) is in it too, run when first imported. The packages
+// in node_modules stay outside it, but Commander. The bundle sits two directories below the repository, as
+// dist/cli/ does, so the paths the code finds from import.meta.url (guest/images/, package.json, bin/, the
+// worker) are the same: import.meta.url becomes the bundle file's URL. The worker is an ES module of its own
+// because hart-pool.ts starts it as './hart-worker.js' next to itself. The tests run the modules in dist/
+// directly, and the ones that start the command line run the bundle.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { BUNDLE_FILE, CODE_CACHE_FILE, loadBundle } from '../dist/cli/bundle-loa
 
 const PROMPT = '~ # ';
 // Compiled from source (no cache): the cache written is a fresh one.
-const bundle = loadBundle(BUNDLE_FILE, '');
+const bundle = loadBundle(BUNDLE_FILE, null);
 let out = '';
 process.stdout.write = (chunk) => {
   out = (out + (typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('latin1'))).slice(-64);

@@ -27,6 +27,10 @@ export interface LoadedBundle {
   codeCache(): Buffer;
 }
 
+/**
+ * The code cache in `file`, if there is one. It is trusted as the bundle is: both are the build's output in the
+ * package's own directory (V8 checks that it was made from this source, by this V8, under these flags).
+ */
 function readCache(file: string): Buffer | undefined {
   try {
     return readFileSync(file);
@@ -35,10 +39,13 @@ function readCache(file: string): Buffer | undefined {
   }
 }
 
-/** Compiles and runs the CommonJS bundle `file` (with the code cache in `cacheFile`, if there is one V8 takes). */
-export function loadBundle(file = BUNDLE_FILE, cacheFile = CODE_CACHE_FILE): LoadedBundle {
+/**
+ * Compiles and runs the CommonJS bundle `file`, with the code cache in `cacheFile` if there is one V8 takes
+ * (null: compile from source).
+ */
+export function loadBundle(file = BUNDLE_FILE, cacheFile: string | null = CODE_CACHE_FILE): LoadedBundle {
   const source = readFileSync(file, 'utf8');
-  const cachedData = readCache(cacheFile);
+  const cachedData = cacheFile === null ? undefined : readCache(cacheFile);
   const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     ...(cachedData !== undefined ? { cachedData } : {}),

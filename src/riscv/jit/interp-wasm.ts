@@ -2,9 +2,10 @@
  * The translator's interpreter for cold code, in WebAssembly. It fetches, decodes and executes the instructions
  * translated code has (RV64I, M, A, compressed ones through compressed.ts's table, loads and stores that hit the
  * TLB; CSR accesses and SFENCE.VMA through the translator's helper, but those to sstatus that change only SIE,
- * which it does itself: sstatus-sie.ts) on the hart's area: registers as i64, the
- * TLB sets in use, the jump cache and the branch watch's counts and compiled bitmap (layout.ts). Compiling a block costs over 100 µs; boot's cold code runs a few hundred times and never pays for
- * it, and the TypeScript interpreter, on (lo, hi) pairs, runs it at ~60 M instructions/s.
+ * which it does itself: sstatus-sie.ts) on the hart's area: registers as i64, the TLB sets in use, the jump cache
+ * and the branch watch's counts and compiled bitmap (layout.ts). Compiling a block costs over 100 µs; boot's cold
+ * code runs a few hundred times and never pays for it, and the TypeScript interpreter, on (lo, hi) pairs, runs it
+ * at ~60 M instructions/s.
  *
  * It stops (returning the code, with the pc and the instructions retired in the area as a block leaves them):
  * - EXIT_BUDGET when `budget` instructions have retired;
