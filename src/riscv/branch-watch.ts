@@ -79,7 +79,10 @@ export function watched(w: BranchWatch, pc: number): boolean {
   return (c & RECENT_MASK) >= w.hot || c >= HOT_TOTAL;
 }
 
-/** Halves the recent part of every count `times` times (the totals stay). */
+/**
+ * Halves the recent part of every count `times` times (the totals stay). The translator does this in WebAssembly
+ * (jit/count-decay.ts, checked against this one).
+ */
 export function decayCounts(counts: Int32Array, times: number): void {
   const k = times > 16 ? 16 : times;
   for (let i = 0; i < counts.length; i++) {

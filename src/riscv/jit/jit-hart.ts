@@ -16,7 +16,7 @@
  */
 import type { Hart } from '../hart.js';
 import { runBlock } from '../execute.js';
-import { COMPILED_BYTES, COUNT_ONE, decayCounts, HOT_TOTAL, markCompiled, mayBeCompiled, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
+import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, markCompiled, mayBeCompiled, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
 import { checkInterrupts } from '../trap.js';
 import { PRIV_U } from '../constants.js';
 import { TLB_MASK } from '../tlb.js';
@@ -56,6 +56,7 @@ import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type Hub } from './hub.js';
 import { MAX_BLOCK, scanBlock, type BlockInsn } from './scan.js';
 import { makeWasmInterpreter, type InterpFn } from './interp-wasm.js';
+import { makeCountDecay, type CountDecayFn } from './count-decay.js';
 import { compressedTable } from '../compressed.js';
 
 /** When blocks get compiled. */
@@ -211,6 +212,8 @@ export class JitHart {
   private inFlight = 0;
   /** The WebAssembly interpreter for cold code, made for `parallel`. */
   private interp: InterpFn;
+  /** Halves the watch's recent counts (in the area), as branch-watch.ts decayCounts does. */
+  private readonly decay: CountDecayFn;
 
   /**
    * Whether modules are being compiled in the background. V8 finishes an asynchronous compile in steps run from
@@ -264,6 +267,7 @@ export class JitHart {
     };
     new Int32Array(h.bus.ram.buffer, h.area + AREA_CEXP, 65536).set(compressedTable());
     this.interp = makeWasmInterpreter(memory, this.parallel, this.systemHelper, this.hub.run);
+    this.decay = makeCountDecay(memory);
     // Chained, not replaced: the decode cache may be shared by several harts, each with its translator.
     const previous = h.decode.onCodeDropped;
     h.decode.onCodeDropped = (ramPage) => {
@@ -632,7 +636,7 @@ export class JitHart {
     const now = performance.now();
     const decayMs = this.tuning.decayMs;
     if (now - this.epochStart >= decayMs) {
-      decayCounts(counts, Math.floor((now - this.epochStart) / decayMs));
+      this.decay(area, Math.min(16, Math.floor((now - this.epochStart) / decayMs)));
       this.epochStart = now;
     }
     while (done < budget) {
