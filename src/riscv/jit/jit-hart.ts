@@ -72,6 +72,14 @@ export interface JitTuning {
    * boot is mostly kernel code that runs a few hundred times, which compiling does not pay for (in-process boot
    * to the prompt, 5 pairs in turns: 870 -> 770 ms; CLI boot medians of 8 pairs 1103 -> 1005 ms), while user
    * code's loops (the shell's) lost 10-25% when all code waited for 256 visits. The workloads measured the same.
+   * 1024 since 2026-11-26 (seventh session), with HOT_TOTAL 2048 instead of 1024 (branch-watch.ts): the WebAssembly
+   * interpreter became fast enough on boot's code (~10 ns an instruction) that a block compiled at 256 visits
+   * (~150 µs all told: generating, validating, Liftoff, instantiating) rarely ran often enough afterwards to pay
+   * back, and a boot that compiled nothing at all was faster than one that compiled ~800 blocks. In-process boot
+   * to the prompt, 8 rounds in turns with the workloads after it: medians 681 -> 606 ms, and 20 pairs of boots
+   * alone: paired ratio 0.94 (geometric mean); a boot compiles ~390 blocks instead of ~810. sha256, gzip and the
+   * shell loop in the same runs within noise of before (kernel code a workload keeps busy, the pipe's copy loops,
+   * still reaches 2048 visits within a fraction of a second).
    */
   hotPrivileged: number | undefined;
   /** Hot blocks compiled together in one module (the per-module cost is most of a small block's). */
@@ -118,7 +126,7 @@ export interface JitTuning {
 
 export const DEFAULT_TUNING: Readonly<JitTuning> = {
   hot: 128,
-  hotPrivileged: 256,
+  hotPrivileged: 1024,
   batch: 64,
   batchWait: 500_000,
   decayMs: 10,
