@@ -11,8 +11,8 @@
  * - EXIT_BUDGET when `budget` instructions have retired;
  * - EXIT_SLOW before an instruction it leaves to the TypeScript interpreter: anything else (SYSTEM other than
  *   CSR accesses and SFENCE.VMA, FP, AMOs and FENCE with harts in parallel, illegal encodings), a TLB miss, a
- *   misaligned access, a device, a store to a code page (never in the store TLB), a fetch across a page end or
- *   off the fetch TLB, a `jalr` whose operands or target a double does not hold exactly (the interpreter
+ *   misaligned access, a device, a store to a code page (never in the store TLB), a fetch off the fetch TLB
+ *   (either half of an instruction across a page end), a `jalr` whose operands or target a double does not hold exactly (the interpreter
  *   computes addresses as doubles);
  * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
  *   trapped;
@@ -556,9 +556,20 @@ function body(parallel: boolean): Code {
       c.get(INSN).i32(3).op('i32.and').i32(3).op('i32.eq');
       c.if(
         () => {
-          // A 32-bit instruction, unless its second half is on the next page.
-          c.get(X).i32(0xffe).op('i32.eq').if(slow);
-          c.get(FBASE).get(X).op('i32.add').mem('i32.load').set(INSN);
+          // A 32-bit instruction. Its second half may be on the next page (~6,000 times a boot, a few hot
+          // loops' instructions among them): through the fetch TLB, else the TypeScript interpreter fetches
+          // it (and takes the page fault).
+          c.get(X).i32(0xffe).op('i32.eq');
+          c.if(
+            () => {
+              c.get(PC).i64(-4096).op('i64.and').i64(4096).op('i64.add').set(VA);
+              tlbTag(VA, FSET);
+              c.get(VA).op('i64.ne').if(slow);
+              tlbOffset(FSET);
+              c.mem('i32.load16_u').i32(16).op('i32.shl').get(INSN).op('i32.or').set(INSN);
+            },
+            () => void c.get(FBASE).get(X).op('i32.add').mem('i32.load').set(INSN),
+          );
           c.i32(4).set(ILEN);
         },
         () => {

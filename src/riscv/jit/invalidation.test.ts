@@ -18,9 +18,13 @@ function place(rig: Rig, addr: number, words: readonly number[]): void {
   words.forEach((w, i) => (rig.ram.i32[(addr - RAM_BASE) / 4 + i] = w));
 }
 
-/** Runs `prepare` on an interpreter hart and a translator hart, both until WFI; returns both. */
-function both(prepare: (rig: Rig) => void): [Rig, Rig] {
+/**
+ * Runs `prepare` on an interpreter hart and a translator hart, both until WFI; returns both. With `cold`, the
+ * translator compiles nothing: its WebAssembly interpreter runs the code.
+ */
+function both(prepare: (rig: Rig) => void, cold = false): [Rig, Rig] {
   const rigs = [makeEngineHart('interp'), makeEngineHart('jit')] as const;
+  if (cold) Object.assign(rigs[1].h.jit!.tuning, { hot: 0x7fff_ffff });
   for (const rig of rigs) {
     place(rig, MTVEC, [WFI]);
     rig.h.pc = CODE;
@@ -408,4 +412,55 @@ test('an instruction across a page boundary follows a page-table change of its s
   });
   assert.equal(getX(jit.h, 5), 100n + 3n * 100n);
   assert.ok(jit.h.jit!.stats.interpreted < 100, JSON.stringify(jit.h.jit!.stats));
+});
+
+/** Instructions the TypeScript interpreter ran one at a time for the translator (its slow paths). */
+const slowRuns = (rig: Rig): number => rig.h.jit!.stats.interpreted - rig.h.jit!.stats.interpretedWasm;
+
+test('the WebAssembly interpreter runs an instruction across a page boundary, and a store to its upper half takes effect', () => {
+  const lo = RAM_BASE + 0x4000;
+  const [, jit] = both((rig) => {
+    rig.h.pc = lo + 0xff4;
+    straddlingLoop(rig, lo, lo + 0x1000, [A.bne(31, 7, 8), A.sh(8, 9, 0)]);
+    setX(rig.h, 7, 100n);
+    setX(rig.h, 8, BigInt(A.addi(5, 5, 3) >>> 16));
+    setX(rig.h, 9, BigInt(lo + 0x1000));
+  }, true);
+  assert.equal(getX(jit.h, 5), 100n + 3n * 100n);
+  assert.equal(jit.h.jit!.stats.compiled, 0);
+  // Not one run of the TypeScript interpreter per pass (200 passes).
+  assert.ok(slowRuns(jit) < 20, JSON.stringify(jit.h.jit!.stats));
+});
+
+test('the WebAssembly interpreter follows a page-table change of the second page of an instruction', () => {
+  const x = RAM_BASE + 0x20000;
+  const y = RAM_BASE + 0x21000;
+  const z = RAM_BASE + 0x22000;
+  const [, jit] = both((rig) => {
+    const tail = [A.bne(31, 7, 12), A.sd(8, 9, 0), 0x12000073 /* sfence.vma */];
+    straddlingLoop(rig, x, y, tail);
+    straddlingLoop(rig, x, z, tail);
+    rig.ram.u16[(z - RAM_BASE) / 2] = A.addi(5, 5, 3) >>> 16;
+    setX(rig.h, 7, 100n);
+    setX(rig.h, 8, leaf(z));
+    setX(rig.h, 9, BigInt(PT.l0 + 8));
+    sv39(rig, [x, y]);
+    rig.h.pc = PT.va + 0xff4;
+  }, true);
+  assert.equal(getX(jit.h, 5), 100n + 3n * 100n);
+  assert.ok(slowRuns(jit) < 20, JSON.stringify(jit.h.jit!.stats));
+});
+
+test('a fetch fault on the second half of an instruction across a page boundary is taken as the interpreter takes it', () => {
+  const x = RAM_BASE + 0x20000;
+  const [interp] = both((rig) => {
+    // Only the first page is mapped: addi x5, x5, 1's upper half is on an unmapped page.
+    straddlingLoop(rig, x, RAM_BASE + 0x21000, []);
+    sv39(rig, [x]);
+    rig.h.pc = PT.va + 0xff4;
+  }, true);
+  assert.equal(interp.h.csr[2 * CSR.mcause], CAUSE.INSTRUCTION_PAGE_FAULT);
+  // The fault is on the second page; the pc is the instruction's.
+  assert.equal(interp.h.csr[2 * CSR.mtval], PT.va + 0x1000);
+  assert.equal(interp.h.csr[2 * CSR.mepc], PT.va + 0xffe);
 });
