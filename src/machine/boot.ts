@@ -8,7 +8,7 @@
  *
  * Bare-metal boot loads an ELF and enters it in M-mode, with an HTIF device at its `tohost` symbol.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './entropy.js';
 import { Htif } from '../devices/htif.js';
 import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';

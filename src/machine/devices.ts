@@ -2,7 +2,7 @@
  * The devices a user asks for on the command line, attached to a machine: virtio disks on raw image files, the
  * virtio entropy source, and a virtio console that takes over host input (network interfaces: net-device.ts).
  */
-import { randomFillSync } from 'node:crypto';
+import { fillRandom } from './entropy.js';
 import { FileBlockBackend } from '../virtio/blk-file-backend.js';
 import { VirtioBlk } from '../virtio/blk.js';
 import { VirtioConsole } from '../virtio/console.js';
@@ -45,7 +45,7 @@ export function attachDisk(m: Machine, spec: DiskSpec): AttachedDisk {
 
 /** Attaches virtio-rng fed from the host's cryptographic random source. */
 export function attachRng(m: Machine): void {
-  m.attachVirtio(new VirtioRng({ random: (buf) => randomFillSync(buf) }));
+  m.attachVirtio(new VirtioRng({ random: fillRandom }));
 }
 
 /** Attaches a virtio console (the guest's hvc0) and sends host console input to it instead of the UART. */

@@ -8,7 +8,7 @@ import { VIRTIO_ID, type VirtioDevice, type VirtioDeviceContext } from './device
 import { forEachPart } from './queue.js';
 
 export interface VirtioRngConfig {
-  /** Fills `buf` with random bytes: crypto.randomFillSync in production. */
+  /** Fills `buf` with random bytes: the host's (machine/entropy.ts) in production. */
   readonly random: (buf: Uint8Array) => void;
   /** Size of the request queue (power of two, default 64). */
   readonly queueSize?: number;
