@@ -2,7 +2,8 @@
  * The machine thread's side of harts running in parallel: one worker thread per hart (hart-worker.ts), started
  * from the harts' states, parked together for pause and snapshot, resumed, and ended.
  */
-import { Worker } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { Worker } from 'node:worker_threads';
 import type { HartState } from '../../riscv/hart-state.js';
 import { CMD_EXIT, CMD_PARK, CMD_RUN, type ControlBlock } from './control-block.js';
 import type { HartWorkerData, PoolMessage } from './messages.js';
@@ -25,6 +26,9 @@ export class HartPool {
 
   /** Starts a worker per hart and waits until each has built its hart. */
   static async start(control: ControlBlock, config: PoolConfig): Promise<HartPool> {
+    // Loaded here: a machine of one hart never starts a worker, and node:worker_threads cost ~2 ms of every start.
+    // (A require: the command line's bundle runs as a script, where import() of a builtin module is not available.)
+    const { Worker } = createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
     const pool = new HartPool(control);
     control.setCommand(CMD_PARK);
     const ready: Promise<void>[] = [];
