@@ -2,7 +2,7 @@
  * Reading the firmware, kernel and initrd a VM boots from. Apart from vm-build.ts, which loads the machine and
  * its CPU, so that the kernel starts inflating on libuv's thread pool while those modules load.
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readFileSync } from 'node:fs';
 import { inflateKernel } from '../machine/linux-image.js';
 import { UsageError } from './usage-error.js';
 import type { VmConfig } from './vm-config.js';
@@ -13,27 +13,89 @@ export interface BootFiles {
    * file was read; a corrupt one rejects with a KernelImageError); for bare metal the ELF file as read.
    */
   readonly kernel: Promise<Uint8Array>;
-  readonly initrd: Uint8Array | undefined;
+  /** The initrd, being read on libuv's thread pool (a read error rejects with a UsageError). */
+  readonly initrd: Promise<Uint8Array> | undefined;
   readonly firmware: Uint8Array | undefined;
+}
+
+function cannotRead(what: string, path: string, e: unknown): UsageError {
+  const err = e as NodeJS.ErrnoException;
+  const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
+  return new UsageError(`cannot read ${what} '${path}': ${why}`);
 }
 
 function readInput(what: string, path: string): Uint8Array {
   try {
     return readFileSync(path);
   } catch (e) {
-    const err = e as NodeJS.ErrnoException;
-    const why = err.code === 'ENOENT' ? 'no such file' : err.code === 'EISDIR' ? 'is a directory' : err.message;
-    throw new UsageError(`cannot read ${what} '${path}': ${why}`);
+    throw cannotRead(what, path, e);
   }
 }
 
-/** Reads the firmware, kernel and initrd the configuration names, and starts inflating the kernel. */
+/**
+ * Opens a file now (so that a missing one is reported before anything else starts) and reads it on libuv's
+ * thread pool: the first guest instruction does not wait for the copy or the host's page faults on the buffer
+ * (~2 ms for the 2.2 MiB initramfs on the main thread before).
+ */
+function readInputAsync(what: string, path: string): Promise<Uint8Array> {
+  let fd: number;
+  let size: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw cannotRead(what, path, e);
+  }
+  let regular: boolean;
+  try {
+    const st = fstatSync(fd);
+    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    regular = st.isFile();
+    size = st.size;
+  } catch (e) {
+    closeSync(fd);
+    throw cannotRead(what, path, e);
+  }
+  if (!regular) {
+    // A pipe or a device has no size to read up to: read it here, to its end.
+    closeSync(fd);
+    return Promise.resolve(readInput(what, path));
+  }
+  const bytes = new Uint8Array(size);
+  return new Promise<Uint8Array>((resolve, reject) => {
+    const fail = (e: unknown): void => {
+      closeSync(fd);
+      reject(cannotRead(what, path, e));
+    };
+    const next = (done: number): void => {
+      if (done === size) {
+        closeSync(fd);
+        resolve(bytes);
+        return;
+      }
+      read(fd, bytes, done, size - done, done, (e, n) => {
+        if (e !== null) fail(e);
+        else if (n === 0) fail(new Error(`the file ended after ${done} of ${size} bytes`));
+        else next(done + n);
+      });
+    };
+    next(0);
+  });
+}
+
+/**
+ * Reads the firmware, and starts reading the kernel and initrd the configuration names (and inflating the kernel);
+ * a file that cannot be opened is a UsageError at once.
+ */
 export function readBootFiles(cfg: VmConfig): BootFiles {
   const bare = cfg.firmware === 'none';
+  // The kernel at once: inflating it starts now, on the thread pool. (Read there too, it was inflated only when
+  // the main thread next reached the event loop, which start-up does not do before it waits for the kernel.)
   const kernelFile = readInput('kernel', cfg.kernel);
-  const initrd = bare || cfg.initrd === 'none' ? undefined : readInput('initrd', cfg.initrd);
+  const initrd = bare || cfg.initrd === 'none' ? undefined : readInputAsync('initrd', cfg.initrd);
   const firmware = bare ? undefined : readInput('firmware', cfg.firmware);
   const kernel = bare ? Promise.resolve(kernelFile) : inflateKernel(kernelFile);
-  kernel.catch(() => undefined); // a bad kernel is reported where it is awaited (bootVm)
+  // A bad kernel or initrd is reported where it is awaited (bootVm).
+  kernel.catch(() => undefined);
+  initrd?.catch(() => undefined);
   return { kernel, initrd, firmware };
 }

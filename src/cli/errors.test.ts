@@ -36,6 +36,11 @@ test('a missing kernel is named in a one-line error', () => {
   assertOneLineError(typevisor('run', '--kernel', join(dir, 'nope')), /cannot read kernel '.*nope': no such file/);
 });
 
+test('a missing initrd and a directory given as one are named in a one-line error', () => {
+  assertOneLineError(typevisor('run', '--initrd', join(dir, 'nope')), /cannot read initrd '.*nope': no such file/);
+  assertOneLineError(typevisor('run', '--initrd', dir), /cannot read initrd '.*': is a directory/);
+});
+
 test('a corrupt kernel (not a RISC-V Image) is refused', () => {
   assertOneLineError(typevisor('run', '--kernel', file('junk', 'x'.repeat(4096))), /not a RISC-V Linux Image/);
 });

@@ -65,7 +65,7 @@ export async function bootVm(cfg: VmConfig, files: BootFiles, onOutput: (b: Uint
         kernel: await files.kernel,
         cmdline: cfg.append,
         mmu: cfg.mmu,
-        ...(files.initrd !== undefined ? { initrd: files.initrd } : {}),
+        ...(files.initrd !== undefined ? { initrd: await files.initrd } : {}),
       });
     }
   } catch (e) {
