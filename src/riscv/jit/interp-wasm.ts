@@ -12,8 +12,8 @@
  * - EXIT_SLOW before an instruction it leaves to the TypeScript interpreter: anything else (SYSTEM other than
  *   CSR accesses and SFENCE.VMA, FP, AMOs and FENCE with harts in parallel, illegal encodings), a TLB miss, a
  *   misaligned access, a device, a store to a code page (never in the store TLB), a fetch off the fetch TLB
- *   (either half of an instruction across a page end), a `jalr` whose operands or target a double does not hold exactly (the interpreter
- *   computes addresses as doubles);
+ *   (either half of an instruction across a page end), a `jalr` whose operands or target a double does not
+ *   hold exactly (the interpreter computes addresses as doubles);
  * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
  *   trapped;
  * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, as the TypeScript interpreter's
