@@ -2,7 +2,7 @@
  * Reading the firmware, kernel and initrd a VM boots from. Apart from vm-build.ts, which loads the machine and
  * its CPU, so that the kernel starts inflating on libuv's thread pool while those modules load.
  */
-import { closeSync, fstatSync, openSync, read, readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFile, readFileSync } from 'node:fs';
 import { inflateKernel } from '../machine/linux-image.js';
 import { UsageError } from './usage-error.js';
 import type { VmConfig } from './vm-config.js';
@@ -39,46 +39,23 @@ function readInput(what: string, path: string): Uint8Array {
  */
 function readInputAsync(what: string, path: string): Promise<Uint8Array> {
   let fd: number;
-  let size: number;
   try {
     fd = openSync(path, 'r');
   } catch (e) {
     throw cannotRead(what, path, e);
   }
-  let regular: boolean;
   try {
-    const st = fstatSync(fd);
-    if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    regular = st.isFile();
-    size = st.size;
+    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
   } catch (e) {
     closeSync(fd);
     throw cannotRead(what, path, e);
   }
-  if (!regular) {
-    // A pipe or a device has no size to read up to: read it here, to its end.
-    closeSync(fd);
-    return Promise.resolve(readInput(what, path));
-  }
-  const bytes = new Uint8Array(size);
   return new Promise<Uint8Array>((resolve, reject) => {
-    const fail = (e: unknown): void => {
+    readFile(fd, (e, data) => {
       closeSync(fd);
-      reject(cannotRead(what, path, e));
-    };
-    const next = (done: number): void => {
-      if (done === size) {
-        closeSync(fd);
-        resolve(bytes);
-        return;
-      }
-      read(fd, bytes, done, size - done, done, (e, n) => {
-        if (e !== null) fail(e);
-        else if (n === 0) fail(new Error(`the file ended after ${done} of ${size} bytes`));
-        else next(done + n);
-      });
-    };
-    next(0);
+      if (e !== null) reject(cannotRead(what, path, e));
+      else resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
   });
 }
 

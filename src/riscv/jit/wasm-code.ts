@@ -222,7 +222,7 @@ export class Code extends Bytes {
     this.uleb32(buf, offset);
     return this;
   }
-  /** An opcode and a LEB128 index (< 2^32), after room(6) or more. */
+  /** An opcode and its unsigned LEB128 index (< 2^32), after one capacity check. */
   private indexed(op: number, index: number): this {
     const buf = this.room(6);
     buf[this.len++] = op;
