@@ -15,7 +15,7 @@ import { Hart } from '../riscv/hart.js';
 import { DecodeCache } from '../riscv/decode-cache.js';
 import { runHart, isIdle } from '../riscv/run.js';
 import { COMPILING_SLICE_MS } from '../riscv/jit/jit-hart.js';
-import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../riscv/sstc.js';
+import { updateSupervisorTimer } from '../riscv/sstc.js';
 import { defaultEngine, type Engine } from '../riscv/engine.js';
 import { warmUpEngines } from './warm-up.js';
 import { MIN_BURST, nextBurst } from './burst.js';
@@ -23,6 +23,7 @@ import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
+import { ticksUntilWake } from './wake-deadline.js';
 import { ParallelHarts, type ParallelHost } from './smp/parallel-harts.js';
 import { VIRT } from './virt-layout.js';
 import { VIRT_MAX_HARTS } from './virt-dt.js';
@@ -409,7 +410,7 @@ export class Machine {
   private async idle(): Promise<void> {
     let ticks = Infinity;
     for (const h of this.harts) {
-      ticks = Math.min(ticks, this.clint.ticksUntilDeadline(h.hartId), ticksUntilSupervisorTimer(h));
+      ticks = Math.min(ticks, ticksUntilWake(this.clint, h));
     }
     const ms = Math.min(MAX_IDLE_MS, (ticks * 1000) / VIRT.timebaseFrequency);
     if (ms <= 0) return;

@@ -15,7 +15,8 @@ import { Clint } from '../../devices/clint.js';
 import { SystemBus } from '../../memory/bus.js';
 import { GuestRam } from '../../memory/ram.js';
 import { MIP_MSIP, MIP_MTIP } from '../../riscv/constants.js';
-import { ticksUntilSupervisorTimer, updateSupervisorTimer } from '../../riscv/sstc.js';
+import { updateSupervisorTimer } from '../../riscv/sstc.js';
+import { ticksUntilWake } from '../wake-deadline.js';
 import { Hart } from '../../riscv/hart.js';
 import { restoreHartState, saveHartState } from '../../riscv/hart-state.js';
 import { isIdle, runHart } from '../../riscv/run.js';
@@ -89,7 +90,7 @@ function runSlice(): number {
       const seq = control.wakeSeq(id);
       refreshMip();
       if (!isIdle(hart)) continue;
-      const ticks = Math.min(clint.ticksUntilDeadline(id), ticksUntilSupervisorTimer(hart));
+      const ticks = ticksUntilWake(clint, hart);
       const ms = Math.min(MAX_SLEEP_MS, (ticks * 1000) / data.timebaseFrequency);
       if (ms > 0) control.sleep(id, seq, ms);
       continue;
