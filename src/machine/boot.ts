@@ -4,7 +4,8 @@
  * Linux boot follows QEMU's virt board: the OpenSBI firmware (fw_dynamic) at the start of RAM, the kernel Image
  * at RAM + text_offset, the device tree and the initramfs at the top of RAM, and the boot hart entering the
  * firmware in M-mode with a0 = hart id, a1 = device tree, a2 = fw_dynamic_info telling OpenSBI to continue at
- * the kernel in S-mode.
+ * the kernel in S-mode. With the built-in SBI (sbi.ts) there is no firmware: the hart enters the kernel in S-mode
+ * directly, where OpenSBI would have left it.
  *
  * Bare-metal boot loads an ELF and enters it in M-mode, with an HTIF device at its `tohost` symbol.
  */
@@ -14,6 +15,7 @@ import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';
 import { BootError } from './errors.js';
 import { parseKernelImage } from './linux-image.js';
+import { enterSupervisor } from './sbi.js';
 import type { Machine } from './machine.js';
 import { generateVirtDtb } from './virt-dt.js';
 import { VIRT } from './virt-layout.js';
@@ -24,7 +26,8 @@ export const HART_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 export { BootError } from './errors.js';
 
 export interface LinuxBoot {
-  readonly firmware: Uint8Array;
+  /** M-mode firmware (OpenSBI fw_dynamic), or 'builtin': the machine's own SBI (MachineOptions.sbi), no firmware. */
+  readonly firmware: Uint8Array | 'builtin';
   readonly kernel: Uint8Array;
   readonly initrd?: Uint8Array;
   readonly cmdline: string;
@@ -100,15 +103,19 @@ function checkInitrd(initrd: Uint8Array): void {
 
 /** Loads firmware, kernel, initramfs and device tree, and points the boot hart at the firmware. */
 export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
-  checkFirmware(boot.firmware);
+  const firmware = boot.firmware === 'builtin' ? undefined : boot.firmware;
+  if (firmware === undefined && m.harts.some((h) => h.sbi === undefined)) {
+    throw new RangeError("booting with firmware 'builtin' needs a machine made with the built-in SBI (MachineOptions.sbi)");
+  }
+  if (firmware !== undefined) checkFirmware(firmware);
   if (boot.initrd !== undefined) checkInitrd(boot.initrd);
   const ram = m.ram;
   const ramEnd = ram.base + ram.size;
   const mmu = boot.mmu ?? 'sv39';
   const kernel = parseKernelImage(boot.kernel);
   const kernelStart = ram.base + kernel.textOffset;
-  if (boot.firmware.length > kernel.textOffset) {
-    throw new BootError(`firmware is ${boot.firmware.length} bytes and would overlap the kernel at ${hex(kernelStart)}`);
+  if (firmware !== undefined && firmware.length > kernel.textOffset) {
+    throw new BootError(`firmware is ${firmware.length} bytes and would overlap the kernel at ${hex(kernelStart)}`);
   }
   const kernelEnd = kernelStart + kernel.imageSize;
   // The device tree's size does not depend on the initrd addresses, so measure it first.
@@ -132,10 +139,18 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
         ` and the device tree need at least ${mib(ram.size + needed - lowest)}`,
     );
   }
-  ram.load(ram.base, boot.firmware);
   ram.load(kernelStart, kernel.data);
   if (initrd !== undefined && boot.initrd !== undefined) ram.load(initrd.start, boot.initrd);
   ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd, true));
+  if (firmware === undefined) {
+    for (const h of m.harts) {
+      h.reset(kernelStart);
+      h.maxSatpMode = mmu === 'sv48' ? SATP_MODE_SV48 : SATP_MODE_SV39;
+      enterSupervisor(h, kernelStart, dtb);
+    }
+    return { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
+  }
+  ram.load(ram.base, firmware);
   const infoBytes = new Uint8Array(48);
   const dv = new DataView(infoBytes.buffer);
   dv.setBigUint64(0, BigInt(FW_DYNAMIC_INFO_MAGIC), true);

@@ -23,6 +23,7 @@ import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
+import { Sbi } from './sbi.js';
 import { ticksUntilWake } from './wake-deadline.js';
 import { ParallelHarts, type ParallelHost } from './smp/parallel-harts.js';
 import { VIRT } from './virt-layout.js';
@@ -54,6 +55,8 @@ export interface MachineOptions {
   readonly maxInstructions?: number;
   /** The CPU engine (default: defaultEngine(), the translator unless TYPEVISOR_ENGINE says otherwise). */
   readonly engine?: Engine;
+  /** The VMM implements the SBI (sbi.ts) for a kernel entered in S-mode, with no M-mode firmware. One hart. */
+  readonly sbi?: boolean;
 }
 
 /** Instructions run between checks of the clock and devices, with harts in turns (burst.ts adapts one hart's). */
@@ -146,6 +149,15 @@ export class Machine {
     }
     this.harts = harts;
     this.hart = harts[0]!;
+    if (options.sbi === true) {
+      if (count > 1) throw new RangeError('the built-in SBI runs one hart: boot several with M-mode firmware (OpenSBI)');
+      this.hart.sbi = new Sbi({
+        putchar: (byte) => this.emit(byte),
+        getchar: () => this.takeInputByte(),
+        reset: (kind) => this.stop({ kind }),
+        isRam: (pa) => this.ram.contains(pa, 4),
+      }).call;
+    }
     const setBit = (id: number, bit: number, level: boolean): void => {
       const h = harts[id];
       if (h !== undefined) h.mipHw = level ? h.mipHw | bit : h.mipHw & ~bit;
@@ -427,6 +439,14 @@ export class Machine {
 
   private wakeUp(): void {
     this.wakeIdle?.();
+  }
+
+  /** The next queued console input byte no console device has taken, or -1 (the SBI's console_getchar). */
+  private takeInputByte(): number {
+    const item = this.input[this.inputHead];
+    if (item === undefined || item === CONSOLE_BREAK) return -1;
+    this.inputHead++;
+    return item;
   }
 
   /** Moves queued host input into the console device while it has room. */

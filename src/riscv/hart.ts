@@ -100,6 +100,12 @@ export class Hart {
   onPause: () => void = () => {};
   /** Set by WFI until an interrupt becomes pending. */
   waiting = false;
+  /**
+   * The supervisor binary interface when the VMM implements it in place of M-mode firmware (as KVM does for its
+   * guests): an ECALL from S-mode calls this with pc already past the ECALL, and a trap that would go to M-mode
+   * goes to S-mode instead. Undefined when firmware runs in M-mode.
+   */
+  sbi: ((h: Hart) => void) | undefined = undefined;
 
   /** Pending trap, filled in before TRAP is thrown. */
   trapCause = 0;

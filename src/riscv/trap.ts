@@ -3,6 +3,7 @@
  * interrupt-enable and previous-privilege bits, vectored interrupts, and the choice among pending interrupts.
  */
 import {
+  CAUSE,
   CSR,
   IRQ_PRIORITY,
   MSTATUS_MIE,
@@ -28,7 +29,14 @@ export function takeTrap(h: Hart, cause: number, interrupt: boolean, tvalLo: num
   const c = h.csr;
   h.reservation = -1;
   h.waiting = false;
-  if (h.priv <= PRIV_S && ((deleg >>> cause) & 1) !== 0) {
+  const sbi = h.sbi;
+  if (sbi !== undefined && h.priv === PRIV_S && !interrupt && cause === CAUSE.ECALL_FROM_S) {
+    h.pc = epc + 4;
+    sbi(h);
+    return;
+  }
+  // With the SBI in the VMM nothing runs in M-mode: what is not delegated goes to S-mode all the same.
+  if (h.priv <= PRIV_S && (((deleg >>> cause) & 1) !== 0 || sbi !== undefined)) {
     c[CSR.scause * 2] = cause;
     c[CSR.scause * 2 + 1] = causeHi;
     c[CSR.sepc * 2] = epcLo;

@@ -1,0 +1,328 @@
+/**
+ * The RISC-V Supervisor Binary Interface (SBI spec v2.0) implemented by the VMM, as KVM implements it for its
+ * guests: the kernel enters in S-mode with no M-mode firmware below it, and its ECALLs land here (Hart.sbi).
+ * Booting without OpenSBI saves its ~6 million instructions of start-up (a tenth of a boot to the shell).
+ *
+ * Extensions: BASE, TIME, IPI, RFENCE, HSM, SRST, and the legacy calls Linux's early consoles and older kernels
+ * use (set_timer, console_putchar, console_getchar, shutdown). One hart: the harts of a machine with several run
+ * in worker threads, whose IPIs, remote fences and hart starts need OpenSBI's protocol over guest memory.
+ *
+ * Every call is guest input: unknown extensions and functions answer SBI_ERR_NOT_SUPPORTED, bad hart masks,
+ * addresses and types SBI_ERR_INVALID_PARAM or SBI_ERR_INVALID_ADDRESS, as the spec lists for each function.
+ */
+import { CSR, MIP_SSIP, MSTATUS_SIE, PRIV_S } from '../riscv/constants.js';
+import type { Hart } from '../riscv/hart.js';
+import { pairToNumber, TWO32 } from '../riscv/pairs.js';
+import { MENVCFG_STCE_HI, updateSupervisorTimer } from '../riscv/sstc.js';
+
+export const SBI_SUCCESS = 0;
+export const SBI_ERR_FAILED = -1;
+export const SBI_ERR_NOT_SUPPORTED = -2;
+export const SBI_ERR_INVALID_PARAM = -3;
+export const SBI_ERR_INVALID_ADDRESS = -5;
+export const SBI_ERR_ALREADY_AVAILABLE = -6;
+
+/** Extension IDs (a7), by the names the spec gives them. */
+export const SBI_EXT = {
+  LEGACY_SET_TIMER: 0x00,
+  LEGACY_CONSOLE_PUTCHAR: 0x01,
+  LEGACY_CONSOLE_GETCHAR: 0x02,
+  LEGACY_SHUTDOWN: 0x08,
+  BASE: 0x10,
+  TIME: 0x54494d45,
+  IPI: 0x735049,
+  RFENCE: 0x52464e43,
+  HSM: 0x48534d,
+  SRST: 0x53525354,
+} as const;
+
+/** Spec version 2.0: major in bits 30:24, minor in 23:0. */
+export const SBI_SPEC_VERSION = 2 << 24;
+/**
+ * Implementation ID: not one of those RISC-V International assigns (0 BBL, 1 OpenSBI, 3 KVM, ...), which Linux
+ * only prints. ASCII "TV".
+ */
+export const SBI_IMPL_ID = 0x5456;
+export const SBI_IMPL_VERSION = 1;
+
+export const HSM_STARTED = 0;
+const SUSPEND_RETENTIVE = 0;
+const SUSPEND_NON_RETENTIVE = 0x8000_0000;
+const RESET_SHUTDOWN = 0;
+const RESET_WARM_REBOOT = 2;
+const RESET_VENDOR = 0xf000_0000;
+/** Reset reasons 2..0xDFFFFFFF are reserved (0 none, 1 system failure, then implementation and vendor ones). */
+const REASON_RESERVED_END = 0xe000_0000;
+/** Above this many pages a remote SFENCE.VMA flushes everything rather than page by page. */
+const FENCE_PAGES_MAX = 64;
+
+/** What the SBI needs from the machine around the hart. */
+export interface SbiPlatform {
+  /** Console output, one byte (legacy console_putchar). */
+  putchar(byte: number): void;
+  /** The next console input byte, or -1 (legacy console_getchar). */
+  getchar(): number;
+  /** Ends the run: the guest powered off or asked for a reboot (SRST, legacy shutdown). */
+  reset(kind: 'poweroff' | 'reset'): void;
+  /** Whether `pa` is guest RAM (where a hart may resume). */
+  isRam(pa: number): boolean;
+}
+
+const A0 = 10 * 2;
+const A1 = 11 * 2;
+const A2 = 12 * 2;
+const A3 = 13 * 2;
+const A6 = 16 * 2;
+const A7 = 17 * 2;
+
+/** The supported extensions, for probe_extension. */
+const EXTENSIONS: ReadonlySet<number> = new Set(Object.values(SBI_EXT));
+
+/**
+ * Puts the hart where M-mode firmware would leave it for a kernel: in S-mode at `entry`, with a0 = hart id and
+ * a1 = `dtb`; every exception but ECALL from S-mode and the supervisor interrupts delegated; the counters open
+ * to S- and U-mode and stimecmp (Sstc) to S-mode. Call after Hart.reset.
+ */
+export function enterSupervisor(h: Hart, entry: number, dtb: number): void {
+  // medeleg cannot delegate ECALL from S-mode here: those are the SBI calls.
+  h.medeleg = 0xb3ff & ~(1 << 9) & ~(1 << 11);
+  h.mideleg = 0x222;
+  // cycle, time and instret readable in S-mode, and (as OpenSBI sets scounteren) in U-mode until the kernel says
+  // otherwise: user programs read the time with rdtime.
+  h.mcounteren = 7;
+  h.scounteren = 7;
+  h.csr[CSR.menvcfg * 2 + 1] = MENVCFG_STCE_HI;
+  // stimecmp resets to all ones, as OpenSBI leaves it: no timer interrupt until the kernel asks for one.
+  h.csr[CSR.stimecmp * 2] = -1;
+  h.csr[CSR.stimecmp * 2 + 1] = -1;
+  updateSupervisorTimer(h);
+  setReg(h, A0, h.hartId);
+  setReg(h, A1, dtb);
+  h.pc = entry;
+  h.priv = PRIV_S;
+  h.updateTlbContext();
+}
+
+/** The SBI of a machine with one hart (see the top of this file). */
+export class Sbi {
+  private readonly platform: SbiPlatform;
+
+  constructor(platform: SbiPlatform) {
+    this.platform = platform;
+  }
+
+  /** Handles the ECALL the hart just made (Hart.sbi): arguments in a0..a5, FID in a6, EID in a7. */
+  readonly call = (h: Hart): void => {
+    const x = h.x;
+    const eid = x[A7 + 1] === 0 ? x[A7]! >>> 0 : -1;
+    const fid = x[A6 + 1] === 0 ? x[A6]! >>> 0 : -1;
+    if (eid >= 0 && eid < 0x10) {
+      this.legacy(h, eid);
+      return;
+    }
+    let value = 0;
+    let error = SBI_SUCCESS;
+    switch (eid) {
+      case SBI_EXT.BASE: {
+        const v = base(fid, h);
+        if (v === undefined) error = SBI_ERR_NOT_SUPPORTED;
+        else value = v;
+        break;
+      }
+      case SBI_EXT.TIME:
+        if (fid === 0) setTimer(h, x[A0]!, x[A0 + 1]!);
+        else error = SBI_ERR_NOT_SUPPORTED;
+        break;
+      case SBI_EXT.IPI:
+        error = fid === 0 ? this.sendIpi(h) : SBI_ERR_NOT_SUPPORTED;
+        break;
+      case SBI_EXT.RFENCE:
+        error = this.rfence(h, fid);
+        break;
+      case SBI_EXT.HSM: {
+        const r = this.hsm(h, fid);
+        if (r === undefined) return;
+        [error, value] = r;
+        break;
+      }
+      case SBI_EXT.SRST:
+        error = fid === 0 ? this.systemReset(h) : SBI_ERR_NOT_SUPPORTED;
+        break;
+      default:
+        error = SBI_ERR_NOT_SUPPORTED;
+    }
+    setReg(h, A0, error);
+    setReg(h, A1, value);
+  };
+
+  /** Legacy extensions (SBI v0.1): the result in a0 alone, a1 kept. */
+  private legacy(h: Hart, eid: number): void {
+    const x = h.x;
+    let r = 0;
+    switch (eid) {
+      case SBI_EXT.LEGACY_SET_TIMER:
+        setTimer(h, x[A0]!, x[A0 + 1]!);
+        break;
+      case SBI_EXT.LEGACY_CONSOLE_PUTCHAR:
+        this.platform.putchar(x[A0]! & 0xff);
+        break;
+      case SBI_EXT.LEGACY_CONSOLE_GETCHAR:
+        r = this.platform.getchar();
+        break;
+      case SBI_EXT.LEGACY_SHUTDOWN:
+        this.platform.reset('poweroff');
+        h.waiting = true;
+        return;
+      default:
+        // clear_ipi, send_ipi and the remote fences of v0.1 take hart masks in guest virtual memory; a kernel
+        // told of v2.0 uses the IPI and RFENCE extensions instead.
+        r = SBI_ERR_NOT_SUPPORTED;
+    }
+    setReg(h, A0, r);
+  }
+
+
+  /** The hart ids a (hart_mask, hart_mask_base) pair selects, or undefined if one is not a hart's. */
+  private selected(h: Hart, mask: number, maskHi: number, base: number, baseHi: number): number[] | undefined {
+    if (base === -1 && baseHi === -1) return [h.hartId];
+    const ids: number[] = [];
+    for (let bit = 0; bit < 64; bit++) {
+      const set = bit < 32 ? (mask >>> bit) & 1 : (maskHi >>> (bit - 32)) & 1;
+      if (set === 0) continue;
+      // One hart: only id 0 exists, selected by base 0 and bit 0.
+      if (baseHi !== 0 || base !== 0 || bit !== 0) return undefined;
+      ids.push(bit);
+    }
+    return ids;
+  }
+
+  private sendIpi(h: Hart): number {
+    const x = h.x;
+    const ids = this.selected(h, x[A0]!, x[A0 + 1]!, x[A1]!, x[A1 + 1]!);
+    if (ids === undefined) return SBI_ERR_INVALID_PARAM;
+    if (ids.length > 0) h.mipSw |= MIP_SSIP;
+    return SBI_SUCCESS;
+  }
+
+  private rfence(h: Hart, fid: number): number {
+    if (fid > 2) return SBI_ERR_NOT_SUPPORTED; // the hypervisor fences: there is no H extension
+    const x = h.x;
+    const ids = this.selected(h, x[A0]!, x[A0 + 1]!, x[A1]!, x[A1 + 1]!);
+    if (ids === undefined) return SBI_ERR_INVALID_PARAM;
+    // remote_fence_i: one hart's own stores already drop its decoded code.
+    if (fid === 0 || ids.length === 0) return SBI_SUCCESS;
+    const sizeLo = x[A3]!;
+    const sizeHi = x[A3 + 1]!;
+    const start = pairToNumber(x[A2]!, x[A2 + 1]!);
+    const all = (sizeLo === -1 && sizeHi === -1) || (sizeLo === 0 && sizeHi === 0 && start === 0);
+    const size = (sizeHi >>> 0) * TWO32 + (sizeLo >>> 0);
+    if (all || size > FENCE_PAGES_MAX * 4096) {
+      h.tlb.flushTranslated();
+      return SBI_SUCCESS;
+    }
+    // The TLB does not tag entries with ASIDs: a fence for one ASID drops the pages in all of them.
+    for (let page = start - (start % 4096); page < start + size; page += 4096) h.tlb.flushPage(page);
+    return SBI_SUCCESS;
+  }
+
+  /** Hart state management; undefined when the call does not return (the hart resumes elsewhere). */
+  private hsm(h: Hart, fid: number): [number, number] | undefined {
+    const x = h.x;
+    const target = x[A0 + 1] === 0 ? x[A0]! >>> 0 : -1;
+    switch (fid) {
+      case 0: // hart_start
+        return [target === h.hartId ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM, 0];
+      case 1: // hart_stop: the only hart stopped could never be started again
+        return [SBI_ERR_FAILED, 0];
+      case 2: // hart_get_status
+        return target === h.hartId ? [SBI_SUCCESS, HSM_STARTED] : [SBI_ERR_INVALID_PARAM, 0];
+      case 3:
+        return this.suspend(h);
+      default:
+        return [SBI_ERR_NOT_SUPPORTED, 0];
+    }
+  }
+
+  /** hart_suspend(type, resume_addr, opaque): sleeps as WFI does until an interrupt is pending. */
+  private suspend(h: Hart): [number, number] | undefined {
+    const x = h.x;
+    const type = x[A0 + 1] === 0 ? x[A0]! >>> 0 : -1;
+    if (type !== SUSPEND_RETENTIVE && type !== SUSPEND_NON_RETENTIVE) return [SBI_ERR_INVALID_PARAM, 0];
+    if (type === SUSPEND_RETENTIVE) {
+      // Resumes after the ECALL, as if the call returned, with success.
+      setReg(h, A0, SBI_SUCCESS);
+      setReg(h, A1, 0);
+      sleep(h);
+      return undefined;
+    }
+    const resume = pairToNumber(x[A1]!, x[A1 + 1]!);
+    if (!this.platform.isRam(resume)) return [SBI_ERR_INVALID_ADDRESS, 0];
+    // Non-retentive: resumes at resume_addr in S-mode with a0 = hart id, a1 = opaque, satp 0, SIE clear.
+    const opaqueLo = x[A2]!;
+    const opaqueHi = x[A2 + 1]!;
+    setReg(h, A0, h.hartId);
+    x[A1] = opaqueLo;
+    x[A1 + 1] = opaqueHi;
+    h.csr[CSR.satp * 2] = 0;
+    h.csr[CSR.satp * 2 + 1] = 0;
+    h.mstatus &= ~MSTATUS_SIE;
+    h.pc = resume;
+    h.tlb.flushAll();
+    h.updateTlbContext();
+    sleep(h);
+    return undefined;
+  }
+
+  private systemReset(h: Hart): number {
+    const x = h.x;
+    const type = x[A0 + 1] === 0 ? x[A0]! >>> 0 : -1;
+    const reason = x[A1 + 1] === 0 ? x[A1]! >>> 0 : -1;
+    if (type < 0 || (type > RESET_WARM_REBOOT && type < RESET_VENDOR)) return SBI_ERR_INVALID_PARAM;
+    if (reason < 0 || (reason >= 2 && reason < REASON_RESERVED_END)) return SBI_ERR_INVALID_PARAM;
+    if (type >= RESET_VENDOR) return SBI_ERR_NOT_SUPPORTED;
+    // As OpenSBI on this board: the reason does not change what happens.
+    this.platform.reset(type === RESET_SHUTDOWN ? 'poweroff' : 'reset');
+    // The call does not return: the hart waits while the run loop ends.
+    h.waiting = true;
+    return SBI_SUCCESS;
+  }
+}
+
+/** set_timer: the next timer event at `time` >= stime_value, kept in stimecmp (Sstc), which clears STIP. */
+function setTimer(h: Hart, lo: number, hi: number): void {
+  h.csr[CSR.stimecmp * 2] = lo;
+  h.csr[CSR.stimecmp * 2 + 1] = hi;
+  updateSupervisorTimer(h);
+}
+
+/** Sleeps as WFI: unless an interrupt is pending already. */
+function sleep(h: Hart): void {
+  if (((h.mipHw | h.mipSw) & h.mie) === 0) h.waiting = true;
+}
+
+function setReg(h: Hart, at: number, v: number): void {
+  h.x[at] = v | 0;
+  h.x[at + 1] = Math.floor(v / TWO32) | 0;
+}
+
+/** A BASE function's value; undefined for a function that does not exist. */
+function base(fid: number, h: Hart): number | undefined {
+  switch (fid) {
+    case 0:
+      return SBI_SPEC_VERSION;
+    case 1:
+      return SBI_IMPL_ID;
+    case 2:
+      return SBI_IMPL_VERSION;
+    case 3: {
+      const x = h.x;
+      return x[A0 + 1] === 0 && EXTENSIONS.has(x[A0]! >>> 0) ? 1 : 0;
+    }
+    case 4: // mvendorid, marchid, mimpid: the hart reports 0 for each ("not implemented").
+    case 5:
+    case 6:
+      return 0;
+    default:
+      return undefined;
+  }
+}
