@@ -15,7 +15,8 @@ export interface BootFiles {
   readonly kernel: Promise<Uint8Array>;
   /** The initrd, being read on libuv's thread pool (a read error rejects with a UsageError). */
   readonly initrd: Promise<Uint8Array> | undefined;
-  readonly firmware: Uint8Array | undefined;
+  /** The M-mode firmware; 'builtin' for the machine's own SBI; undefined for bare metal. */
+  readonly firmware: Uint8Array | 'builtin' | undefined;
 }
 
 function cannotRead(what: string, path: string, e: unknown): UsageError {
@@ -69,7 +70,7 @@ export function readBootFiles(cfg: VmConfig): BootFiles {
   // the main thread next reached the event loop, which start-up does not do before it waits for the kernel.)
   const kernelFile = readInput('kernel', cfg.kernel);
   const initrd = bare || cfg.initrd === 'none' ? undefined : readInputAsync('initrd', cfg.initrd);
-  const firmware = bare ? undefined : readInput('firmware', cfg.firmware);
+  const firmware = bare ? undefined : cfg.firmware === 'builtin' ? 'builtin' : readInput('firmware', cfg.firmware);
   const kernel = bare ? Promise.resolve(kernelFile) : inflateKernel(kernelFile);
   // A bad kernel or initrd is reported where it is awaited (bootVm).
   kernel.catch(() => undefined);

@@ -41,8 +41,11 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
         .default(BUNDLED.initrd, 'bundled busybox guest/images/initramfs.cpio'),
     )
     .addOption(
-      new Option('-f, --firmware <file>', "M-mode firmware (OpenSBI fw_dynamic), or 'none' for bare-metal mode")
-        .default(BUNDLED.firmware, 'bundled OpenSBI guest/images/fw_dynamic.bin'),
+      new Option(
+        '-f, --firmware <file>',
+        "M-mode firmware (OpenSBI fw_dynamic); 'builtin': no firmware, Typevisor implements the SBI (one hart); " +
+          "'none': bare-metal mode (default: builtin with one hart, the bundled OpenSBI guest/images/fw_dynamic.bin with several)",
+      ),
     )
     .addOption(
       new Option('-a, --append <cmdline>', 'kernel command line (with --console virtio the default is console=hvc0)')

@@ -1,16 +1,20 @@
 /**
- * End to end: `typevisor run` boots the bundled guest (OpenSBI, Linux, busybox) to a shell, commands work, and
- * poweroff ends the process with status 0.
+ * End to end: `typevisor run` boots the bundled guest (Linux, busybox; the SBI built in, or OpenSBI when asked)
+ * to a shell, commands work, and poweroff ends the process with status 0.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { GuestConsole } from '../testing/guest-console.js';
+import { BUNDLED } from './bundled.js';
 
 test('the bundled Linux guest boots to a shell, runs commands and powers off with status 0', async () => {
   const vm = new GuestConsole(['run']);
   try {
     const boot = await vm.waitForShell();
-    assert.match(boot, /OpenSBI v1\./, 'OpenSBI banner');
+    assert.doesNotMatch(boot, /OpenSBI/, 'no firmware: the SBI is built in');
+    assert.match(boot, /SBI specification v2\.0 detected/);
+    assert.match(boot, /SBI implementation ID=0x5456 Version=0x1/);
+    for (const ext of ['TIME', 'IPI', 'RFENCE', 'SRST', 'HSM']) assert.match(boot, new RegExp(`SBI ${ext} extension detected`));
     assert.match(boot, /Linux version 6\.1/, 'kernel log');
     assert.match(boot, /Typevisor guest ready/);
     // The device tree's rng-seed, which the kernel trusts (guest/kernel.config): its CRNG is ready at once.
@@ -31,6 +35,21 @@ test('the bundled Linux guest boots to a shell, runs commands and powers off wit
     await vm.waitFor('reboot: Power down', 60_000);
     const { code } = await vm.exited;
     assert.equal(code, 0);
+  } finally {
+    vm.kill();
+  }
+});
+
+test('with --firmware the bundled OpenSBI, the guest boots through it and powers off with status 0', async () => {
+  const vm = new GuestConsole(['run', '--firmware', BUNDLED.firmware]);
+  try {
+    const boot = await vm.waitForShell();
+    assert.match(boot, /OpenSBI v1\./, 'OpenSBI banner');
+    assert.match(boot, /SBI implementation ID=0x1 /, 'Linux sees OpenSBI');
+    assert.equal((await vm.run('echo $((6 * 7))')).trim(), '42');
+    vm.send('poweroff');
+    await vm.waitFor('reboot: Power down', 60_000);
+    assert.equal((await vm.exited).code, 0);
   } finally {
     vm.kill();
   }

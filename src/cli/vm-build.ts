@@ -26,7 +26,7 @@ export function releaseAll(attached: Attached[]): void {
 
 /** Makes the machine and attaches the configured devices (disks, networks, rng, console, in that order). */
 export async function buildMachine(cfg: VmConfig, onOutput: (b: Uint8Array) => void, extras: MachineExtras = {}): Promise<BuiltVm> {
-  const machine = new Machine({ memBytes: cfg.memBytes, harts: cfg.cpus, onOutput, ...extras });
+  const machine = new Machine({ memBytes: cfg.memBytes, harts: cfg.cpus, onOutput, sbi: cfg.firmware === 'builtin', ...extras });
   const attached: Attached[] = [];
   const disks: AttachedDisk[] = [];
   try {

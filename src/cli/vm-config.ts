@@ -11,7 +11,7 @@ export const VM_CONFIG_FORMAT = 'typevisor-vm';
 export const VM_CONFIG_VERSION = 1;
 
 export interface VmConfig {
-  /** Absolute paths; initrd and firmware may be 'none'. */
+  /** Absolute paths; initrd and firmware may be 'none', firmware 'builtin' (the machine's own SBI). */
   readonly kernel: string;
   readonly initrd: string;
   readonly firmware: string;
@@ -40,7 +40,7 @@ export class VmConfigError extends Error {
 }
 
 export function absolute(p: string): string {
-  return p === 'none' ? p : path.resolve(p);
+  return p === 'none' || p === 'builtin' ? p : path.resolve(p);
 }
 
 export function diskIdentity(file: string): DiskIdentity {
@@ -144,10 +144,11 @@ export function parseVmConfigRecord(value: unknown): { config: VmConfig; disks: 
   if (identities.length !== disks.length || identities.some((d, i) => d.path !== disks[i]!.path)) {
     throw new VmConfigError("section 'vm': diskIdentity must list the disks in order");
   }
+  if (rec['firmware'] === 'builtin' && cpus > 1) throw new VmConfigError("section 'vm': firmware 'builtin' runs one hart, not " + cpus);
   const config: VmConfig = {
     kernel: filePath(rec, 'kernel'),
     initrd: filePath(rec, 'initrd', true),
-    firmware: filePath(rec, 'firmware', true),
+    firmware: rec['firmware'] === 'builtin' ? 'builtin' : filePath(rec, 'firmware', true),
     append: str(rec, 'append', 1023),
     mmu,
     memBytes,
