@@ -1,15 +1,20 @@
 // npm run bench:boot — time from process start to the guest's shell prompt, Typevisor vs QEMU (TCG), same
-// firmware, kernel, initramfs and command line, several runs each; prints medians and the ratio.
+// kernel, initramfs and command line, several runs each; prints medians and the ratios. Typevisor boots by default
+// with its own SBI and no firmware; 'jit-opensbi' boots the translator through OpenSBI, as QEMU does.
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GuestConsole } from '../dist/testing/guest-console.js';
-import { engines, machineLine, median, qemuVersion } from './peer.mjs';
+import { engines, IMAGES, machineLine, median, qemuVersion } from './peer.mjs';
 
 const runs = Number(process.env.RUNS ?? 5);
 const results = new Map();
 console.log(`boot to shell prompt, ${runs} runs each — ${machineLine()}`);
 if (qemuVersion() === undefined) console.log('(qemu-system-riscv64 not found: apt-get install qemu-system-misc to compare)');
+const list = engines();
+const jit = list.find((e) => e.name === 'typevisor-jit');
+if (jit) list.splice(list.indexOf(jit) + 1, 0, { ...jit, name: 'jit-opensbi', args: [...jit.args, '--firmware', join(IMAGES, 'fw_dynamic.bin')] });
 for (let run = 0; run < runs; run++) {
-  for (const e of engines()) {
+  for (const e of list) {
     const t0 = performance.now();
     const vm = new GuestConsole(e.args, e.command);
     try {
@@ -29,7 +34,7 @@ for (const [name, xs] of results) {
   console.log(`${name.padEnd(12)} ${(median(xs) / 1000).toFixed(2)} s   ${(Math.min(...xs) / 1000).toFixed(2)} s   ${(Math.max(...xs) / 1000).toFixed(2)} s`);
 }
 const q = results.get('qemu-tcg');
-for (const name of ['typevisor', 'typevisor-jit']) {
+for (const name of ['typevisor', 'typevisor-jit', 'jit-opensbi']) {
   const tv = results.get(name);
   if (tv && q) console.log(`${name === 'typevisor' ? '\n' : ''}ratio ${name}/qemu (median): ${(median(tv) / median(q)).toFixed(2)}`);
 }
