@@ -29,8 +29,9 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
   program
     .command('run')
     .description(
-      'Boot a virtual machine. With no options it boots the bundled Linux guest (OpenSBI, Linux 6.1, busybox);\n' +
-        'the guest\'s serial console is this terminal. Type Ctrl-A X to quit, Ctrl-A H for help.',
+      'Boot a virtual machine. With no options it boots the bundled Linux guest (Linux 6.1, busybox) with no ' +
+        "firmware: Typevisor implements the SBI. The guest's serial console is this terminal. Type Ctrl-A X to quit, " +
+        'Ctrl-A H for help.',
     )
     .addOption(
       new Option('-k, --kernel <file>', 'kernel: a RISC-V Linux Image (raw or gzip-compressed); with --firmware none, an RV64 ELF run in M-mode')
