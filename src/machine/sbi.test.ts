@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { CSR, MIP_SSIP, MIP_STIP, MSTATUS_SIE, PRIV_S, PRIV_U } from '../riscv/constants.js';
 import { A, csrRaw, getX, makeHart, RAM_BASE, run, setCsrRaw, setX, STVEC, type Rig } from '../riscv/testing.js';
 import {
@@ -243,4 +244,29 @@ test('legacy console: putchar writes a byte, getchar reads one or -1, the result
   assert.deepEqual(call(g, 0x04, 0, 0n), [BigInt(SBI_ERR_NOT_SUPPORTED), 99n]);
   call(g, SBI_EXT.LEGACY_SHUTDOWN, 0);
   assert.deepEqual(g.resets, ['poweroff']);
+});
+
+test('any call with any arguments returns to S-mode without throwing (the guest is hostile)', () => {
+  const eids = [...Object.values(SBI_EXT), 0x03, 0x04, 0x09, 0x0f, 0x504d55];
+  fc.assert(
+    fc.property(
+      fc.oneof(fc.constantFrom(...eids.map(BigInt)), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })),
+      fc.oneof(fc.integer({ min: 0, max: 8 }).map(BigInt), fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })),
+      fc.array(fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.constantFrom(0n, 1n, -1n, BigInt(RAM_BASE))), {
+        minLength: 6,
+        maxLength: 6,
+      }),
+      (eid, fid, args) => {
+        const g = guest();
+        const h = g.h;
+        setX(h, 17, eid);
+        setX(h, 16, fid);
+        args.forEach((v, i) => setX(h, 10 + i, v));
+        run(g, [A.ecall()]);
+        assert.equal(h.priv, PRIV_S);
+        assert.ok(h.waiting || h.pc === CODE + 4, `pc ${h.pc.toString(16)}`);
+      },
+    ),
+    { numRuns: 2000 },
+  );
 });
