@@ -55,6 +55,22 @@ test('with --firmware the bundled OpenSBI, the guest boots through it and powers
   }
 });
 
+test('reboot in the guest (an SBI system reset) boots it again; poweroff then ends with status 0', async () => {
+  const vm = new GuestConsole(['run']);
+  try {
+    await vm.waitForShell();
+    vm.send('reboot');
+    await vm.waitFor('reboot: Restarting system', 60_000);
+    const second = await vm.waitForShell();
+    assert.match(second, /SBI implementation ID=0x5456/);
+    assert.equal((await vm.run('echo $((6 * 7))')).trim(), '42');
+    vm.send('poweroff');
+    assert.equal((await vm.exited).code, 0);
+  } finally {
+    vm.kill();
+  }
+});
+
 test('the guest clock follows the host: sleep 1 takes about one second of host time', async () => {
   const vm = new GuestConsole(['run']);
   try {

@@ -101,11 +101,18 @@ function checkInitrd(initrd: Uint8Array): void {
   }
 }
 
-/** Loads firmware, kernel, initramfs and device tree, and points the boot hart at the firmware. */
+/**
+ * Loads firmware, kernel, initramfs and device tree, and points the harts at the firmware (M-mode), or with the
+ * built-in SBI at the kernel (S-mode).
+ */
 export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   const firmware = boot.firmware === 'builtin' ? undefined : boot.firmware;
+  // The built-in SBI answers ECALLs from S-mode in place of M-mode firmware: a machine has one or the other.
   if (firmware === undefined && m.harts.some((h) => h.sbi === undefined)) {
     throw new RangeError("booting with firmware 'builtin' needs a machine made with the built-in SBI (MachineOptions.sbi)");
+  }
+  if (firmware !== undefined && m.harts.some((h) => h.sbi !== undefined)) {
+    throw new RangeError('a machine made with the built-in SBI (MachineOptions.sbi) boots no M-mode firmware');
   }
   if (firmware !== undefined) checkFirmware(firmware);
   if (boot.initrd !== undefined) checkInitrd(boot.initrd);
