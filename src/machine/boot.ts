@@ -15,7 +15,7 @@ import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';
 import { BootError } from './errors.js';
 import { parseKernelImage } from './linux-image.js';
-import { enterSupervisor } from './sbi.js';
+import { enterSupervisor, markStopped } from './sbi.js';
 import type { Machine } from './machine.js';
 import { generateVirtDtb } from './virt-dt.js';
 import { VIRT } from './virt-layout.js';
@@ -108,10 +108,10 @@ function checkInitrd(initrd: Uint8Array): void {
 export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   const firmware = boot.firmware === 'builtin' ? undefined : boot.firmware;
   // The built-in SBI answers ECALLs from S-mode in place of M-mode firmware: a machine has one or the other.
-  if (firmware === undefined && m.harts.some((h) => h.sbi === undefined)) {
+  if (firmware === undefined && !m.sbi) {
     throw new RangeError("booting with firmware 'builtin' needs a machine made with the built-in SBI (MachineOptions.sbi)");
   }
-  if (firmware !== undefined && m.harts.some((h) => h.sbi !== undefined)) {
+  if (firmware !== undefined && m.sbi) {
     throw new RangeError('a machine made with the built-in SBI (MachineOptions.sbi) boots no M-mode firmware');
   }
   if (firmware !== undefined) checkFirmware(firmware);
@@ -150,10 +150,12 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   if (initrd !== undefined && boot.initrd !== undefined) ram.load(initrd.start, boot.initrd);
   ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd, true));
   if (firmware === undefined) {
+    // Hart 0 enters the kernel; the others wait, stopped, for the kernel to start them (SBI HSM hart_start).
     for (const h of m.harts) {
       h.reset(kernelStart);
       h.maxSatpMode = mmu === 'sv48' ? SATP_MODE_SV48 : SATP_MODE_SV39;
       enterSupervisor(h, kernelStart, dtb);
+      if (h.hartId !== 0) markStopped(h);
     }
     return { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
   }

@@ -55,7 +55,10 @@ export interface MachineOptions {
   readonly maxInstructions?: number;
   /** The CPU engine (default: defaultEngine(), the translator unless TYPEVISOR_ENGINE says otherwise). */
   readonly engine?: Engine;
-  /** The VMM implements the SBI (sbi.ts) for a kernel entered in S-mode, with no M-mode firmware. One hart. */
+  /**
+   * The VMM implements the SBI (sbi.ts) for a kernel entered in S-mode, with no M-mode firmware. With several
+   * harts, only when they run in parallel (worker threads).
+   */
   readonly sbi?: boolean;
 }
 
@@ -114,6 +117,8 @@ export class Machine {
   /** Why the run ended, if a worker thread failed. */
   private failure: Error | undefined;
   private readonly engine: Engine;
+  /** The harts answer SBI calls themselves (MachineOptions.sbi): there is no M-mode firmware. */
+  readonly sbi: boolean;
 
   constructor(options: MachineOptions) {
     const engine = options.engine ?? defaultEngine();
@@ -149,8 +154,10 @@ export class Machine {
     }
     this.harts = harts;
     this.hart = harts[0]!;
-    if (options.sbi === true) {
-      if (count > 1) throw new RangeError('the built-in SBI runs one hart: boot several with M-mode firmware (OpenSBI)');
+    this.sbi = options.sbi === true;
+    if (this.sbi && count > 1 && !parallel) throw new RangeError('the built-in SBI runs harts taking turns on one thread only one at a time');
+    // With harts in worker threads each worker's hart has its SBI (hart-worker.ts).
+    if (this.sbi && !parallel) {
       this.hart.sbi = new Sbi({
         putchar: (byte) => this.emit(byte),
         getchar: () => this.takeInputByte(),
@@ -390,6 +397,7 @@ export class Machine {
       outputPending: () => this.outLength,
       flushOutput: () => this.flushOutput(),
       paused: () => this.paused,
+      sbi: this.sbi,
     };
   }
 

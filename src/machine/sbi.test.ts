@@ -10,7 +10,11 @@ import { A, csrRaw, getX, makeHart, RAM_BASE, run, setCsrRaw, setX, STVEC, type 
 import {
   enterSupervisor,
   HSM_STARTED,
+  HSM_STOPPED,
   Sbi,
+  SBI_RETRY,
+  SBI_SUCCESS,
+  type SbiHarts,
   SBI_ERR_ALREADY_AVAILABLE,
   SBI_ERR_INVALID_ADDRESS,
   SBI_ERR_INVALID_PARAM,
@@ -269,4 +273,62 @@ test('any call with any arguments returns to S-mode without throwing (the guest 
     ),
     { numRuns: 2000 },
   );
+});
+
+/** Hart 0 of four, with the other harts' calls recorded by a fake SbiHarts. */
+function fourHarts(fenceResult = SBI_SUCCESS, startResult = SBI_SUCCESS): Guest & { calls: string[] } {
+  const g = guest();
+  const calls: string[] = [];
+  const harts: SbiHarts = {
+    count: 4,
+    status: (id) => (id === 3 ? HSM_STOPPED : HSM_STARTED),
+    start: (id, lo, hi, olo) => (calls.push(`start ${id} ${(hi * 2 ** 32 + (lo >>> 0)).toString(16)} ${olo}`), startResult),
+    ipi: (id) => void calls.push(`ipi ${id}`),
+    fence: (ids, vma) => (calls.push(`fence ${vma ? 'vma' : 'i'} ${ids.join(',')}`), fenceResult),
+    stop: () => (calls.push('stop'), true),
+  };
+  g.h.sbi = new Sbi({ putchar: () => {}, getchar: () => -1, reset: () => {}, isRam: (pa) => g.ram.contains(pa, 4) }, harts).call;
+  return Object.assign(g, { calls });
+}
+
+test('several harts: masks select other harts for IPIs and fences; ids past the last hart are invalid', () => {
+  const g = fourHarts();
+  assert.deepEqual(call(g, SBI_EXT.IPI, 0, 0b1011n, 0n), ok());
+  assert.deepEqual(g.calls, ['ipi 1', 'ipi 3']);
+  assert.equal(g.h.mipSw & MIP_SSIP, MIP_SSIP, 'hart 0 itself');
+  assert.deepEqual(call(g, SBI_EXT.IPI, 0, 0b11n, 2n), ok(), 'base 2: harts 2 and 3');
+  assert.deepEqual(call(g, SBI_EXT.IPI, 0, 0n, -1n), ok(), 'base -1: all of them');
+  assert.deepEqual(g.calls.slice(2), ['ipi 2', 'ipi 3', 'ipi 1', 'ipi 2', 'ipi 3']);
+  g.calls.length = 0;
+  assert.deepEqual(call(g, SBI_EXT.IPI, 0, 0b11n, 3n), err(SBI_ERR_INVALID_PARAM), 'hart 4 does not exist');
+  assert.deepEqual(call(g, SBI_EXT.RFENCE, 1, 0b110n, 0n, 0n, 0n), ok());
+  assert.deepEqual(call(g, SBI_EXT.RFENCE, 0, 0b1111n, 0n), ok());
+  assert.deepEqual(g.calls, ['fence vma 1,2', 'fence i 1,2,3']);
+});
+
+test('several harts: HSM status and start go to the other hart; a start needs an address in RAM', () => {
+  const g = fourHarts();
+  assert.deepEqual(call(g, SBI_EXT.HSM, 2, 3n), ok(HSM_STOPPED));
+  assert.deepEqual(call(g, SBI_EXT.HSM, 2, 1n), ok(HSM_STARTED));
+  assert.deepEqual(call(g, SBI_EXT.HSM, 2, 4n), err(SBI_ERR_INVALID_PARAM));
+  assert.deepEqual(call(g, SBI_EXT.HSM, 0, 3n, 0x1000n, 5n), err(SBI_ERR_INVALID_ADDRESS));
+  assert.deepEqual(call(g, SBI_EXT.HSM, 0, 3n, BigInt(RAM_BASE + 0x2000), 5n), ok());
+  assert.deepEqual(g.calls, [`start 3 ${(RAM_BASE + 0x2000).toString(16)} 5`]);
+  assert.equal(call(g, SBI_EXT.HSM, 1)[0], 0n, 'hart_stop does not return: a0 untouched');
+  assert.deepEqual(g.calls.slice(1), ['stop']);
+});
+
+test('several harts: a fence or start the machine interrupts (parking its harts) is made again later', () => {
+  const cases: [Guest, number, number, bigint[]][] = [
+    [fourHarts(SBI_RETRY), SBI_EXT.RFENCE, 1, [0b10n, 0n, 0n, 0n]],
+    [fourHarts(SBI_SUCCESS, SBI_RETRY), SBI_EXT.HSM, 0, [3n, BigInt(RAM_BASE), 0n]],
+  ];
+  for (const [g, eid, fid, args] of cases) {
+    const h = g.h;
+    const pc = h.pc;
+    const [a0, a1] = call(g, eid, fid, ...args);
+    assert.equal(h.pc, pc, 'back at the ECALL');
+    assert.equal(h.waiting, true, 'and back to the run loop');
+    assert.deepEqual([a0, a1], [args[0], args[1]], 'no result written');
+  }
 });

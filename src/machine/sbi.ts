@@ -4,13 +4,14 @@
  * Booting without OpenSBI saves its ~6 million instructions of start-up (a tenth of a boot to the shell).
  *
  * Extensions: BASE, TIME, IPI, RFENCE, HSM, SRST, and the legacy calls Linux's early consoles and older kernels
- * use (set_timer, console_putchar, console_getchar, shutdown). One hart: the harts of a machine with several run
- * in worker threads, whose IPIs, remote fences and hart starts need OpenSBI's protocol over guest memory.
+ * use (set_timer, console_putchar, console_getchar, shutdown). What one hart asks of another (an IPI, a remote
+ * fence, a start) goes through SbiHarts: nothing to do with one hart; with several, each in its worker thread,
+ * sbi-harts.ts passes it through the machine's control block.
  *
  * Every call is guest input: unknown extensions and functions answer SBI_ERR_NOT_SUPPORTED, bad hart masks,
  * addresses and types SBI_ERR_INVALID_PARAM or SBI_ERR_INVALID_ADDRESS, as the spec lists for each function.
  */
-import { CSR, MIP_SSIP, MSTATUS_SIE, PRIV_S } from '../riscv/constants.js';
+import { CSR, MIP_SSIP, MSTATUS_SIE, PRIV_M, PRIV_S } from '../riscv/constants.js';
 import type { Hart } from '../riscv/hart.js';
 import { pairToNumber, TWO32 } from '../riscv/pairs.js';
 import { MENVCFG_STCE_HI, updateSupervisorTimer } from '../riscv/sstc.js';
@@ -46,6 +47,9 @@ export const SBI_IMPL_ID = 0x5456;
 export const SBI_IMPL_VERSION = 1;
 
 export const HSM_STARTED = 0;
+export const HSM_STOPPED = 1;
+/** What an SbiHarts operation returns when the machine is stopping its harts: the hart makes the call again later. */
+export const SBI_RETRY = 1;
 const SUSPEND_RETENTIVE = 0;
 const SUSPEND_NON_RETENTIVE = 0x8000_0000;
 const RESET_SHUTDOWN = 0;
@@ -55,6 +59,34 @@ const RESET_VENDOR = 0xf000_0000;
 const REASON_RESERVED_END = 0xe000_0000;
 /** Above this many pages a remote SFENCE.VMA flushes everything rather than page by page. */
 const FENCE_PAGES_MAX = 64;
+
+/** The other harts, for the calls that reach them. Hart ids are valid (below `count`) and not the caller's. */
+export interface SbiHarts {
+  readonly count: number;
+  /** HSM state of hart `id`: HSM_STARTED, HSM_STOPPED or 2 (start pending). */
+  status(id: number): number;
+  /**
+   * Starts stopped hart `id` at `addr` in S-mode with a1 = opaque (each as lo, hi). SBI_SUCCESS,
+   * SBI_ERR_ALREADY_AVAILABLE (it is not stopped) or SBI_RETRY.
+   */
+  start(id: number, addrLo: number, addrHi: number, opaqueLo: number, opaqueHi: number): number;
+  /** Makes a supervisor software interrupt pending on hart `id`. */
+  ipi(id: number): void;
+  /** Has the harts `ids` drop their decoded code (FENCE.I) or their translations (SFENCE.VMA): SBI_SUCCESS or SBI_RETRY. */
+  fence(ids: readonly number[], vma: boolean): number;
+  /** Stops the calling hart `h` (hart_stop); false when it cannot stop (it is the last one running). */
+  stop(h: Hart): boolean;
+}
+
+/** A machine of one hart: there is no other. */
+export const ONE_HART: SbiHarts = {
+  count: 1,
+  status: () => HSM_STARTED,
+  start: () => SBI_ERR_ALREADY_AVAILABLE,
+  ipi: () => {},
+  fence: () => SBI_SUCCESS,
+  stop: () => false,
+};
 
 /** What the SBI needs from the machine around the hart. */
 export interface SbiPlatform {
@@ -103,12 +135,46 @@ export function enterSupervisor(h: Hart, entry: number, dtb: number): void {
   h.updateTlbContext();
 }
 
-/** The SBI of a machine with one hart (see the top of this file). */
+/**
+ * Marks a hart stopped (SBI HSM) with the built-in SBI: in M-mode, where nothing else runs then, waiting with
+ * no interrupt enabled, so that it stays put (also across a snapshot) until hart_start.
+ */
+export function markStopped(h: Hart): void {
+  h.priv = PRIV_M;
+  h.mie = 0;
+  h.waiting = true;
+  h.updateTlbContext();
+}
+
+/** Whether a hart is stopped (markStopped). */
+export function isStopped(h: Hart): boolean {
+  return h.priv === PRIV_M;
+}
+
+/** hart_start's entry on the target: S-mode at `addr`, a0 = hart id, a1 = opaque, satp 0, SIE clear. */
+export function startHart(h: Hart, addr: number, opaqueLo: number, opaqueHi: number): void {
+  setReg(h, A0, h.hartId);
+  h.x[A1] = opaqueLo;
+  h.x[A1 + 1] = opaqueHi;
+  h.csr[CSR.satp * 2] = 0;
+  h.csr[CSR.satp * 2 + 1] = 0;
+  h.mstatus &= ~MSTATUS_SIE;
+  h.pc = addr;
+  h.priv = PRIV_S;
+  h.waiting = false;
+  h.reservation = -1;
+  h.tlb.flushAll();
+  h.updateTlbContext();
+}
+
+/** The SBI of a hart (see the top of this file). */
 export class Sbi {
   private readonly platform: SbiPlatform;
+  private readonly harts: SbiHarts;
 
-  constructor(platform: SbiPlatform) {
+  constructor(platform: SbiPlatform, harts: SbiHarts = ONE_HART) {
     this.platform = platform;
+    this.harts = harts;
   }
 
   /** Handles the ECALL the hart just made (Hart.sbi): arguments in a0..a5, FID in a6, EID in a7. */
@@ -138,6 +204,10 @@ export class Sbi {
         break;
       case SBI_EXT.RFENCE:
         error = this.rfence(h, fid);
+        if (error === SBI_RETRY) {
+          this.retry(h);
+          return;
+        }
         break;
       case SBI_EXT.HSM: {
         const r = this.hsm(h, fid);
@@ -182,35 +252,48 @@ export class Sbi {
   }
 
 
+  /** The call is made again later: the machine is stopping its harts (SbiHarts returned SBI_RETRY). */
+  private retry(h: Hart): void {
+    h.pc -= 4;
+    // Back to the run loop, which parks the hart; it makes the call again when it runs on.
+    h.waiting = true;
+  }
+
   /** The hart ids a (hart_mask, hart_mask_base) pair selects, or undefined if one is not a hart's. */
-  private selected(h: Hart, mask: number, maskHi: number, base: number, baseHi: number): number[] | undefined {
-    if (base === -1 && baseHi === -1) return [h.hartId];
+  private selected(mask: number, maskHi: number, base: number, baseHi: number): number[] | undefined {
+    const count = this.harts.count;
+    if (base === -1 && baseHi === -1) return Array.from({ length: count }, (_, i) => i);
     const ids: number[] = [];
     for (let bit = 0; bit < 64; bit++) {
       const set = bit < 32 ? (mask >>> bit) & 1 : (maskHi >>> (bit - 32)) & 1;
       if (set === 0) continue;
-      // One hart: only id 0 exists, selected by base 0 and bit 0.
-      if (baseHi !== 0 || base !== 0 || bit !== 0) return undefined;
-      ids.push(bit);
+      if (baseHi !== 0 || (base >>> 0) + bit >= count) return undefined;
+      ids.push((base >>> 0) + bit);
     }
     return ids;
   }
 
   private sendIpi(h: Hart): number {
     const x = h.x;
-    const ids = this.selected(h, x[A0]!, x[A0 + 1]!, x[A1]!, x[A1 + 1]!);
+    const ids = this.selected(x[A0]!, x[A0 + 1]!, x[A1]!, x[A1 + 1]!);
     if (ids === undefined) return SBI_ERR_INVALID_PARAM;
-    if (ids.length > 0) h.mipSw |= MIP_SSIP;
+    for (const id of ids) {
+      if (id === h.hartId) h.mipSw |= MIP_SSIP;
+      else this.harts.ipi(id);
+    }
     return SBI_SUCCESS;
   }
 
   private rfence(h: Hart, fid: number): number {
     if (fid > 2) return SBI_ERR_NOT_SUPPORTED; // the hypervisor fences: there is no H extension
     const x = h.x;
-    const ids = this.selected(h, x[A0]!, x[A0 + 1]!, x[A1]!, x[A1 + 1]!);
+    const ids = this.selected(x[A0]!, x[A0 + 1]!, x[A1]!, x[A1 + 1]!);
     if (ids === undefined) return SBI_ERR_INVALID_PARAM;
-    // remote_fence_i: one hart's own stores already drop its decoded code.
-    if (fid === 0 || ids.length === 0) return SBI_SUCCESS;
+    const others = ids.filter((id) => id !== h.hartId);
+    // The others first: a retry must not find this hart's part done twice (harmless) or half done.
+    if (others.length > 0 && this.harts.fence(others, fid !== 0) === SBI_RETRY) return SBI_RETRY;
+    // remote_fence_i on this hart: its own stores already drop its decoded code.
+    if (fid === 0 || others.length === ids.length) return SBI_SUCCESS;
     const sizeLo = x[A3]!;
     const sizeHi = x[A3 + 1]!;
     const start = pairToNumber(x[A2]!, x[A2 + 1]!);
@@ -229,13 +312,26 @@ export class Sbi {
   private hsm(h: Hart, fid: number): [number, number] | undefined {
     const x = h.x;
     const target = x[A0 + 1] === 0 ? x[A0]! >>> 0 : -1;
+    const valid = target >= 0 && target < this.harts.count;
     switch (fid) {
-      case 0: // hart_start
-        return [target === h.hartId ? SBI_ERR_ALREADY_AVAILABLE : SBI_ERR_INVALID_PARAM, 0];
-      case 1: // hart_stop: the only hart stopped could never be started again
-        return [SBI_ERR_FAILED, 0];
+      case 0: {
+        // hart_start(hartid, start_addr, opaque)
+        if (!valid) return [SBI_ERR_INVALID_PARAM, 0];
+        if (target === h.hartId) return [SBI_ERR_ALREADY_AVAILABLE, 0];
+        if (!this.platform.isRam(pairToNumber(x[A1]!, x[A1 + 1]!))) return [SBI_ERR_INVALID_ADDRESS, 0];
+        const r = this.harts.start(target, x[A1]!, x[A1 + 1]!, x[A2]!, x[A2 + 1]!);
+        if (r === SBI_RETRY) {
+          this.retry(h);
+          return undefined;
+        }
+        return [r, 0];
+      }
+      case 1: // hart_stop: not the last hart running, which nothing could start again
+        if (!this.harts.stop(h)) return [SBI_ERR_FAILED, 0];
+        return undefined;
       case 2: // hart_get_status
-        return target === h.hartId ? [SBI_SUCCESS, HSM_STARTED] : [SBI_ERR_INVALID_PARAM, 0];
+        if (!valid) return [SBI_ERR_INVALID_PARAM, 0];
+        return [SBI_SUCCESS, target === h.hartId ? HSM_STARTED : this.harts.status(target)];
       case 3:
         return this.suspend(h);
       default:

@@ -1,12 +1,24 @@
 /**
  * The control block between the machine's thread and hart workers, on real threads: device accesses through a
  * hart's mailbox arrive in order with their values and get their answers; interrupt lines and commands wake a
- * hart sleeping in WFI at once.
+ * hart sleeping in WFI at once; the built-in SBI's requests between harts (starts, fences) are done once each.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Worker } from 'node:worker_threads';
-import { ACCESS_READ, ACCESS_WRITE, CMD_EXIT, CMD_RUN, ControlBlock } from './control-block.js';
+import {
+  ACCESS_READ,
+  ACCESS_WRITE,
+  CMD_EXIT,
+  CMD_RUN,
+  ControlBlock,
+  HSM_START_PENDING,
+  HSM_STARTED,
+  HSM_STOPPED,
+  REQ_FENCE_I,
+  REQ_SFENCE_VMA,
+  REQ_SSIP,
+} from './control-block.js';
 
 const URL_OF_BLOCK = new URL('./control-block.js', import.meta.url).href;
 
@@ -98,4 +110,43 @@ test('a hart sleeping in WFI wakes when its interrupt line rises or a command co
 test('a control block is checked against its hart count', () => {
   assert.throws(() => new ControlBlock(0), /bad hart count/);
   assert.throws(() => new ControlBlock(2, new ControlBlock(3).buffer), /does not match/);
+});
+
+test('HSM: a start request is claimed once, and either taken by the target or withdrawn, never both', () => {
+  const control = new ControlBlock(2);
+  control.setHsm(1, HSM_STOPPED);
+  assert.equal(control.requestStart(1, 0x1000, 0, 7, 0), true);
+  assert.equal(control.requestStart(1, 0x2000, 0, 8, 0), false, 'a second start while one is pending');
+  assert.equal(control.hsm(1), HSM_START_PENDING);
+  assert.deepEqual([...control.takeStart(1)!], [0x1000, 0, 7, 0]);
+  assert.equal(control.hsm(1), HSM_STARTED);
+  assert.equal(control.withdrawStart(1), false, 'taken: too late to withdraw');
+  assert.equal(control.takeStart(1), undefined);
+  control.setHsm(1, HSM_STOPPED);
+  assert.equal(control.requestStart(1, 0x3000, -1, 9, 0), true);
+  assert.equal(control.withdrawStart(1), true);
+  assert.equal(control.takeStart(1), undefined, 'withdrawn: nothing to take');
+  assert.equal(control.hsm(1), HSM_STOPPED);
+  assert.equal(control.requestStart(0, 0x1000, 0, 0, 0), false, 'hart 0 is running');
+});
+
+test('requests: each fence posted to a hart on another thread is done before waitDone says so', async () => {
+  const control = new ControlBlock(2);
+  const target = inWorker(
+    control.buffer,
+    2,
+    `const seen = []; const end = Date.now() + 10000;
+    while (seen.length < 40 && Date.now() < end) control.takeRequests(1, (bits) => seen.push(bits));
+    return seen;`,
+  );
+  for (let i = 0; i < 40; i++) {
+    const bits = i % 2 === 0 ? REQ_SFENCE_VMA : REQ_FENCE_I | REQ_SSIP;
+    const seq = control.postRequests(1, bits);
+    let waits = 0;
+    while (!control.waitDone(1, seq, 10)) assert.ok(++waits < 1000, `fence ${i} never done`);
+  }
+  const seen = (await target) as number[];
+  assert.equal(seen.length, 40, 'one take per request: each was done before the next was posted');
+  seen.forEach((bits, i) => assert.equal(bits, i % 2 === 0 ? REQ_SFENCE_VMA : REQ_FENCE_I | REQ_SSIP));
+  assert.equal(control.requests(1), 0);
 });

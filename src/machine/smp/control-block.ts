@@ -14,6 +14,12 @@
  *     +6  external interrupt lines into the hart's mip (MEIP, SEIP), driven by the PLIC
  *     +7  wake sequence: bumped (and notified) when anything the hart may wait for in WFI changes
  *     +8  1 while the hart sleeps in WFI
+ *     with the built-in SBI (sbi.ts, sbi-harts.ts), what harts ask of each other:
+ *     +9  HSM state: HSM_STARTED, HSM_STOPPED, HSM_CLAIMED (a hart_start writing its arguments), HSM_START_PENDING
+ *     +10..+13  hart_start's start address and opaque value (lo, hi each)
+ *     +14 requests: REQ_SSIP (an IPI), REQ_FENCE_I, REQ_SFENCE_VMA, or'ed in by other harts
+ *     +15 request sequence: bumped by a hart that posted a fence and waits for it
+ *     +16 done sequence: the request sequence the hart had seen when it last did its requests
  *   Float64 slots after the words: per hart its retired-instruction count, then the clock's state.
  *
  * Only the mailbox needs a hand-off protocol: the hart writes the request words, then REQUEST with a release
@@ -35,7 +41,7 @@ export const ACCESS_WRITE = 1;
 const W_DOORBELL = 0;
 const W_COMMAND = 1;
 const HART_BASE = 16;
-const HART_WORDS = 16;
+const HART_WORDS = 24;
 const H_STATE = 0;
 const H_ACCESS = 1;
 const H_ADDR = 2;
@@ -45,6 +51,21 @@ const H_OK = 5;
 const H_EXT_MIP = 6;
 const H_WAKE = 7;
 const H_SLEEPING = 8;
+const H_HSM = 9;
+const H_START = 10;
+const H_REQ = 14;
+const H_REQ_SEQ = 15;
+const H_DONE_SEQ = 16;
+
+/** HSM states (SBI spec: hart_get_status returns the first three's values; CLAIMED reads as STOPPED). */
+export const HSM_STARTED = 0;
+export const HSM_STOPPED = 1;
+export const HSM_START_PENDING = 2;
+const HSM_CLAIMED = 100;
+
+export const REQ_SSIP = 1;
+export const REQ_FENCE_I = 2;
+export const REQ_SFENCE_VMA = 4;
 
 function byteLength(harts: number): number {
   const words = HART_BASE + harts * HART_WORDS;
@@ -123,6 +144,101 @@ export class ControlBlock {
   /** Whether hart `hart` sleeps in WFI. */
   sleeping(hart: number): boolean {
     return Atomics.load(this.w, this.at(hart, H_SLEEPING)) === 1;
+  }
+
+  // ------------------------------------------------------------------ what harts ask of each other (built-in SBI)
+
+  /** Hart `hart`'s HSM state (a start being claimed reads as stopped). */
+  hsm(hart: number): number {
+    const v = Atomics.load(this.w, this.at(hart, H_HSM));
+    return v === HSM_CLAIMED ? HSM_STOPPED : v;
+  }
+
+  /** Sets hart `hart`'s own HSM state (STARTED or STOPPED), as it runs or stops. */
+  setHsm(hart: number, state: number): void {
+    Atomics.store(this.w, this.at(hart, H_HSM), state);
+    Atomics.notify(this.w, this.at(hart, H_HSM));
+  }
+
+  /**
+   * Asks stopped hart `hart` to start at `addr` with `opaque` (each as lo, hi): false when it is not stopped (or
+   * another hart's start of it is under way).
+   */
+  requestStart(hart: number, addrLo: number, addrHi: number, opaqueLo: number, opaqueHi: number): boolean {
+    const i = this.at(hart, H_HSM);
+    if (Atomics.compareExchange(this.w, i, HSM_STOPPED, HSM_CLAIMED) !== HSM_STOPPED) return false;
+    const a = this.at(hart, H_START);
+    this.w[a] = addrLo;
+    this.w[a + 1] = addrHi;
+    this.w[a + 2] = opaqueLo;
+    this.w[a + 3] = opaqueHi;
+    Atomics.store(this.w, i, HSM_START_PENDING);
+    this.wake(hart);
+    return true;
+  }
+
+  /** Takes back a start request hart `hart` has not taken yet; false when it has (it runs, or is starting). */
+  withdrawStart(hart: number): boolean {
+    return Atomics.compareExchange(this.w, this.at(hart, H_HSM), HSM_START_PENDING, HSM_STOPPED) === HSM_START_PENDING;
+  }
+
+  /**
+   * Takes the start request for hart `hart`, which is then started: its start address and opaque value (lo, hi
+   * each), or undefined if there is none (or it was withdrawn first).
+   */
+  takeStart(hart: number): Int32Array | undefined {
+    const i = this.at(hart, H_HSM);
+    if (Atomics.load(this.w, i) !== HSM_START_PENDING) return undefined;
+    const a = this.at(hart, H_START);
+    const args = this.w.slice(a, a + 4);
+    if (Atomics.compareExchange(this.w, i, HSM_START_PENDING, HSM_STARTED) !== HSM_START_PENDING) return undefined;
+    Atomics.notify(this.w, i);
+    return args;
+  }
+
+  /** Waits up to `ms` for hart `hart`'s HSM state to move from `state`. */
+  waitHsm(hart: number, state: number, ms: number): void {
+    Atomics.wait(this.w, this.at(hart, H_HSM), state, ms);
+  }
+
+  /**
+   * Posts requests `bits` to hart `hart` and wakes it. Returns the sequence number to wait for (waitDone) until
+   * they are done.
+   */
+  postRequests(hart: number, bits: number): number {
+    Atomics.or(this.w, this.at(hart, H_REQ), bits);
+    const seq = Atomics.add(this.w, this.at(hart, H_REQ_SEQ), 1) + 1;
+    this.wake(hart);
+    return seq;
+  }
+
+  /** Hart `hart`'s requests posted so far, left in place (a machine parking reads the IPIs in flight). */
+  requests(hart: number): number {
+    return Atomics.load(this.w, this.at(hart, H_REQ));
+  }
+
+  /**
+   * Takes hart `hart`'s requests: calls `doRequests` with them when there are any, then says they are done up to
+   * the sequence posted before they were taken.
+   */
+  takeRequests(hart: number, doRequests: (bits: number) => void): void {
+    const seqAt = this.at(hart, H_REQ_SEQ);
+    const seq = Atomics.load(this.w, seqAt);
+    const doneAt = this.at(hart, H_DONE_SEQ);
+    if (seq === Atomics.load(this.w, doneAt) && Atomics.load(this.w, this.at(hart, H_REQ)) === 0) return;
+    const bits = Atomics.exchange(this.w, this.at(hart, H_REQ), 0);
+    if (bits !== 0) doRequests(bits);
+    Atomics.store(this.w, doneAt, seq);
+    Atomics.notify(this.w, doneAt);
+  }
+
+  /** Whether hart `hart` has done its requests up to sequence `seq`; waits up to `ms` for it first if not. */
+  waitDone(hart: number, seq: number, ms: number): boolean {
+    const doneAt = this.at(hart, H_DONE_SEQ);
+    const done = Atomics.load(this.w, doneAt);
+    if (done - seq >= 0) return true;
+    Atomics.wait(this.w, doneAt, done, ms);
+    return Atomics.load(this.w, doneAt) - seq >= 0;
   }
 
   // ------------------------------------------------------------------ counters

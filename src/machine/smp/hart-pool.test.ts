@@ -27,6 +27,7 @@ function config(harts: number, windows: PoolConfig['windows']): { control: Contr
       clintBase: 0x200_0000,
       timebaseFrequency: 10_000_000,
       yieldOnPause: false,
+    sbi: false,
       windows,
     },
   };

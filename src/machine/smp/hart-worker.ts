@@ -24,6 +24,9 @@ import { COMPILING_SLICE_MS } from '../../riscv/jit/jit-hart.js';
 import { warmUpInterpreter } from '../../riscv/warmup.js';
 import { HostClock } from '../clock.js';
 import { CMD_EXIT, CMD_RUN, ControlBlock } from './control-block.js';
+import { Sbi } from '../sbi.js';
+import { VIRT } from '../virt-layout.js';
+import { WorkerSbiHarts } from './sbi-harts.js';
 import { RemoteDevice } from './remote-device.js';
 import type { HartWorkerData, PoolMessage } from './messages.js';
 
@@ -35,6 +38,12 @@ const SLICE_MS = 15;
 const PAUSE_NAP_MS = 0.02;
 /** Longest sleep in WFI before looking at the command word again. */
 const MAX_SLEEP_MS = 50;
+
+/** The UART's line status register, its data-ready bit; the test device's poweroff and reset values. */
+const UART_LSR = 5;
+const LSR_DATA_READY = 1;
+const TEST_POWEROFF = 0x5555;
+const TEST_RESET = 0x7777;
 
 const data = workerData as HartWorkerData;
 const port = parentPort!;
@@ -75,6 +84,21 @@ for (const w of data.windows) {
   else bus.map(w.base, w.size, new RemoteDevice(control, id, w.base, w.name, refreshMip));
 }
 
+/** With the built-in SBI: the calls that reach other harts, and what they ask of this one. */
+const sbiHarts = data.sbi ? new WorkerSbiHarts(control, hart) : undefined;
+if (sbiHarts !== undefined) {
+  // The console and the test device as OpenSBI drives them, through this hart's bus.
+  hart.sbi = new Sbi(
+    {
+      putchar: (byte) => void bus.write(VIRT.uartBase, 1, byte),
+      getchar: () => ((bus.read(VIRT.uartBase + UART_LSR, 1) & LSR_DATA_READY) !== 0 ? bus.read(VIRT.uartBase, 1) : -1),
+      reset: (kind) => void bus.write(VIRT.testBase, 4, kind === 'poweroff' ? TEST_POWEROFF : TEST_RESET),
+      isRam: (pa) => ram.contains(pa, 4),
+    },
+    sbiHarts,
+  ).call;
+}
+
 warmUpInterpreter();
 
 /** Runs for one slice; returns the command that stopped it, or CMD_RUN when the slice is over. */
@@ -84,6 +108,7 @@ function runSlice(): number {
   do {
     const cmd = control.command;
     if (cmd !== CMD_RUN) return cmd;
+    sbiHarts?.doRequests();
     clint.update();
     refreshMip();
     if (isIdle(hart)) {

@@ -17,6 +17,8 @@ export interface HartWorkerData {
    * has cores, so that a hart spinning for a lock does not keep the holder's thread off the CPU.
    */
   readonly yieldOnPause: boolean;
+  /** The hart answers SBI calls itself (sbi.ts), with no M-mode firmware. */
+  readonly sbi: boolean;
   /** Every device window of the machine's bus; the CLINT's (at clintBase) is served in the worker. */
   readonly windows: readonly { readonly base: number; readonly size: number; readonly name: string }[];
 }

@@ -12,7 +12,9 @@ import type { GuestRam } from '../../memory/ram.js';
 import type { Engine } from '../../riscv/engine.js';
 import type { Hart } from '../../riscv/hart.js';
 import { restoreHartState, saveHartState } from '../../riscv/hart-state.js';
-import { ACCESS_READ, ControlBlock } from './control-block.js';
+import { ACCESS_READ, ControlBlock, HSM_STARTED, HSM_STOPPED, REQ_SSIP } from './control-block.js';
+import { isStopped } from '../sbi.js';
+import { MIP_SSIP } from '../../riscv/constants.js';
 import { HartPool } from './hart-pool.js';
 
 /** How long the machine's thread watches for the next device access before it waits. */
@@ -44,6 +46,8 @@ export interface ParallelHost {
   flushOutput(): void;
   /** Whether the machine is paused (harts are not started then). */
   paused(): boolean;
+  /** Whether the harts answer SBI calls themselves (sbi.ts), with no M-mode firmware. */
+  readonly sbi: boolean;
 }
 
 export class ParallelHarts {
@@ -87,6 +91,10 @@ export class ParallelHarts {
     if (pool === undefined) return Promise.resolve();
     const parking = pool.park().then((states) => {
       states.forEach((st, id) => restoreHartState(harts[id]!, st));
+      // An IPI of the built-in SBI sent as the harts parked (sbi-harts.ts): into the hart's state, for a snapshot.
+      harts.forEach((h, id) => {
+        if ((this.control.requests(id) & REQ_SSIP) !== 0) h.mipSw |= MIP_SSIP;
+      });
     });
     this.parking = parking;
     void parking
@@ -109,6 +117,10 @@ export class ParallelHarts {
   private start(harts: readonly Hart[]): void {
     const pool = this.pool;
     if (pool === undefined) return;
+    if (this.hartsDirty) {
+      // The harts' HSM states for the built-in SBI (sbi-harts.ts), before any of them runs and starts another.
+      harts.forEach((h, id) => this.control.setHsm(id, isStopped(h) ? HSM_STOPPED : HSM_STARTED));
+    }
     pool.run(this.hartsDirty ? harts.map((h) => saveHartState(h)) : undefined);
     this.hartsDirty = false;
   }
@@ -138,6 +150,7 @@ export class ParallelHarts {
         timebaseFrequency: host.timebaseFrequency,
         windows: bus.windows(),
         yieldOnPause: host.harts.length > availableParallelism(),
+        sbi: host.sbi,
       });
       this.pool = pool;
       pool.onFailure = (e) => host.fail(e);
