@@ -59,10 +59,6 @@ test('a missing firmware is named, and an ELF given as firmware is explained', (
   assertOneLineError(typevisor('run', '--firmware', hello), /firmware is an ELF file/);
 });
 
-test("the built-in SBI with several harts is refused, naming OpenSBI as the way", () => {
-  assertOneLineError(typevisor('run', '--firmware', 'builtin', '--cpus', '2'), /built-in SBI runs one hart; for --cpus 2 give OpenSBI/);
-});
-
 test('bare-metal mode refuses a non-RISC-V ELF and a non-ELF file', () => {
   const x86 = new Uint8Array(64);
   x86.set([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1]);

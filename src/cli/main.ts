@@ -44,8 +44,8 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     .addOption(
       new Option(
         '-f, --firmware <file>',
-        "M-mode firmware (OpenSBI fw_dynamic); 'builtin': no firmware, Typevisor implements the SBI (one hart); " +
-          "'none': bare-metal mode (default: builtin with one hart, the bundled OpenSBI guest/images/fw_dynamic.bin with several)",
+        "M-mode firmware (OpenSBI fw_dynamic, e.g. the bundled guest/images/fw_dynamic.bin); 'builtin': no " +
+          "firmware, Typevisor implements the SBI; 'none': bare-metal mode (default: builtin)",
       ),
     )
     .addOption(

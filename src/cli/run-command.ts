@@ -5,7 +5,6 @@ import { parseDiskSpec, type DiskSpec } from '../machine/device-specs.js';
 import { VIRT } from '../machine/virt-layout.js';
 import { ENGINES, type Engine } from '../riscv/engine.js';
 import { readBootFiles } from './boot-files.js';
-import { BUNDLED } from './bundled.js';
 import { parseSize } from './size.js';
 import { asUsageError, UsageError } from './usage-error.js';
 import type { MachineExtras } from './vm-build.js';
@@ -17,7 +16,7 @@ export { UsageError } from './usage-error.js';
 export interface RunOptions {
   readonly kernel: string;
   readonly initrd: string;
-  /** A firmware file, 'builtin' or 'none'; by default 'builtin' for one hart, the bundled OpenSBI for several. */
+  /** A firmware file, 'builtin' (the default) or 'none'. */
   readonly firmware?: string;
   readonly append: string;
   readonly memory: string;
@@ -79,10 +78,7 @@ export function configFromOptions(o: RunOptions): VmConfig {
   const nets = o.net ?? [];
   const devices = disks.length + nets.length + (o.rng ? 1 : 0) + (o.console === 'virtio' ? 1 : 0);
   if (devices > VIRT.virtioSlots) throw new UsageError(`too many virtio devices: ${devices} (at most ${VIRT.virtioSlots})`);
-  const firmware = o.firmware ?? (cpus > 1 ? BUNDLED.firmware : 'builtin');
-  if (firmware === 'builtin' && cpus > 1) {
-    throw new UsageError(`--firmware builtin: the built-in SBI runs one hart; for --cpus ${cpus} give OpenSBI (the default)`);
-  }
+  const firmware = o.firmware ?? 'builtin';
   const bare = firmware === 'none';
   return {
     kernel: absolute(o.kernel),

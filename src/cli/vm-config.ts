@@ -144,7 +144,6 @@ export function parseVmConfigRecord(value: unknown): { config: VmConfig; disks: 
   if (identities.length !== disks.length || identities.some((d, i) => d.path !== disks[i]!.path)) {
     throw new VmConfigError("section 'vm': diskIdentity must list the disks in order");
   }
-  if (rec['firmware'] === 'builtin' && cpus > 1) throw new VmConfigError("section 'vm': firmware 'builtin' runs one hart, not " + cpus);
   const config: VmConfig = {
     kernel: filePath(rec, 'kernel'),
     initrd: filePath(rec, 'initrd', true),
