@@ -32,7 +32,7 @@ function qemuKernel() {
 /**
  * [command, args] for each engine, booting the same kernel, initramfs and command line: Typevisor's interpreter
  * ('typevisor'), its translator ('typevisor-jit', unless ENGINES=interp) and QEMU. Typevisor boots as its users
- * do by default (with one hart, no firmware: its own SBI), QEMU through OpenSBI.
+ * do by default (no firmware: its own SBI), QEMU through OpenSBI.
  */
 export function engines(memory = '256M') {
   const list = [{ name: 'typevisor', command: process.execPath, args: ['run', '--memory', memory, '--engine', 'interp'] }];
