@@ -353,18 +353,8 @@ export class Sbi {
     }
     const resume = pairToNumber(x[A1]!, x[A1 + 1]!);
     if (!this.platform.isRam(resume)) return [SBI_ERR_INVALID_ADDRESS, 0];
-    // Non-retentive: resumes at resume_addr in S-mode with a0 = hart id, a1 = opaque, satp 0, SIE clear.
-    const opaqueLo = x[A2]!;
-    const opaqueHi = x[A2 + 1]!;
-    setReg(h, A0, h.hartId);
-    x[A1] = opaqueLo;
-    x[A1 + 1] = opaqueHi;
-    h.csr[CSR.satp * 2] = 0;
-    h.csr[CSR.satp * 2 + 1] = 0;
-    h.mstatus &= ~MSTATUS_SIE;
-    h.pc = resume;
-    h.tlb.flushAll();
-    h.updateTlbContext();
+    // Non-retentive: resumes at resume_addr as a started hart would, a1 = opaque (then sleeps until an interrupt).
+    startHart(h, resume, x[A2]!, x[A2 + 1]!);
     sleep(h);
     return undefined;
   }
