@@ -113,6 +113,8 @@ function runSlice(): number {
     refreshMip();
     if (isIdle(hart)) {
       const seq = control.wakeSeq(id);
+      // A request made since the look above (a hart_start of this stopped hart) woke nothing yet: do it now.
+      sbiHarts?.doRequests();
       refreshMip();
       if (!isIdle(hart)) continue;
       const ticks = ticksUntilWake(clint, hart);
