@@ -155,7 +155,7 @@ export class Machine {
     this.harts = harts;
     this.hart = harts[0]!;
     this.sbi = options.sbi === true;
-    if (this.sbi && count > 1 && !parallel) throw new RangeError('the built-in SBI runs harts taking turns on one thread only one at a time');
+    if (this.sbi && count > 1 && !parallel) throw new RangeError('the built-in SBI serves several harts only in worker threads (MachineOptions.parallel)');
     // With harts in worker threads each worker's hart has its SBI (hart-worker.ts).
     if (this.sbi && !parallel) {
       this.hart.sbi = new Sbi({
