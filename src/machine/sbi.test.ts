@@ -326,9 +326,12 @@ test('several harts: a fence or start the machine interrupts (parking its harts)
   for (const [g, eid, fid, args] of cases) {
     const h = g.h;
     const pc = h.pc;
-    const [a0, a1] = call(g, eid, fid, ...args);
-    assert.equal(h.pc, pc, 'back at the ECALL');
-    assert.equal(h.waiting, true, 'and back to the run loop');
-    assert.deepEqual([a0, a1], [args[0], args[1]], 'no result written');
+    setX(h, 17, BigInt(eid));
+    setX(h, 16, BigInt(fid));
+    args.forEach((v, i) => setX(h, 10 + i, v));
+    run(g, [A.ecall()]);
+    assert.equal(h.pc, pc, 'back at the ECALL, to make the call again');
+    assert.equal(h.priv, PRIV_S);
+    assert.deepEqual([getX(h, 10), getX(h, 11)], [args[0], args[1]], 'no result written');
   }
 });

@@ -252,11 +252,12 @@ export class Sbi {
   }
 
 
-  /** The call is made again later: the machine is stopping its harts (SbiHarts returned SBI_RETRY). */
+  /**
+   * The call is made again: the machine is stopping its harts (SbiHarts returned SBI_RETRY). Until the hart's
+   * burst ends and it parks, each try returns at once; when the harts run on, the call is made for good.
+   */
   private retry(h: Hart): void {
     h.pc -= 4;
-    // Back to the run loop, which parks the hart; it makes the call again when it runs on.
-    h.waiting = true;
   }
 
   /** The hart ids a (hart_mask, hart_mask_base) pair selects, or undefined if one is not a hart's. */

@@ -42,6 +42,7 @@ export class WorkerSbiHarts implements SbiHarts {
 
   start(id: number, addrLo: number, addrHi: number, opaqueLo: number, opaqueHi: number): number {
     const control = this.control;
+    if (control.command !== CMD_RUN) return SBI_RETRY;
     if (!control.requestStart(id, addrLo, addrHi, opaqueLo, opaqueHi)) return SBI_ERR_ALREADY_AVAILABLE;
     while (control.hsm(id) === HSM_START_PENDING) {
       if (control.command !== CMD_RUN) {
@@ -61,6 +62,7 @@ export class WorkerSbiHarts implements SbiHarts {
 
   fence(ids: readonly number[], vma: boolean): number {
     const control = this.control;
+    if (control.command !== CMD_RUN) return SBI_RETRY;
     const bits = vma ? REQ_SFENCE_VMA : REQ_FENCE_I;
     // A stopped hart has nothing to drop (a start begins with an empty TLB): it need not answer.
     const waits = ids.filter((id) => control.hsm(id) !== HSM_STOPPED).map((id) => [id, control.postRequests(id, bits)] as const);
