@@ -149,6 +149,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   ram.load(kernelStart, kernel.data);
   if (initrd !== undefined && boot.initrd !== undefined) ram.load(initrd.start, boot.initrd);
   ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd, true));
+  const layout = { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
   if (firmware === undefined) {
     // Hart 0 enters the kernel; the others wait, stopped, for the kernel to start them (SBI HSM hart_start).
     for (const h of m.harts) {
@@ -157,7 +158,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
       enterSupervisor(h, kernelStart, dtb);
       if (h.hartId !== 0) markStopped(h);
     }
-    return { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
+    return layout;
   }
   ram.load(ram.base, firmware);
   const infoBytes = new Uint8Array(48);
@@ -178,7 +179,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
     setReg(h.x, 11, dtb);
     setReg(h.x, 12, info);
   }
-  return { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
+  return layout;
 }
 
 function setReg(x: Int32Array, r: number, v: number): void {

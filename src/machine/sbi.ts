@@ -11,9 +11,9 @@
  * Every call is guest input: unknown extensions and functions answer SBI_ERR_NOT_SUPPORTED, bad hart masks,
  * addresses and types SBI_ERR_INVALID_PARAM or SBI_ERR_INVALID_ADDRESS, as the spec lists for each function.
  */
-import { CSR, MIP_SSIP, MSTATUS_SIE, PRIV_M, PRIV_S } from '../riscv/constants.js';
+import { CAUSE, CSR, MEDELEG_WRITABLE, MIDELEG_WRITABLE, MIP_SSIP, MSTATUS_SIE, PRIV_M, PRIV_S } from '../riscv/constants.js';
 import type { Hart } from '../riscv/hart.js';
-import { pairToNumber, TWO32 } from '../riscv/pairs.js';
+import { numberHi, pairToNumber, TWO32 } from '../riscv/pairs.js';
 import { MENVCFG_STCE_HI, updateSupervisorTimer } from '../riscv/sstc.js';
 
 export const SBI_SUCCESS = 0;
@@ -46,8 +46,10 @@ export const SBI_SPEC_VERSION = 2 << 24;
 export const SBI_IMPL_ID = 0x5456;
 export const SBI_IMPL_VERSION = 1;
 
+/** HSM states, as hart_get_status returns them. */
 export const HSM_STARTED = 0;
 export const HSM_STOPPED = 1;
+export const HSM_START_PENDING = 2;
 /** What an SbiHarts operation returns when the machine is stopping its harts: the hart makes the call again later. */
 export const SBI_RETRY = 1;
 const SUSPEND_RETENTIVE = 0;
@@ -63,7 +65,7 @@ const FENCE_PAGES_MAX = 64;
 /** The other harts, for the calls that reach them. Hart ids are valid (below `count`) and not the caller's. */
 export interface SbiHarts {
   readonly count: number;
-  /** HSM state of hart `id`: HSM_STARTED, HSM_STOPPED or 2 (start pending). */
+  /** HSM state of hart `id`: HSM_STARTED, HSM_STOPPED or HSM_START_PENDING. */
   status(id: number): number;
   /**
    * Starts stopped hart `id` at `addr` in S-mode with a1 = opaque (each as lo, hi). SBI_SUCCESS,
@@ -116,9 +118,9 @@ const EXTENSIONS: ReadonlySet<number> = new Set(Object.values(SBI_EXT));
  * to S- and U-mode and stimecmp (Sstc) to S-mode. Call after Hart.reset.
  */
 export function enterSupervisor(h: Hart, entry: number, dtb: number): void {
-  // medeleg cannot delegate ECALL from S-mode here: those are the SBI calls.
-  h.medeleg = 0xb3ff & ~(1 << 9) & ~(1 << 11);
-  h.mideleg = 0x222;
+  // Every exception but ECALL from S-mode (those are the SBI calls), and the supervisor interrupts.
+  h.medeleg = MEDELEG_WRITABLE & ~(1 << CAUSE.ECALL_FROM_S);
+  h.mideleg = MIDELEG_WRITABLE;
   // cycle, time and instret readable in S-mode, and (as OpenSBI sets scounteren) in U-mode until the kernel says
   // otherwise: user programs read the time with rdtime.
   h.mcounteren = 7;
@@ -250,7 +252,6 @@ export class Sbi {
     }
     setReg(h, A0, r);
   }
-
 
   /**
    * The call is made again: the machine is stopping its harts (SbiHarts returned SBI_RETRY). Until the hart's
@@ -389,7 +390,7 @@ function sleep(h: Hart): void {
 
 function setReg(h: Hart, at: number, v: number): void {
   h.x[at] = v | 0;
-  h.x[at + 1] = Math.floor(v / TWO32) | 0;
+  h.x[at + 1] = numberHi(v);
 }
 
 /** A BASE function's value; undefined for a function that does not exist. */

@@ -12,13 +12,11 @@ import {
   CMD_EXIT,
   CMD_RUN,
   ControlBlock,
-  HSM_START_PENDING,
-  HSM_STARTED,
-  HSM_STOPPED,
   REQ_FENCE_I,
   REQ_SFENCE_VMA,
   REQ_SSIP,
 } from './control-block.js';
+import { HSM_START_PENDING, HSM_STARTED, HSM_STOPPED } from '../sbi.js';
 
 const URL_OF_BLOCK = new URL('./control-block.js', import.meta.url).href;
 

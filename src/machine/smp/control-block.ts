@@ -26,6 +26,7 @@
  * store (Atomics), then bumps the doorbell; the machine answers, then stores DONE.
  */
 import { CLOCK_STATE_SLOTS } from '../clock.js';
+import { HSM_START_PENDING, HSM_STARTED, HSM_STOPPED } from '../sbi.js';
 
 export const CMD_RUN = 0;
 export const CMD_PARK = 1;
@@ -57,10 +58,7 @@ const H_REQ = 14;
 const H_REQ_SEQ = 15;
 const H_DONE_SEQ = 16;
 
-/** HSM states (SBI spec: hart_get_status returns the first three's values; CLAIMED reads as STOPPED). */
-export const HSM_STARTED = 0;
-export const HSM_STOPPED = 1;
-export const HSM_START_PENDING = 2;
+/** An HSM state of the control block's own: a hart_start writing its arguments (reads as HSM_STOPPED). */
 const HSM_CLAIMED = 100;
 
 export const REQ_SSIP = 1;

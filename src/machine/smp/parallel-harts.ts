@@ -12,8 +12,8 @@ import type { GuestRam } from '../../memory/ram.js';
 import type { Engine } from '../../riscv/engine.js';
 import type { Hart } from '../../riscv/hart.js';
 import { restoreHartState, saveHartState } from '../../riscv/hart-state.js';
-import { ACCESS_READ, ControlBlock, HSM_STARTED, HSM_STOPPED, REQ_SSIP } from './control-block.js';
-import { isStopped } from '../sbi.js';
+import { ACCESS_READ, ControlBlock, REQ_SSIP } from './control-block.js';
+import { HSM_STARTED, HSM_STOPPED, isStopped } from '../sbi.js';
 import { MIP_SSIP } from '../../riscv/constants.js';
 import { HartPool } from './hart-pool.js';
 

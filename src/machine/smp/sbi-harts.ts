@@ -11,11 +11,19 @@
  */
 import { MIP_SSIP } from '../../riscv/constants.js';
 import type { Hart } from '../../riscv/hart.js';
-import { SBI_ERR_ALREADY_AVAILABLE, SBI_RETRY, SBI_SUCCESS, markStopped, startHart, type SbiHarts } from '../sbi.js';
+import { pairToNumber } from '../../riscv/pairs.js';
 import {
-  CMD_RUN,
   HSM_START_PENDING,
   HSM_STOPPED,
+  SBI_ERR_ALREADY_AVAILABLE,
+  SBI_RETRY,
+  SBI_SUCCESS,
+  markStopped,
+  startHart,
+  type SbiHarts,
+} from '../sbi.js';
+import {
+  CMD_RUN,
   REQ_FENCE_I,
   REQ_SFENCE_VMA,
   REQ_SSIP,
@@ -96,6 +104,6 @@ export class WorkerSbiHarts implements SbiHarts {
       if ((bits & REQ_SFENCE_VMA) !== 0) h.tlb.flushTranslated();
     });
     const start = control.takeStart(h.hartId);
-    if (start !== undefined) startHart(h, start[1]! * 4294967296 + (start[0]! >>> 0), start[2]!, start[3]!);
+    if (start !== undefined) startHart(h, pairToNumber(start[0]!, start[1]!), start[2]!, start[3]!);
   }
 }
