@@ -116,10 +116,10 @@ export async function runCommand(o: RunOptions): Promise<number> {
   const files = readBootFiles(config);
   // The machine, its CPU and devices are most of the code there is to load: import them only now, while the
   // kernel inflates on the thread pool, so that the two overlap (and commands that boot nothing skip them).
-  // The CPU engines first, warmed up at once: V8 then optimizes the interpreter on another thread while the
-  // rest loads and the machine is built (warm-up.ts).
+  // The CPU engines first, the interpreter warmed up at once if it is the engine: V8 then optimizes it on another
+  // thread while the rest loads and the machine is built (warm-up.ts).
   const { warmUpEngines } = await import('../machine/warm-up.js');
-  warmUpEngines();
+  warmUpEngines(extras.engine);
   const [{ bootVm }, { VmSession }] = await Promise.all([import('./vm-build.js'), import('./vm-session.js')]);
   const write = (b: Uint8Array): void => {
     process.stdout.write(b);

@@ -133,8 +133,8 @@ export class Machine {
     const parallel = options.parallel ?? count > 1;
     if (count > 1 && engine === 'jit' && !parallel) throw new RangeError('harts taking turns on one thread run on the interpreter only');
     // A restore wants the guest running within milliseconds: warm up between the first slices instead.
-    if (options.deferWarmUp === true) setImmediate(() => warmUpEngines());
-    else warmUpEngines();
+    if (options.deferWarmUp === true) setImmediate(() => warmUpEngines(engine));
+    else warmUpEngines(engine);
     // The translator keeps registers and TLB next to RAM in one WebAssembly memory; harts in worker threads
     // share it (or a SharedArrayBuffer).
     this.ram = new GuestRam(VIRT.ramBase, options.memBytes, { wasm: engine === 'jit', shared: parallel });

@@ -99,7 +99,8 @@ if (sbiHarts !== undefined) {
   ).call;
 }
 
-warmUpInterpreter();
+// The interpreter engine only (machine/warm-up.ts says why).
+if (data.engine === 'interp') warmUpInterpreter();
 
 /** Runs for one slice; returns the command that stopped it, or CMD_RUN when the slice is over. */
 function runSlice(): number {
