@@ -13,10 +13,10 @@ import type { Code } from './wasm-code.js';
 
 /**
  * Pushes whether the access can be done here (an i32), with the old mstatus in i32 local `old` and the new one
- * in `next`. `f3` is the instruction's funct3, a number or (the wasm interpreter) a function pushing it;
- * `operand` pushes the i32 operand (rs1's low half, or the immediate of csrrwi, csrrsi and csrrci).
+ * in `next`. `f3` is the instruction's funct3; `operand` pushes the i32 operand (rs1's low half, or the
+ * immediate of csrrwi, csrrsi and csrrci).
  */
-export function sstatusSie(c: Code, area: number, old: number, next: number, f3: number | (() => void), operand: () => void): void {
+export function sstatusSie(c: Code, area: number, old: number, next: number, f3: number, operand: () => void): void {
   c.get(area).mem('i32.load', AREA_MSTATUS).set(old);
   operand();
   c.i32(SSTATUS_MASK).op('i32.and').set(next);
@@ -25,20 +25,10 @@ export function sstatusSie(c: Code, area: number, old: number, next: number, f3:
   const write = (): void => void c.get(old).i32(~SSTATUS_MASK).op('i32.and').get(next).op('i32.or');
   const set = (): void => void c.get(old).get(next).op('i32.or');
   const clear = (): void => void c.get(old).get(next).i32(-1).op('i32.xor', 'i32.and');
-  if (typeof f3 === 'number') {
-    const op = f3 & 3;
-    if (op === 1) write();
-    else if (op === 2) set();
-    else clear();
-  } else {
-    clear();
-    write();
-    set();
-    f3();
-    c.i32(3).op('i32.and').i32(1).op('i32.eq', 'select');
-    f3();
-    c.i32(3).op('i32.and').i32(3).op('i32.eq', 'select');
-  }
+  const op = f3 & 3;
+  if (op === 1) write();
+  else if (op === 2) set();
+  else clear();
   c.set(next);
   // Nothing but SIE changes...
   c.get(next).get(old).op('i32.xor').i32(~MSTATUS_SIE).op('i32.and').op('i32.eqz');
