@@ -12,9 +12,10 @@
 // directly, and the ones that start the command line run the bundle.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../dist/cli/node-flags.js';
+import { interpreterModuleBytes } from '../dist/riscv/jit/interp-wasm.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
@@ -54,6 +55,12 @@ await commonJs('dist/cli/main.js', 'dist/bundle/typevisor.cjs');
 // What bin/typevisor.cjs requires: the loader (its paths are the same from dist/bundle/).
 await commonJs('dist/cli/bundle-loader.js', 'dist/bundle/loader.cjs');
 await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfile: 'dist/bundle/hart-worker.js', format: 'esm' });
+
+// The WebAssembly interpreter's module, each variant, where the bundles find it (src/riscv/jit/interp-wasm.ts
+// prebuiltInterpreterFile): made here once rather than by every start.
+for (let variant = 0; variant < 4; variant++) {
+  writeFileSync(new URL(`../dist/bundle/interp-wasm-${variant}.bin`, import.meta.url), interpreterModuleBytes(variant));
+}
 
 // The code cache: a boot of the bundled guest in a process of its own (with the executable's Node options).
 const made = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(new URL('code-cache.mjs', import.meta.url))], {

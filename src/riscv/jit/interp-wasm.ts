@@ -29,6 +29,7 @@
  * Every value is the one the TypeScript interpreter computes (the differential tests compare them). It keeps no
  * decoded code, so writes to code need nothing here.
  */
+import { readFileSync } from 'node:fs';
 import { Code, I32, I64, isShared, moduleBytes } from './wasm-code.js';
 import {
   AREA_CEXP,
@@ -667,31 +668,61 @@ function body(parallel: boolean): Code {
  */
 const modules: (WebAssembly.Module | undefined)[] = [];
 
+/** The index of the interpreter's variant for a shared memory or not, harts in parallel or not (0..3). */
+export function interpreterVariant(shared: boolean, parallel: boolean): number {
+  return (shared ? 2 : 0) + (parallel ? 1 : 0);
+}
+
+/** The interpreter's module for variant `variant` (interpreterVariant), as bytes. */
+export function interpreterModuleBytes(variant: number): Uint8Array {
+  return moduleBytes({
+    types: [[[I32, I32, I32], [I32]], SYSTEM_HELPER_TYPE],
+    importFunctions: [
+      { name: 's', type: 1 },
+      { name: 'h', type: 0 },
+    ],
+    memoryPages: undefined,
+    sharedMemory: (variant & 2) !== 0,
+    functions: [{ type: 0, locals: LOCALS, code: body((variant & 1) !== 0) }],
+  });
+}
+
+/**
+ * The file tools/bundle.mjs writes variant `variant`'s bytes to, next to the bundles (dist/bundle/): generating
+ * them is ~9 ms of JavaScript run once, cold, before a boot's first instruction. Next to the unbundled modules
+ * (dist/riscv/jit/, which the tests run) there is none, and the bytes are generated.
+ */
+export function prebuiltInterpreterFile(variant: number): URL {
+  return new URL(`./interp-wasm-${variant}.bin`, import.meta.url);
+}
+
+/**
+ * Variant `variant`'s module: from `file` when there is one WebAssembly takes (it is the build's output, trusted as
+ * the bundle is), else generated.
+ */
+export function interpreterModule(variant: number, file: URL | string = prebuiltInterpreterFile(variant)): WebAssembly.Module {
+  let bytes: Uint8Array | undefined;
+  try {
+    bytes = readFileSync(file);
+  } catch {
+    bytes = undefined;
+  }
+  if (bytes !== undefined && WebAssembly.validate(bytes)) return new WebAssembly.Module(bytes);
+  return new WebAssembly.Module(interpreterModuleBytes(variant));
+}
+
 /**
  * The interpreter for a hart on `memory`; with `parallel` (other harts run at the same time), FENCE, FENCE.I and
  * AMOs go to the TypeScript interpreter. SYSTEM instructions go to `system`. The compressed table must be in the
  * area (AREA_CEXP) before it runs.
  */
 export function makeWasmInterpreter(memory: WebAssembly.Memory, parallel: boolean, system: SystemHelper, hub: HubFn): InterpFn {
-  const shared = isShared(memory);
-  const key = (shared ? 2 : 0) + (parallel ? 1 : 0);
-  let module = modules[key];
+  const variant = interpreterVariant(isShared(memory), parallel);
+  let module = modules[variant];
   if (module === undefined) {
-    module = new WebAssembly.Module(
-      moduleBytes({
-        types: [[[I32, I32, I32], [I32]], SYSTEM_HELPER_TYPE],
-        importFunctions: [
-          { name: 's', type: 1 },
-          { name: 'h', type: 0 },
-        ],
-        memoryPages: undefined,
-        sharedMemory: shared,
-        functions: [{ type: 0, locals: LOCALS, code: body(parallel) }],
-      }),
-    );
-    modules[key] = module;
+    module = interpreterModule(variant);
+    modules[variant] = module;
   }
   const instance = new WebAssembly.Instance(module, { e: { m: memory, s: system, h: hub } });
   return instance.exports['f0'] as InterpFn;
 }
-
