@@ -4,7 +4,8 @@
 // the data, a few jumps), 16k instructions each, looped: 'straight' runs them in order, 'calls' cuts them into
 // ~2,000 small functions that a list of 4,096 calls visits in random order (a taken jump every ~8 instructions,
 // code fetched from all over). Times the translator with nothing compiled (its WebAssembly interpreter) and the
-// interpreter engine, in this process, best of RUNS. QEMU has no peer for this (TCG compiles everything it runs).
+// interpreter engine in turns in one process, best of RUNS rounds (runs in separate processes on a shared host
+// differ by more than the changes this measures). QEMU has no counterpart: TCG compiles everything it runs.
 import { GuestRam } from '../dist/memory/ram.js';
 import { SystemBus } from '../dist/memory/bus.js';
 import { Hart } from '../dist/riscv/hart.js';
