@@ -15,7 +15,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../dist/cli/node-flags.js';
-import { interpreterModuleBytes } from '../dist/riscv/jit/interp-wasm.js';
+import { interpreterModuleBytes, prebuiltInterpreterName } from '../dist/riscv/jit/interp-wasm.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
@@ -57,9 +57,9 @@ await commonJs('dist/cli/bundle-loader.js', 'dist/bundle/loader.cjs');
 await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfile: 'dist/bundle/hart-worker.js', format: 'esm' });
 
 // The WebAssembly interpreter's module, each variant, where the bundles find it (src/riscv/jit/interp-wasm.ts
-// prebuiltInterpreterFile): made here once rather than by every start.
+// prebuiltInterpreterName): made here once rather than by every start.
 for (let variant = 0; variant < 4; variant++) {
-  writeFileSync(new URL(`../dist/bundle/interp-wasm-${variant}.bin`, import.meta.url), interpreterModuleBytes(variant));
+  writeFileSync(new URL(`../dist/bundle/${prebuiltInterpreterName(variant)}`, import.meta.url), interpreterModuleBytes(variant));
 }
 
 // The code cache: a boot of the bundled guest in a process of its own (with the executable's Node options).

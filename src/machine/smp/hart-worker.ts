@@ -12,6 +12,8 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { setImmediate as yieldToEventLoop } from 'node:timers/promises';
 import { performance } from 'node:perf_hooks';
 import { Clint } from '../../devices/clint.js';
+import { SIFIVE_TEST } from '../../devices/sifive-test-device.js';
+import { UART_LSR, UART_REG } from '../../devices/uart16550.js';
 import { SystemBus } from '../../memory/bus.js';
 import { GuestRam } from '../../memory/ram.js';
 import { MIP_MSIP, MIP_MTIP } from '../../riscv/constants.js';
@@ -38,12 +40,6 @@ const SLICE_MS = 15;
 const PAUSE_NAP_MS = 0.02;
 /** Longest sleep in WFI before looking at the command word again. */
 const MAX_SLEEP_MS = 50;
-
-/** The UART's line status register, its data-ready bit; the test device's poweroff and reset values. */
-const UART_LSR = 5;
-const LSR_DATA_READY = 1;
-const TEST_POWEROFF = 0x5555;
-const TEST_RESET = 0x7777;
 
 const data = workerData as HartWorkerData;
 const port = parentPort!;
@@ -90,9 +86,11 @@ if (sbiHarts !== undefined) {
   // The console and the test device as OpenSBI drives them, through this hart's bus.
   hart.sbi = new Sbi(
     {
-      putchar: (byte) => void bus.write(VIRT.uartBase, 1, byte),
-      getchar: () => ((bus.read(VIRT.uartBase + UART_LSR, 1) & LSR_DATA_READY) !== 0 ? bus.read(VIRT.uartBase, 1) : -1),
-      reset: (kind) => void bus.write(VIRT.testBase, 4, kind === 'poweroff' ? TEST_POWEROFF : TEST_RESET),
+      putchar: (byte) => void bus.write(VIRT.uartBase + UART_REG.rbrThrDll, 1, byte),
+      getchar: () =>
+        (bus.read(VIRT.uartBase + UART_REG.lsr, 1) & UART_LSR.dr) !== 0 ? bus.read(VIRT.uartBase + UART_REG.rbrThrDll, 1) : -1,
+      reset: (kind) =>
+        void bus.write(VIRT.testBase + SIFIVE_TEST.finisher, 4, kind === 'poweroff' ? SIFIVE_TEST.pass : SIFIVE_TEST.reset),
       isRam: (pa) => ram.contains(pa, 4),
     },
     sbiHarts,

@@ -688,19 +688,22 @@ export function interpreterModuleBytes(variant: number): Uint8Array {
 }
 
 /**
- * The file tools/bundle.mjs writes variant `variant`'s bytes to, next to the bundles (dist/bundle/): generating
- * them is ~9 ms of JavaScript run once, cold, before a boot's first instruction. Next to the unbundled modules
- * (dist/riscv/jit/, which the tests run) there is none, and the bytes are generated.
+ * The name of the file tools/bundle.mjs writes variant `variant`'s bytes to, next to the bundles (dist/bundle/):
+ * generating them is ~9 ms of JavaScript run once, cold, before a boot's first instruction. Next to the unbundled
+ * modules (dist/riscv/jit/, which the tests run) there is none, and the bytes are generated.
  */
-export function prebuiltInterpreterFile(variant: number): URL {
-  return new URL(`./interp-wasm-${variant}.bin`, import.meta.url);
+export function prebuiltInterpreterName(variant: number): string {
+  return `interp-wasm-${variant}.bin`;
 }
 
 /**
  * Variant `variant`'s module: from `file` when there is one WebAssembly takes (it is the build's output, trusted as
  * the bundle is), else generated.
  */
-export function interpreterModule(variant: number, file: URL | string = prebuiltInterpreterFile(variant)): WebAssembly.Module {
+export function interpreterModule(
+  variant: number,
+  file: URL | string = new URL(`./${prebuiltInterpreterName(variant)}`, import.meta.url),
+): WebAssembly.Module {
   let bytes: Uint8Array | undefined;
   try {
     bytes = readFileSync(file);
