@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { A, iType } from '../dist/riscv/testing.js';
-import { typevisorArgv } from '../dist/cli/node-flags.js';
+import { typevisorArgv, typevisorEnv } from '../dist/cli/node-flags.js';
 import { QEMU, machineLine, median, qemuVersion } from './peer.mjs';
 
 const runs = Number(process.env.RUNS ?? 3);
@@ -87,7 +87,7 @@ if (qemuVersion() !== undefined) {
 function time(engine, file) {
   const [cmd, args] = engine.run(file);
   const t0 = performance.now();
-  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+  const r = spawnSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000, env: cmd === process.execPath ? typevisorEnv() : process.env });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${engine.name}: exit ${r.status} ${r.stderr}`);
   return ms;

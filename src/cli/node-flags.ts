@@ -20,6 +20,31 @@ import { TYPEVISOR_BIN_PATH } from './bundled.js';
  */
 export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230'];
 
+/**
+ * Environment variables a `typevisor` process starts without: the shebang line unsets them (`env -u`), and
+ * typevisorEnv leaves them out for the processes that re-run the CLI.
+ *
+ * `NODE_EXTRA_CA_CERTS`: Node 20 reads and parses the certificates it names before running any JavaScript,
+ * whether or not the process ever makes a TLS connection. Set to the system's bundle (/etc/ssl/certs, ~140
+ * certificates), as on the machines this project is built on, that was ~60 ms of every start, more than the
+ * rest of Node's own start (node on an empty script: 80-110 ms with it, 25-35 ms without). Typevisor makes no
+ * TLS connections; what will (a cluster's etcd client) should take its certificate authority as an option of
+ * its own.
+ */
+export const DROPPED_ENV: readonly string[] = ['NODE_EXTRA_CA_CERTS'];
+
+/** `env` without DROPPED_ENV: the environment a `typevisor` child process gets. */
+export function typevisorEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const out = { ...env };
+  for (const name of DROPPED_ENV) delete out[name];
+  return out;
+}
+
+/** The executable's shebang line: Node started with NODE_FLAGS and without DROPPED_ENV. */
+export function shebangLine(): string {
+  return `#!/usr/bin/env -S ${DROPPED_ENV.map((n) => `-u ${n} `).join('')}node ${NODE_FLAGS.join(' ')}`;
+}
+
 /** The arguments for process.execPath that run `typevisor` with `args`: Node's options, the executable, `args`. */
 export function typevisorArgv(args: readonly string[]): string[] {
   return [...NODE_FLAGS, TYPEVISOR_BIN_PATH, ...args];

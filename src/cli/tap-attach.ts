@@ -5,7 +5,7 @@
  * already (`ip tuntap add X mode tap user $USER`) or is created (which needs CAP_NET_ADMIN).
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { typevisorArgv } from './node-flags.js';
+import { typevisorArgv, typevisorEnv } from './node-flags.js';
 import { UsageError } from './run-command.js';
 
 const IFNAME = /^[A-Za-z0-9_.-]{1,15}$/;
@@ -69,7 +69,7 @@ export async function runWithTaps(argv: readonly string[], nets: readonly string
   const child = spawn(
     'python3',
     ['-c', TAP_ATTACH_SCRIPT, String(names.length), ...names, process.execPath, ...typevisorArgv(rewritten)],
-    { stdio: 'inherit', env: { ...process.env, [MARK]: '1' } },
+    { stdio: 'inherit', env: { ...typevisorEnv(), [MARK]: '1' } },
   );
   const forward = (signal: NodeJS.Signals): void => {
     child.kill(signal);

@@ -3,7 +3,7 @@
  * wait for text, type a line, collect the exit status. For end-to-end tests.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { typevisorArgv } from '../cli/node-flags.js';
+import { typevisorArgv, typevisorEnv } from '../cli/node-flags.js';
 
 export { TYPEVISOR_BIN_PATH as TYPEVISOR_BIN } from '../cli/bundled.js';
 
@@ -21,8 +21,8 @@ export class GuestConsole {
    * program with a serial console on stdio.
    */
   constructor(args: readonly string[], command: string = process.execPath) {
-    const argv = command === process.execPath ? typevisorArgv(args) : [...args];
-    this.child = spawn(command, argv, { stdio: 'pipe' });
+    const cli = command === process.execPath;
+    this.child = spawn(command, cli ? typevisorArgv(args) : [...args], { stdio: 'pipe', ...(cli ? { env: typevisorEnv() } : {}) });
     const onData = (d: Buffer): void => {
       this.text += d.toString('latin1');
       for (const w of this.waiters.splice(0)) w();
