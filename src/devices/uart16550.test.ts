@@ -265,3 +265,40 @@ test('a break arrives as a zero character with LSR.BI and a line-status interrup
   assert.equal(uart.read(R.rbrThrDll, 1), 0);
   assert.equal(irq.at(-1), false);
 });
+
+test('fastLsr and fastThr say when an LSR read or a THR write has no effect but its value and transmission', () => {
+  const { uart, out } = rig();
+  const seen: [number, boolean][] = [];
+  uart.watch(() => seen.push([uart.fastLsr(), uart.fastThr()]));
+  assert.deepEqual(seen, [[0x60, true]], 'told at once');
+  uart.receive(0x41);
+  assert.deepEqual(seen.at(-1), [0x61, true], 'a received byte sets DR');
+  uart.read(R.rbrThrDll, 1);
+  assert.deepEqual(seen.at(-1), [0x60, true]);
+  uart.write(R.ierDlm, 1, UART_IER.thri);
+  assert.equal(uart.fastThr(), false, 'THRE interrupt on: a write raises it');
+  assert.equal(seen.at(-1)![1], false);
+  uart.write(R.ierDlm, 1, 0);
+  uart.write(R.lcr, 1, 0x80);
+  assert.equal(uart.fastThr(), false, 'divisor latch open: THR is DLL');
+  uart.write(R.lcr, 1, 0x03);
+  uart.write(R.mcr, 1, 0x10);
+  assert.equal(uart.fastThr(), false, 'loopback: a write is received');
+  uart.write(R.mcr, 1, 0x08);
+  assert.equal(uart.fastThr(), true);
+  uart.write(R.rbrThrDll, 1, 0x42);
+  assert.deepEqual(out, [0x42]);
+  // An overrun: LSR.OE is cleared by the read, so the read is not side-effect free.
+  uart.write(R.mcr, 1, 0x18);
+  uart.write(R.rbrThrDll, 1, 1);
+  uart.write(R.rbrThrDll, 1, 2);
+  uart.write(R.mcr, 1, 0x08);
+  assert.equal(uart.fastLsr(), -1);
+  assert.equal(uart.read(R.lsr, 1) & UART_LSR.oe, UART_LSR.oe);
+  assert.equal(uart.fastLsr(), 0x61);
+  assert.deepEqual(seen.at(-1), [0x61, true], 'told after the read');
+  uart.watch(undefined);
+  const n = seen.length;
+  uart.receive(0x43);
+  assert.equal(seen.length, n, 'a removed listener is not told');
+});

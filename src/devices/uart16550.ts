@@ -115,6 +115,8 @@ export class Uart16550 implements MmioDevice {
   private head = 0;
   private count = 0;
   private irqLevel = false;
+  /** Told after every change of state a register access or the host makes (watch). */
+  private listener: (() => void) | undefined = undefined;
 
   constructor(config: Uart16550Config) {
     if (typeof config !== 'object' || config === null) throw new TypeError('UART config must be an object');
@@ -147,6 +149,7 @@ export class Uart16550 implements MmioDevice {
     if (!this.canReceive()) return false;
     this.push(byte & 0xff);
     this.updateIrq();
+    this.changed();
     return true;
   }
 
@@ -161,6 +164,7 @@ export class Uart16550 implements MmioDevice {
     this.push(0);
     this.lsrErrors |= UART_LSR.bi;
     this.updateIrq();
+    this.changed();
     return true;
   }
 
@@ -213,9 +217,50 @@ export class Uart16550 implements MmioDevice {
     this.irq.set(this.irqLevel);
   }
 
+  // ---------------------------------------------------------------- fast path
+
+  /**
+   * Calls `listener` now and after every change of the UART's state (a register access, a byte or break from the
+   * host, a restore): a fast path outside the model (machine/console-fast-path.ts) follows fastLsr and fastThr
+   * with it. One listener; undefined removes it.
+   */
+  watch(listener: (() => void) | undefined): void {
+    this.listener = listener;
+    listener?.();
+  }
+
+  /** What a read of LSR returns now, if the read changes nothing (no break or overrun to clear); else -1. */
+  fastLsr(): number {
+    if ((this.lsrErrors & (UART_LSR.bi | UART_LSR.oe)) !== 0) return -1;
+    return this.lsrErrors | UART_LSR.thre | UART_LSR.temt | (this.count > 0 ? UART_LSR.dr : 0);
+  }
+
+  /**
+   * Whether a write of THR now only transmits the byte: the divisor latch closed, no loopback (which would
+   * receive it), and the THRE interrupt disabled (so the interrupt line stays as it is).
+   */
+  fastThr(): boolean {
+    return (this.lcr & UART_LCR.dlab) === 0 && (this.mcr & UART_MCR.loop) === 0 && (this.ier & UART_IER.thri) === 0;
+  }
+
+  private changed(): void {
+    this.listener?.();
+  }
+
   // ---------------------------------------------------------------- MMIO
 
-  read(offset: number, _size: AccessSize): number {
+  read(offset: number, size: AccessSize): number {
+    const value = this.readRegister(offset, size);
+    this.changed();
+    return value;
+  }
+
+  write(offset: number, size: AccessSize, value: number): void {
+    this.writeRegister(offset, size, value);
+    this.changed();
+  }
+
+  private readRegister(offset: number, _size: AccessSize): number {
     switch (offset) {
       case UART_REG.rbrThrDll: {
         if ((this.lcr & UART_LCR.dlab) !== 0) return this.divisor & 0xff;
@@ -265,7 +310,7 @@ export class Uart16550 implements MmioDevice {
     }
   }
 
-  write(offset: number, _size: AccessSize, value: number): void {
+  private writeRegister(offset: number, _size: AccessSize, value: number): void {
     const v = value & 0xff;
     switch (offset) {
       case UART_REG.rbrThrDll:
@@ -393,5 +438,6 @@ export class Uart16550 implements MmioDevice {
     this.count = rx.length;
     for (let i = 0; i < rx.length; i++) this.fifo[i] = rx[i] as number;
     this.resync();
+    this.changed();
   }
 }

@@ -23,6 +23,7 @@ import { ArrayGuestMemory, type GuestMemory } from '../virtio/guest-memory.js';
 import type { VirtioDevice } from '../virtio/device.js';
 import { VirtioMmioTransport, VIRTIO_MMIO_WINDOW } from '../virtio/mmio-transport.js';
 import { HostClock } from './clock.js';
+import { attachConsoleFastPath } from './console-fast-path.js';
 import { Sbi } from './sbi.js';
 import { ticksUntilWake } from './wake-deadline.js';
 import { ParallelHarts, type ParallelHost } from './smp/parallel-harts.js';
@@ -202,6 +203,9 @@ export class Machine {
     this.bus.map(VIRT.clintBase, VIRT.clintSize, this.clint);
     this.bus.map(VIRT.plicBase, VIRT.plicSize, this.plic);
     this.bus.map(VIRT.uartBase, VIRT.uartSize, this.uart);
+    if (engine === 'jit' && this.parallel === undefined && this.hart.area >= 0) {
+      attachConsoleFastPath(this.hart, this.uart, VIRT.uartBase);
+    }
   }
 
   /**

@@ -13,12 +13,12 @@ import {
   PRIV_M,
   SATP_MODE_BARE,
 } from './constants.js';
-import { Tlb, tlbContext } from './tlb.js';
+import { EMPTY_TAG64, Tlb, tlbContext } from './tlb.js';
 import { Pmp } from './pmp.js';
 import { DecodeCache } from './decode-cache.js';
 import type { Engine } from './engine.js';
 import type { JitHart } from './jit/jit-hart.js';
-import { AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
+import { AREA_CONSOLE_IO, AREA_CONSOLE_OUT, AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
 
 /** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
 export const TRAP = { trap: true } as const;
@@ -51,6 +51,12 @@ export class Hart {
   engine: Engine = 'interp';
   /** The translator's per-hart state, made on first use (src/riscv/jit). */
   jit: JitHart | undefined = undefined;
+  /**
+   * Where the translator hands the bytes WebAssembly queued for the console UART's THR (jit/layout.ts
+   * AREA_CONSOLE_OUT), in order, whenever WebAssembly returns; set with that fast path
+   * (machine/console-fast-path.ts). The bytes are a view: take them before returning.
+   */
+  consoleOut: ((bytes: Uint8Array) => void) | undefined = undefined;
   /** The byte offset of this hart's area in the WebAssembly memory, or -1 (RAM not wasm-backed). */
   readonly area: number;
   /** FP registers and fcsr, shared with the FPU. */
@@ -144,6 +150,10 @@ export class Hart {
       f.set(fp.f);
       this.fp = { f, fflags: fp.fflags, frm: fp.frm };
       this.tlb = new Tlb({ buffer, byteOffset: this.area + AREA_TLB, selectedAt: this.area + AREA_LOAD_SET });
+      // The console's fast path off (no translations published, LSR and THR to the model) until
+      // machine/console-fast-path.ts turns it on.
+      const consoleState = new Int32Array(buffer, this.area + AREA_CONSOLE_IO, (AREA_CONSOLE_OUT - AREA_CONSOLE_IO) / 4 + 1);
+      consoleState.set([EMPTY_TAG64, 0, -1, 0, EMPTY_TAG64, 0, -1, 0, -1, 0, 0]);
     } else {
       this.x = new Int32Array(64);
       this.tlb = new Tlb();

@@ -245,3 +245,34 @@ test('flushAll empties every entry of every context, both ways, whether few or m
     everyEntryEmpty(t, tag64, `${pages} pages, after flushTranslated`);
   }
 });
+
+test('publishIoPage: the last load and store translations of one device page, for the set of their context, until device pages are emptied', () => {
+  const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 4096);
+  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+  const at = 12 * TLB_SET_BYTES + 64;
+  const pub = new Int32Array(buffer, at, 8);
+  const uart = 0x1000_0000;
+  const va = -0x3e_0000_0000; // 0xffffffc200000000, where Linux's ioremap puts it
+  const setAddress = (context: number, kind: number): number => (context * 3 + kind) * TLB_SET_BYTES;
+  const empty = [EMPTY_TAG64, 0, -1];
+  t.publishIoPage(uart, at);
+  assert.deepEqual([...pub.subarray(0, 3)], empty);
+  assert.deepEqual([...pub.subarray(4, 7)], empty);
+  t.insertIo(1, ACCESS_LOAD, va, uart);
+  t.insertIo(1, ACCESS_FETCH, va, uart);
+  t.insertIo(2, ACCESS_STORE, va + 0x1000, 0x1000_1000); // another device page: not published
+  assert.deepEqual([...pub.subarray(0, 3)], [va | 0, Math.floor(va / 2 ** 32), setAddress(1, ACCESS_LOAD)]);
+  assert.deepEqual([...pub.subarray(4, 7)], empty, 'no store translation yet, and fetches are never published');
+  t.insertIo(2, ACCESS_STORE, va, uart);
+  assert.deepEqual([...pub.subarray(4, 7)], [va | 0, Math.floor(va / 2 ** 32), setAddress(2, ACCESS_STORE)]);
+  assert.equal(t.lookupIo(1, ACCESS_LOAD, va), uart, 'cached as before');
+  // Each flush empties the device pages (flushPage, flushNonGlobal, flushAll): the published entries go with them.
+  for (const flush of [() => t.flushPage(va), () => t.flushNonGlobal(), () => t.flushAll()]) {
+    t.insertIo(1, ACCESS_LOAD, va, uart);
+    t.insertIo(1, ACCESS_STORE, va, uart);
+    flush();
+    assert.deepEqual([...pub.subarray(0, 3)], empty);
+    assert.deepEqual([...pub.subarray(4, 7)], empty);
+  }
+  assert.throws(() => new Tlb().publishIoPage(uart, 0), /no backing/);
+});

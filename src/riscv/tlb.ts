@@ -132,6 +132,13 @@ export class Tlb {
   private readonly ioSets = new Int32Array(IO_SIZE);
   private readonly ioPages = new Float64Array(IO_SIZE);
   private ioFilled = false;
+  /**
+   * A device page whose translations insertIo also publishes in the backing for WebAssembly (publishIoPage), and
+   * where: the load entry (i64 page tag, i32 set address) at word 0, the store entry at word 4; EMPTY_TAG64 when
+   * there is none. Emptied with the other device pages.
+   */
+  private publishedPage = -1;
+  private published: Int32Array | undefined;
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
@@ -312,6 +319,35 @@ export class Tlb {
     this.ioSets[i] = k;
     this.ioPages[i] = page;
     this.ioFilled = true;
+    const pub = this.published;
+    if (pub !== undefined && page === this.publishedPage && kind !== ACCESS_FETCH) {
+      // The set's address is what `select` writes for the context while it is in use: WebAssembly compares the
+      // set it is using with it, so the entry serves only the context (privilege, SUM) it was filled for.
+      const w = kind === ACCESS_LOAD ? 0 : 4;
+      pub[w] = pageVa | 0;
+      pub[w + 1] = Math.floor(pageVa / 4294967296) | 0;
+      pub[w + 2] = this.setsAt + k * this.setBytes;
+    }
+  }
+
+  /**
+   * Publishes the translations of the device page at physical `page` for WebAssembly, at byte `at` of the
+   * backing (8 words, see `published`): the last load and store translation insertIo cached for it, until the
+   * device pages are emptied. Only with a backing; -1 publishes nothing.
+   */
+  publishIoPage(page: number, at: number): void {
+    if (this.selected === undefined) throw new Error('publishIoPage: the TLB has no backing');
+    this.publishedPage = page;
+    this.published = page < 0 ? undefined : new Int32Array(this.selected.buffer, at, 8);
+    this.unpublish();
+  }
+
+  private unpublish(): void {
+    const pub = this.published;
+    if (pub === undefined) return;
+    pub[0] = pub[4] = EMPTY_TAG64;
+    pub[1] = pub[5] = 0;
+    pub[2] = pub[6] = -1;
   }
 
   /** The physical page insertIo cached for `pageVa` in context `context`, kind `kind`, or -1. */
@@ -325,6 +361,7 @@ export class Tlb {
     if (!this.ioFilled) return;
     this.ioTags.fill(NaN);
     this.ioFilled = false;
+    this.unpublish();
   }
 
   /** Drops every store entry (of any context) that points at the RAM page at `ramOffset`. */

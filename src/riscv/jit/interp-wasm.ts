@@ -23,8 +23,14 @@
  *
  * A taken jump to a block in the jump cache runs it (and the blocks it chains to) through the hub (hub.ts), with
  * no return to JavaScript: when a block leaves by a jump the hub cannot follow, interpretation goes on at its
- * target; any other exit of a block (slow, system, budget) is returned as this function's own. The instructions
- * those blocks retired are counted in AREA_CHAINED as well as in the total.
+ * target, and when it leaves before an access it cannot make (slow), interpretation goes on with that access;
+ * any other exit of a block (system, budget) is returned as this function's own. The instructions those blocks
+ * retired are counted in AREA_CHAINED as well as in the total.
+ *
+ * The console's UART: a byte load of its LSR or store to its THR that misses the TLB is done here when the TLB
+ * published the UART's page for the context in use and the UART's state makes the access side-effect free
+ * (layout.ts AREA_CONSOLE_*, machine/console-fast-path.ts): LSR's value is read from the area, THR's byte queued
+ * in it. Linux's 8250 console makes these two accesses per character, each a trip to TypeScript otherwise.
  *
  * Every value is the one the TypeScript interpreter computes (the differential tests compare them). It keeps no
  * decoded code, so writes to code need nothing here.
@@ -35,6 +41,14 @@ import {
   AREA_CEXP,
   AREA_CHAINED,
   AREA_COMPILED,
+  AREA_CONSOLE_IO,
+  AREA_CONSOLE_LSR,
+  AREA_CONSOLE_OUT,
+  AREA_CONSOLE_RING,
+  AREA_CONSOLE_THR,
+  CONSOLE_LSR,
+  CONSOLE_RING_BYTES,
+  CONSOLE_THR,
   AREA_COUNTS,
   AREA_FETCH_SET,
   AREA_JCACHE,
@@ -161,10 +175,10 @@ function body(parallel: boolean): Code {
    * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes; leaves
    * for the interpreter unless it hits and is aligned, else pushes the linear address (an i32).
    */
-  const access = (set: number): void => {
+  const access = (set: number, miss: () => void = slow): void => {
     tlbTag(VA, set);
     c.get(VA).i64(-4096 | ((1 << (caseF3() & 3)) - 1)).op('i64.and', 'i64.ne');
-    c.if(slow);
+    c.if(miss);
     tlbOffset(set);
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
   };
@@ -193,6 +207,39 @@ function body(parallel: boolean): Code {
       });
     });
   };
+  /**
+   * Pushes whether VA is register `reg` of the console's UART page as the TLB published it (layout.ts
+   * AREA_CONSOLE_IO) for the set in `set` (the context in use) at `entry` (the load or the store entry).
+   */
+  const consoleRegister = (set: number, entry: number, reg: number): void => {
+    c.get(VA).i64(-4096).op('i64.and').get(AREA).mem('i64.load', AREA_CONSOLE_IO + entry).op('i64.eq');
+    c.get(set).get(AREA).mem('i32.load', AREA_CONSOLE_IO + entry + 8).op('i32.eq', 'i32.and');
+    c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').i32(reg).op('i32.eq', 'i32.and');
+  };
+  /** A byte load that missed the TLB: the UART's LSR, when reading it has no effects; else the interpreter. */
+  const consoleLoad = (): void => {
+    consoleRegister(LSET, 0, CONSOLE_LSR);
+    c.if(() => {
+      c.get(AREA).mem('i32.load', AREA_CONSOLE_LSR).tee(X).i32(0).op('i32.ge_s').if(() => {
+        if (caseF3() === 0) c.get(X).i32(24).op('i32.shl').i32(24).op('i32.shr_s', 'i64.extend_i32_s');
+        else c.get(X).op('i64.extend_i32_u');
+        result();
+      });
+    });
+    slow();
+  };
+  /** A byte store that missed the TLB: the UART's THR, queued when it only transmits; else the interpreter. */
+  const consoleStore = (): void => {
+    consoleRegister(SSET, 16, CONSOLE_THR);
+    c.get(AREA).mem('i32.load', AREA_CONSOLE_THR).op('i32.and');
+    c.get(AREA).mem('i32.load', AREA_CONSOLE_OUT).tee(X).i32(CONSOLE_RING_BYTES).op('i32.lt_u', 'i32.and');
+    c.if(() => {
+      c.get(AREA).get(X).op('i32.add').get(B).mem('i64.store8', AREA_CONSOLE_RING);
+      c.get(AREA).get(X).i32(1).op('i32.add').mem('i32.store', AREA_CONSOLE_OUT);
+      c.br('next');
+    });
+    slow();
+  };
   const ops: ((() => void) | null)[] = new Array<(() => void) | null>(32).fill(null);
   ops[0x03 >> 2] = () => {
     // LOAD
@@ -200,7 +247,7 @@ function body(parallel: boolean): Code {
     immI();
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
     f3().i32(7).op('i32.eq').if(slow);
-    access(LSET);
+    access(LSET, (caseF3() & 3) === 0 ? consoleLoad : slow);
     c.set(X);
     const ld = (name: 'i64.load8_s' | 'i64.load16_s' | 'i64.load32_s' | 'i64.load' | 'i64.load8_u' | 'i64.load16_u' | 'i64.load32_u') =>
       (): void => {
@@ -215,7 +262,7 @@ function body(parallel: boolean): Code {
     c.get(INSN).i32(25).op('i32.shr_s').i32(5).op('i32.shl').get(INSN).i32(7).op('i32.shr_u').i32(0x1f).op('i32.and', 'i32.or');
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
     f3().i32(3).op('i32.gt_u').if(slow);
-    access(SSET);
+    access(SSET, caseF3() === 0 ? consoleStore : slow);
     c.set(X);
     const st = (name: 'i64.store8' | 'i64.store16' | 'i64.store32' | 'i64.store') =>
       (): void => {
@@ -640,6 +687,10 @@ function body(parallel: boolean): Code {
             c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
             // A CSR access in a block may have changed the TLB sets.
             loadSets();
+            // A block that left before an access it cannot make (a TLB miss, a device) has the interpreter try
+            // it: the console's UART registers are done here (consoleLoad, consoleStore), and anything else
+            // leaves for the TypeScript interpreter as before.
+            c.get(CODE).i32(EXIT_SLOW).op('i32.eq').brIf('L');
             c.get(CODE).i32(EXIT_JUMP).op('i32.ne').brIf('out');
             c.br('watch');
           });

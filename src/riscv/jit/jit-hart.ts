@@ -38,6 +38,9 @@ import {
   AREA_RETIRED,
   JCACHE_SIZE,
   jcacheIndex,
+  AREA_CONSOLE_OUT,
+  AREA_CONSOLE_RING,
+  CONSOLE_RING_BYTES,
 } from './layout.js';
 import {
   BLOCK_LOCALS,
@@ -205,6 +208,8 @@ export class JitHart {
   private readonly pcView: Float64Array;
   /** The hart's area as i32s (RETIRED, LAST_EXIT, the link cells). */
   private readonly areaI32: Int32Array;
+  /** The console's THR queue in the area (layout.ts AREA_CONSOLE_RING). */
+  private readonly consoleRing: Uint8Array;
   /** The jump cache (layout.ts): pc at f64 index 2i, page RAM offset and slot at i32 index 4i + 2, 4i + 3. */
   private readonly jcF64: Float64Array;
   private readonly jcI32: Int32Array;
@@ -263,6 +268,7 @@ export class JitHart {
     this.dependents = new Array<number[] | undefined>(this.pages.length).fill(undefined);
     this.pcView = new Float64Array(h.bus.ram.buffer, h.area + AREA_PC, 1);
     this.areaI32 = new Int32Array(h.bus.ram.buffer, h.area, HART_AREA_BYTES / 4);
+    this.consoleRing = new Uint8Array(h.bus.ram.buffer, h.area + AREA_CONSOLE_RING, CONSOLE_RING_BYTES);
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
     this.jcI32 = new Int32Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 4);
     for (let i = 0; i < JCACHE_SIZE; i++) this.jcF64[i * 2] = NaN;
@@ -566,6 +572,7 @@ export class JitHart {
     // The hub's blocks may run too.
     this.toArea();
     const r = this.interp(h.area, budget, hot);
+    this.drainConsole();
     const retired = this.fromArea();
     const interpreted = retired - a32[AREA_CHAINED >>> 2]!;
     this.stats.interpretedWasm += interpreted;
@@ -576,6 +583,18 @@ export class JitHart {
     this.stats.interpreted += n;
     this.waited += n;
     return retired + n;
+  }
+
+  /**
+   * Hands the console UART the bytes WebAssembly queued for its THR (layout.ts AREA_CONSOLE_OUT): after every
+   * return from WebAssembly, before anything else (an SBI call's output, another UART access) happens.
+   */
+  private drainConsole(): void {
+    const a32 = this.areaI32;
+    const n = a32[AREA_CONSOLE_OUT >>> 2]!;
+    if (n === 0) return;
+    a32[AREA_CONSOLE_OUT >>> 2] = 0;
+    this.h.consoleOut?.(this.consoleRing.subarray(0, n));
   }
 
   /**
@@ -708,14 +727,16 @@ export class JitHart {
       a32[AREA_RETIRED >>> 2] = 0;
       this.toArea();
       const r = hub(area, slot, left);
+      this.drainConsole();
       const retired = this.fromArea();
       done += retired;
       link = a32[AREA_LAST_EXIT >>> 2]!;
       if (r === EXIT_SLOW) {
-        // A slow access: the interpreter does that one instruction.
+        // A slow access: the interpreter does that one instruction (the WebAssembly one first, which does the
+        // console UART's accesses and goes on; the TypeScript one does the rest).
         this.stats.slowExits++;
         link = 0;
-        if (done < budget) done += runBlock(h, 1) + 1;
+        if (done < budget) done += wasmInterpreter ? this.interpret(budget - done, hot < 0x7fff_ffff ? hot : 0x7fff_ffff) : runBlock(h, 1) + 1;
       } else if (r === EXIT_BUDGET && retired === 0) {
         // The block is longer than what is left. Having run something, stop short: the next call runs the block
         // whole. (The TypeScript interpreter finished every budget before: a loop block that ran for the whole

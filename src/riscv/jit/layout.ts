@@ -46,6 +46,25 @@ export const AREA_CHAINED = 312;
 export const AREA_MSTATUS = 316;
 export const AREA_PRIV = 320;
 export const AREA_PENDING = 324;
+/**
+ * The console's UART in WebAssembly (machine/console-fast-path.ts): what the WebAssembly interpreter needs to do
+ * the two accesses Linux's 8250 console makes per character, a read of LSR and a write of THR, without leaving
+ * for TypeScript. AREA_CONSOLE_IO: the UART page's translations, as the TLB publishes them (Tlb.publishIoPage:
+ * i64 page tag and i32 set address for loads, then for stores). AREA_CONSOLE_LSR (i32): what a read of LSR
+ * returns, or -1 when the read has effects (it clears error bits) or the fast path is off. AREA_CONSOLE_THR
+ * (i32): 1 when a write of THR only transmits the byte (divisor latch closed, no loopback, no THRE interrupt
+ * enabled). AREA_CONSOLE_OUT (i32): bytes written to THR and queued at AREA_CONSOLE_RING (CONSOLE_RING_BYTES of
+ * room), which the translator hands the UART whenever WebAssembly returns, before anything else happens.
+ */
+export const AREA_CONSOLE_IO = 328;
+export const AREA_CONSOLE_LSR = 360;
+export const AREA_CONSOLE_THR = 364;
+export const AREA_CONSOLE_OUT = 368;
+export const AREA_CONSOLE_RING = 1024;
+export const CONSOLE_RING_BYTES = 1024;
+/** The offsets of the 16550's THR and LSR in its page (devices/uart16550.ts UART_REG, one byte per register). */
+export const CONSOLE_THR = 0;
+export const CONSOLE_LSR = 5;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts). */
