@@ -10,7 +10,8 @@
  * It stops (returning the code, with the pc and the instructions retired in the area as a block leaves them):
  * - EXIT_BUDGET when `budget` instructions have retired;
  * - EXIT_SLOW before an instruction it leaves to the TypeScript interpreter: anything else (SYSTEM other than
- *   CSR accesses and SFENCE.VMA, FP, AMOs and FENCE with harts in parallel, illegal encodings), a TLB miss, a
+ *   CSR accesses and SFENCE.VMA, FP other than loads and stores, FP loads and stores with mstatus.FS not as
+ *   translated blocks need it, AMOs and FENCE with harts in parallel, illegal encodings), a TLB miss, a
  *   misaligned access, a device, a store to a code page (never in the store TLB), a fetch off the fetch TLB
  *   (either half of an instruction across a page end), a `jalr` whose operands or target a double does not
  *   hold exactly (the interpreter computes addresses as doubles);
@@ -46,6 +47,7 @@ import {
   AREA_CONSOLE_OUT,
   AREA_CONSOLE_RING,
   AREA_CONSOLE_THR,
+  AREA_F,
   CONSOLE_LSR,
   CONSOLE_RING_BYTES,
   CONSOLE_THR,
@@ -53,6 +55,7 @@ import {
   AREA_FETCH_SET,
   AREA_JCACHE,
   AREA_LOAD_SET,
+  AREA_MSTATUS,
   AREA_PC,
   AREA_RESERVATION,
   AREA_RETIRED,
@@ -65,7 +68,7 @@ import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYS
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { TLB_MASK } from '../tlb.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
-import { CSR } from '../constants.js';
+import { CSR, MSTATUS_FS } from '../constants.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import type { HubFn } from './hub.js';
 
@@ -271,6 +274,45 @@ function body(parallel: boolean): Code {
       };
     swF3([st('i64.store8'), st('i64.store16'), st('i64.store32'), st('i64.store')], slow);
   };
+  /**
+   * FLW, FLD, FSW, FSD, as translated blocks have them (compile.ts): with FS off the TypeScript interpreter makes
+   * them illegal, and a load sets FS dirty, so a load needs FS dirty already and a store FS on; otherwise, and
+   * for any other width, the TypeScript interpreter does the instruction. The FP registers are in the area
+   * (AREA_F); FLW NaN-boxes (the upper half all ones). Linux restores a task's 32 FP registers at every switch
+   * to it: ~50 k loads in a piped sha256sum of 32 MiB, each a trip to TypeScript before.
+   */
+  const fpAccess = (load: boolean): void => {
+    const f3c = caseF3();
+    if (f3c !== 2 && f3c !== 3) {
+      slow();
+      return;
+    }
+    c.get(AREA).mem('i32.load', AREA_MSTATUS).i32(MSTATUS_FS).op('i32.and');
+    if (load) c.i32(MSTATUS_FS).op('i32.ne');
+    else c.op('i32.eqz');
+    c.if(slow);
+    c.get(A);
+    if (load) immI();
+    else c.get(INSN).i32(25).op('i32.shr_s').i32(5).op('i32.shl').get(INSN).i32(7).op('i32.shr_u').i32(0x1f).op('i32.and', 'i32.or');
+    c.op('i64.extend_i32_s', 'i64.add').set(VA);
+    access(load ? LSET : SSET);
+    c.set(X);
+    if (load) {
+      // RD is the area's address of x[rd]; f[rd] is AREA_F further.
+      if (f3c === 3) c.get(RD).get(X).mem('i64.load').mem('i64.store', AREA_F);
+      else {
+        c.get(RD).get(X).mem('i32.load').mem('i32.store', AREA_F);
+        c.get(RD).i32(-1).mem('i32.store', AREA_F + 4);
+      }
+    } else {
+      c.get(X).get(AREA).get(INSN).i32(17).op('i32.shr_u').i32(0xf8).op('i32.and', 'i32.add');
+      if (f3c === 3) c.mem('i64.load', AREA_F).mem('i64.store');
+      else c.mem('i32.load', AREA_F).mem('i32.store');
+    }
+    c.br('next');
+  };
+  ops[0x07 >> 2] = () => fpAccess(true);
+  ops[0x27 >> 2] = () => fpAccess(false);
   ops[0x13 >> 2] = () => {
     // OP-IMM
     immI();
