@@ -110,7 +110,7 @@ test('a console that polls LSR and writes THR prints the same bytes on both engi
   const [interp, jit] = both(length, (c) => printer(c, length, 0));
   assert.deepEqual(jit.out, message(length));
   assert.equal(getX(jit.rig.h, 8), 0x60n);
-  assert.equal(interp.accesses.reads, length + 1 + 0, 'the interpreter reads LSR per byte');
+  assert.equal(interp.accesses.reads, length + 1, 'the interpreter reads LSR per byte, and once more at the end');
   assert.ok(jit.accesses.reads < 10 && jit.accesses.writes < 10, `the translator's reached the model ${JSON.stringify(jit.accesses)} times`);
   assert.ok(jit.rig.h.jit!.stats.compiled > 0, 'the loop was compiled: its blocks leave the accesses to the interpreter');
 });
