@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { GuestConsole } from '../dist/testing/guest-console.js';
-import { engines, IMAGES, machineLine, median, qemuVersion } from './peer.mjs';
+import { engines, IMAGES, machineLine, median, qemuVersion, report } from './peer.mjs';
 
 const runs = Number(process.env.RUNS ?? 5);
 const results = new Map();
@@ -40,4 +40,8 @@ for (const name of ['typevisor', 'typevisor-jit', 'jit-opensbi']) {
   // Each run boots every engine in turn: the median of the runs' own ratios is steadier on a noisy host.
   const paired = median(tv.map((t, i) => t / q[i]));
   console.log(`${name === 'typevisor' ? '\n' : ''}ratio ${name}/qemu: ${(median(tv) / median(q)).toFixed(2)} (medians), ${paired.toFixed(2)} (median of the runs' ratios)`);
+}
+const jitRuns = results.get('typevisor-jit');
+if (jitRuns && q) {
+  report([{ row: 'boot to the shell prompt', typevisor: median(jitRuns) / 1000, qemu: median(q) / 1000, unit: 's', ratio: median(jitRuns) / median(q), paired: median(jitRuns.map((t, i) => t / q[i])) }]);
 }

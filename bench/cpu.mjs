@@ -2,7 +2,7 @@
 // Typevisor and in QEMU (TCG) booted on the same guest; prints medians and ratios.
 import { performance } from 'node:perf_hooks';
 import { GuestConsole } from '../dist/testing/guest-console.js';
-import { engines, machineLine, median, qemuVersion } from './peer.mjs';
+import { engines, machineLine, median, qemuVersion, report } from './peer.mjs';
 
 const runs = Number(process.env.RUNS ?? 3);
 const WORKLOADS = [
@@ -42,3 +42,10 @@ for (const w of WORKLOADS) {
   const ratio = (xs) => (xs && q ? (median(xs) / median(q)).toFixed(2) : '-').padEnd(12);
   console.log(`${w.name.padEnd(20)}${fmt(tv)}  ${fmt(jit)}  ${fmt(q)} ${ratio(tv)} ${ratio(jit)}`);
 }
+report(
+  WORKLOADS.flatMap((w) => {
+    const jit = results.get(`${w.name}|typevisor-jit`);
+    const q = results.get(`${w.name}|qemu-tcg`);
+    return jit && q ? [{ row: w.name, typevisor: median(jit) / 1000, qemu: median(q) / 1000, unit: 's', ratio: median(jit) / median(q) }] : [];
+  }),
+);

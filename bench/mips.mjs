@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { A, iType } from '../dist/riscv/testing.js';
 import { typevisorArgv, typevisorEnv } from '../dist/cli/node-flags.js';
-import { QEMU, machineLine, median, qemuVersion } from './peer.mjs';
+import { QEMU, machineLine, median, qemuVersion, report, wanted } from './peer.mjs';
 
 const runs = Number(process.env.RUNS ?? 3);
 /** Outer iterations for the fast engines (2 G instructions); the interpreter runs a tenth of them. */
@@ -76,10 +76,11 @@ writeFileSync(files.big, elf(program(OUTER)));
 writeFileSync(files.small, elf(program(SLOW_OUTER)));
 writeFileSync(files.one, elf(program(1)));
 
-const ENGINES = [
+const ALL = [
   { name: 'interp', outer: SLOW_OUTER, file: files.small, run: (f) => [process.execPath, typevisorArgv(['run', '--firmware', 'none', '--engine', 'interp', '--memory', '128M', '--kernel', f])] },
   { name: 'jit', outer: OUTER, file: files.big, run: (f) => [process.execPath, typevisorArgv(['run', '--firmware', 'none', '--engine', 'jit', '--memory', '128M', '--kernel', f])] },
 ];
+const ENGINES = ALL.filter((e) => wanted(e.name));
 if (qemuVersion() !== undefined) {
   ENGINES.push({ name: 'qemu-tcg', outer: OUTER, file: files.big, run: (f) => [QEMU, ['-M', 'virt', '-m', '128M', '-bios', 'none', '-nographic', '-kernel', f]] });
 }
@@ -107,3 +108,7 @@ for (let run = 0; run < runs; run++) {
 }
 console.log('\nengine      MIPS (median)');
 for (const [name, xs] of mips) console.log(`${name.padEnd(12)}${median(xs).toFixed(0)}`);
+const jit = mips.get('jit');
+const q = mips.get('qemu-tcg');
+// As a time ratio, like the other rows: QEMU's MIPS over Typevisor's.
+if (jit && q) report([{ row: 'bare-metal loop (MIPS)', typevisor: median(jit), qemu: median(q), unit: 'MIPS', ratio: median(q) / median(jit) }]);

@@ -29,14 +29,21 @@ function qemuKernel() {
   return rawKernel;
 }
 
+/** Typevisor's engines to run: ENGINES=interp or ENGINES=jit for one of them (and QEMU), else both. */
+export function wanted(engine) {
+  const only = process.env.ENGINES;
+  return only === undefined || only === '' || only === engine;
+}
+
 /**
  * [command, args] for each engine, booting the same kernel, initramfs and command line: Typevisor's interpreter
- * ('typevisor'), its translator ('typevisor-jit', unless ENGINES=interp) and QEMU. Typevisor boots as its users
- * do by default (no firmware: its own SBI), QEMU through OpenSBI.
+ * ('typevisor', unless ENGINES=jit), its translator ('typevisor-jit', unless ENGINES=interp) and QEMU. Typevisor
+ * boots as its users do by default (no firmware: its own SBI), QEMU through OpenSBI.
  */
 export function engines(memory = '256M') {
-  const list = [{ name: 'typevisor', command: process.execPath, args: ['run', '--memory', memory, '--engine', 'interp'] }];
-  if (process.env.ENGINES !== 'interp') {
+  const list = [];
+  if (wanted('interp')) list.push({ name: 'typevisor', command: process.execPath, args: ['run', '--memory', memory, '--engine', 'interp'] });
+  if (wanted('jit')) {
     list.push({ name: 'typevisor-jit', command: process.execPath, args: ['run', '--memory', memory, '--engine', 'jit'] });
   }
   if (qemuVersion() !== undefined) {
@@ -53,6 +60,16 @@ export function engines(memory = '256M') {
     });
   }
   return list;
+}
+
+/**
+ * With BENCH_JSON set (bench/all.mjs), writes the benchmark's rows there: { row, typevisor, qemu, unit, ratio },
+ * ratio being Typevisor's time over QEMU's (below 1: Typevisor faster), `paired` the median of the runs' own
+ * ratios where the runs were made in turns.
+ */
+export function report(rows) {
+  const file = process.env.BENCH_JSON;
+  if (file) writeFileSync(file, JSON.stringify(rows));
 }
 
 export function median(xs) {
