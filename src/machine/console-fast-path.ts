@@ -22,14 +22,14 @@
 import type { Uart16550 } from '../devices/uart16550.js';
 import { UART_REG } from '../devices/uart16550.js';
 import type { Hart } from '../riscv/hart.js';
-import { AREA_CONSOLE_IO, AREA_CONSOLE_LSR, AREA_CONSOLE_OUT, AREA_CONSOLE_THR } from '../riscv/jit/layout.js';
+import { AREA_CONSOLE_LSR, AREA_CONSOLE_OUT, AREA_CONSOLE_THR } from '../riscv/jit/layout.js';
 
 /** Serves `uart`'s LSR and THR, mapped at physical page `uartPage`, in WebAssembly for `h` (see above). */
 export function attachConsoleFastPath(h: Hart, uart: Uart16550, uartPage: number): void {
   if (h.area < 0) throw new Error('the console fast path needs the hart area of a hart on this thread');
   const a32 = new Int32Array(h.bus.ram.buffer, h.area, (AREA_CONSOLE_OUT >>> 2) + 1);
   a32[AREA_CONSOLE_OUT >>> 2] = 0;
-  h.tlb.publishIoPage(uartPage, h.area + AREA_CONSOLE_IO);
+  h.tlb.publishIoPage(uartPage);
   h.consoleOut = (bytes) => {
     for (const byte of bytes) uart.write(UART_REG.rbrThrDll, 1, byte);
   };

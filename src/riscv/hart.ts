@@ -13,12 +13,12 @@ import {
   PRIV_M,
   SATP_MODE_BARE,
 } from './constants.js';
-import { EMPTY_TAG64, Tlb, tlbContext } from './tlb.js';
+import { Tlb, tlbContext } from './tlb.js';
 import { Pmp } from './pmp.js';
 import { DecodeCache } from './decode-cache.js';
 import type { Engine } from './engine.js';
 import type { JitHart } from './jit/jit-hart.js';
-import { AREA_CONSOLE_IO, AREA_CONSOLE_OUT, AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
+import { AREA_CONSOLE_IO, AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
 
 /** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
 export const TRAP = { trap: true } as const;
@@ -149,11 +149,8 @@ export class Hart {
       const f = new Int32Array(buffer, this.area + AREA_F, 64);
       f.set(fp.f);
       this.fp = { f, fflags: fp.fflags, frm: fp.frm };
-      this.tlb = new Tlb({ buffer, byteOffset: this.area + AREA_TLB, selectedAt: this.area + AREA_LOAD_SET });
-      // The console's fast path off (no translations published, LSR and THR to the model) until
-      // machine/console-fast-path.ts turns it on.
-      const consoleState = new Int32Array(buffer, this.area + AREA_CONSOLE_IO, (AREA_CONSOLE_OUT - AREA_CONSOLE_IO) / 4 + 1);
-      consoleState.set([EMPTY_TAG64, 0, -1, 0, EMPTY_TAG64, 0, -1, 0, -1, 0, 0]);
+      // Nothing published for the console's fast path until machine/console-fast-path.ts turns it on.
+      this.tlb = new Tlb({ buffer, byteOffset: this.area + AREA_TLB, selectedAt: this.area + AREA_LOAD_SET, publishedAt: this.area + AREA_CONSOLE_IO });
     } else {
       this.x = new Int32Array(64);
       this.tlb = new Tlb();

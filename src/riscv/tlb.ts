@@ -133,12 +133,12 @@ export class Tlb {
   private readonly ioPages = new Float64Array(IO_SIZE);
   private ioFilled = false;
   /**
-   * A device page whose translations insertIo also publishes in the backing for WebAssembly (publishIoPage), and
-   * where: the load entry (i64 page tag, i32 set address) at word 0, the store entry at word 4; EMPTY_TAG64 when
-   * there is none. Emptied with the other device pages.
+   * A device page whose translations insertIo also publishes in the backing for WebAssembly (publishIoPage; -1:
+   * none), and where (backing.publishedAt): the load entry (i64 page tag, i32 set address) at word 0, the store
+   * entry at word 4; EMPTY_TAG64 when there is none. Emptied with the other device pages.
    */
   private publishedPage = -1;
-  private published: Int32Array | undefined;
+  private readonly published: Int32Array | undefined;
   /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
@@ -151,9 +151,10 @@ export class Tlb {
    * Without `backing` the arrays are the TLB's own. With it they are views of `backing.buffer` (a WebAssembly
    * memory), set k (context * 3 + kind) at byteOffset + k * TLB_SET_BYTES: tags (f64), offsets (i32, at
    * TLB_OFFS_AT), tags (i64, at TLB_TAGS64_AT); `select` also writes the byte addresses of the load, store and
-   * fetch sets in use at selectedAt.
+   * fetch sets in use at selectedAt; with `publishedAt`, insertIo publishes a device page's translations there
+   * (publishIoPage), which start empty.
    */
-  constructor(backing?: { buffer: ArrayBuffer; byteOffset: number; selectedAt: number }) {
+  constructor(backing?: { buffer: ArrayBuffer; byteOffset: number; selectedAt: number; publishedAt?: number }) {
     this.setBytes = TLB_SET_BYTES;
     this.setsAt = backing?.byteOffset ?? 0;
     if (backing !== undefined) {
@@ -175,6 +176,8 @@ export class Tlb {
       this.offs2.push(new Int32Array(TLB_SIZE));
     }
     this.selected = backing !== undefined ? new Int32Array(backing.buffer, backing.selectedAt, 3) : undefined;
+    this.published = backing?.publishedAt !== undefined ? new Int32Array(backing.buffer, backing.publishedAt, 8) : undefined;
+    this.unpublish();
     this.select(3, 3);
   }
 
@@ -331,14 +334,13 @@ export class Tlb {
   }
 
   /**
-   * Publishes the translations of the device page at physical `page` for WebAssembly, at byte `at` of the
-   * backing (8 words, see `published`): the last load and store translation insertIo cached for it, until the
-   * device pages are emptied. Only with a backing; -1 publishes nothing.
+   * Publishes the translations of the device page at physical `page` for WebAssembly, at backing.publishedAt
+   * (8 words, see `published`): the last load and store translation insertIo caches for it, until the device
+   * pages are emptied. -1 publishes nothing.
    */
-  publishIoPage(page: number, at: number): void {
-    if (this.selected === undefined) throw new Error('publishIoPage: the TLB has no backing');
+  publishIoPage(page: number): void {
+    if (this.published === undefined) throw new Error('publishIoPage: the TLB has no backing with publishedAt');
     this.publishedPage = page;
-    this.published = page < 0 ? undefined : new Int32Array(this.selected.buffer, at, 8);
     this.unpublish();
   }
 

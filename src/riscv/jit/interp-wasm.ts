@@ -157,10 +157,12 @@ function body(parallel: boolean): Code {
     if (knownF3 < 0) throw new Error('interp-wasm: funct3 outside a case of the dispatch');
     return knownF3;
   };
-  const f3 = (): Code => c.i32(caseF3());
   /** What a switch on funct3 would run for this case's funct3 (null: `dflt`). */
   const swF3 = (cases: readonly ((() => void) | null)[], dflt: () => void): void => void (cases[caseF3()] ?? dflt)();
   const immI = (): void => void c.get(INSN).i32(20).op('i32.shr_s');
+  /** Pushes a store's immediate (i32). */
+  const immS = (): void =>
+    void c.get(INSN).i32(25).op('i32.shr_s').i32(5).op('i32.shl').get(INSN).i32(7).op('i32.shr_u').i32(0x1f).op('i32.and', 'i32.or');
   const bit30 = (): void => void c.get(INSN).i32(0x4000_0000).op('i32.and');
   const f7 = (): void => void c.get(INSN).i32(25).op('i32.shr_u');
   const outOfRange = (local: number): void => void c.get(local).i64(TWO53).op('i64.add').i64(2 * TWO53).op('i64.gt_u');
@@ -246,10 +248,13 @@ function body(parallel: boolean): Code {
   const ops: ((() => void) | null)[] = new Array<(() => void) | null>(32).fill(null);
   ops[0x03 >> 2] = () => {
     // LOAD
+    if (caseF3() === 7) {
+      slow();
+      return;
+    }
     c.get(A);
     immI();
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
-    f3().i32(7).op('i32.eq').if(slow);
     access(LSET, (caseF3() & 3) === 0 ? consoleLoad : slow);
     c.set(X);
     const ld = (name: 'i64.load8_s' | 'i64.load16_s' | 'i64.load32_s' | 'i64.load' | 'i64.load8_u' | 'i64.load16_u' | 'i64.load32_u') =>
@@ -261,10 +266,13 @@ function body(parallel: boolean): Code {
   };
   ops[0x23 >> 2] = () => {
     // STORE
+    if (caseF3() > 3) {
+      slow();
+      return;
+    }
     c.get(A);
-    c.get(INSN).i32(25).op('i32.shr_s').i32(5).op('i32.shl').get(INSN).i32(7).op('i32.shr_u').i32(0x1f).op('i32.and', 'i32.or');
+    immS();
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
-    f3().i32(3).op('i32.gt_u').if(slow);
     access(SSET, caseF3() === 0 ? consoleStore : slow);
     c.set(X);
     const st = (name: 'i64.store8' | 'i64.store16' | 'i64.store32' | 'i64.store') =>
@@ -293,7 +301,7 @@ function body(parallel: boolean): Code {
     c.if(slow);
     c.get(A);
     if (load) immI();
-    else c.get(INSN).i32(25).op('i32.shr_s').i32(5).op('i32.shl').get(INSN).i32(7).op('i32.shr_u').i32(0x1f).op('i32.and', 'i32.or');
+    else immS();
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
     access(load ? LSET : SSET);
     c.set(X);
@@ -394,9 +402,9 @@ function body(parallel: boolean): Code {
     c.if(() => {
       f7();
       c.i32(0x20).op('i32.eq').if(() => {
-        f3().op('i32.eqz').if(sub);
-        f3().i32(5).op('i32.eq').if(sra);
-        slow();
+        if (caseF3() === 0) sub();
+        else if (caseF3() === 5) sra();
+        else slow();
       });
       f7();
       c.i32(1).op('i32.ne').if(slow);
@@ -487,7 +495,10 @@ function body(parallel: boolean): Code {
   };
   ops[0x67 >> 2] = () => {
     // JALR: the interpreter's target, rs1 + imm in doubles with bit 0 cleared, exact while both are within 2^53.
-    f3().if(slow);
+    if (caseF3() !== 0) {
+      slow();
+      return;
+    }
     c.get(A);
     immI();
     c.op('i64.extend_i32_s', 'i64.add').set(T);
@@ -521,8 +532,7 @@ function body(parallel: boolean): Code {
     // changed the privilege or mstatus beyond SIE and SUM, or left an interrupt pending and enabled: then the
     // helper has written the pc to go on at. SFENCE.VMA too (Linux runs thousands in a boot; it changes no
     // state but TLB entries). The others (ECALL, xRET, WFI...) leave.
-    f3().i32(3).op('i32.and').op('i32.eqz');
-    c.get(INSN).i32(0xfe00_7fff).op('i32.and').i32(SFENCE_VMA).op('i32.ne', 'i32.and').if(slow);
+    if ((caseF3() & 3) === 0) c.get(INSN).i32(0xfe00_7fff).op('i32.and').i32(SFENCE_VMA).op('i32.ne').if(slow);
     c.get(PC).op('f64.convert_i64_s').get(N).call(SYSTEM).tee(X);
     c.if(() => {
       c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
@@ -539,26 +549,16 @@ function body(parallel: boolean): Code {
       slow();
       return;
     }
-    f3().i32(2).op('i32.lt_u');
-    f3().i32(3).op('i32.gt_u', 'i32.or').if(slow);
+    if (caseF3() !== 2 && caseF3() !== 3) {
+      slow();
+      return;
+    }
     c.get(A).set(VA);
-    const word = (): void => void f3().i32(2).op('i32.eq');
+    const word = caseF3() === 2;
     /** U = the value at X, sign-extended for a word. */
-    const load = (): void => {
-      word();
-      c.if(
-        () => void c.get(X).mem('i64.load32_s').set(U),
-        () => void c.get(X).mem('i64.load').set(U),
-      );
-    };
+    const load = (): void => void c.get(X).mem(word ? 'i64.load32_s' : 'i64.load').set(U);
     /** Stores T at X, a word or a doubleword. */
-    const store = (): void => {
-      word();
-      c.if(
-        () => void c.get(X).get(T).mem('i64.store32'),
-        () => void c.get(X).get(T).mem('i64.store'),
-      );
-    };
+    const store = (): void => void c.get(X).get(T).mem(word ? 'i64.store32' : 'i64.store');
     c.get(INSN).i32(27).op('i32.shr_u').set(Y);
     c.get(Y).i32(2).op('i32.eq').if(() => {
       // LR (rs2 must be 0): load and reserve the address (a RAM offset, as the interpreter's reservation).
@@ -596,9 +596,9 @@ function body(parallel: boolean): Code {
       access(SSET);
       c.set(X);
       load();
-      c.get(B).op('i32.wrap_i64', 'i64.extend_i32_s').get(B);
-      word();
-      c.op('select').set(V);
+      c.get(B);
+      if (word) c.op('i32.wrap_i64', 'i64.extend_i32_s');
+      c.set(V);
       emit();
       c.set(T);
       store();
@@ -628,11 +628,8 @@ function body(parallel: boolean): Code {
   ops[0x0f >> 2] = () => {
     // MISC-MEM: FENCE and FENCE.I need nothing on one hart (no decoded code here); with harts in parallel the
     // interpreter does them (a barrier, PAUSE, dropping decoded code).
-    if (parallel) slow();
-    else {
-      f3().i32(1).op('i32.gt_u').if(slow);
-      c.br('next');
-    }
+    if (parallel || caseF3() > 1) slow();
+    else c.br('next');
   };
 
   // ---- the function

@@ -562,7 +562,8 @@ export class JitHart {
   /**
    * Runs cold code in the wasm interpreter from h.pc for up to `budget` (> 0) instructions, and the instruction
    * it stopped before, if it left one to the TypeScript interpreter. Returns the instructions run (as the
-   * dispatcher counts them: a trap counts as one).
+   * dispatcher counts them: a trap counts as one). `hot` is the watch's threshold (an i32 to WebAssembly: larger
+   * ones are clamped).
    */
   private interpret(budget: number, hot: number): number {
     const h = this.h;
@@ -571,7 +572,7 @@ export class JitHart {
     a32[AREA_CHAINED >>> 2] = 0;
     // The hub's blocks may run too.
     this.toArea();
-    const r = this.interp(h.area, budget, hot);
+    const r = this.interp(h.area, budget, hot < 0x7fff_ffff ? hot : 0x7fff_ffff);
     this.drainConsole();
     const retired = this.fromArea();
     const interpreted = retired - a32[AREA_CHAINED >>> 2]!;
@@ -713,7 +714,7 @@ export class JitHart {
       }
       if (slot < 0) {
         link = 0;
-        if (wasmInterpreter) done += this.interpret(left, hot < 0x7fff_ffff ? hot : 0x7fff_ffff);
+        if (wasmInterpreter) done += this.interpret(left, hot);
         else {
           const n = runBlock(h, left, watch) + 1;
           done += n;
@@ -736,7 +737,7 @@ export class JitHart {
         // console UART's accesses and goes on; the TypeScript one does the rest).
         this.stats.slowExits++;
         link = 0;
-        if (done < budget) done += wasmInterpreter ? this.interpret(budget - done, hot < 0x7fff_ffff ? hot : 0x7fff_ffff) : runBlock(h, 1) + 1;
+        if (done < budget) done += wasmInterpreter ? this.interpret(budget - done, hot) : runBlock(h, 1) + 1;
       } else if (r === EXIT_BUDGET && retired === 0) {
         // The block is longer than what is left. Having run something, stop short: the next call runs the block
         // whole. (The TypeScript interpreter finished every budget before: a loop block that ran for the whole
