@@ -57,6 +57,8 @@ const L_SLOW_K = 46; // a slow exit: the instructions retired before it (i32)
 const L_SLOW_PC = 47; // and its pc (f64)
 /** Page caches (see pageCaches): the page (i64) at L_CACHE_PAGE + i, its RAM offset (i32) at L_CACHE_RAM + i. */
 const PAGE_CACHES = 8;
+/** The longest loop block unrolled once (compileBlock unroll). */
+const UNROLL_MAX = 24;
 const L_CACHE_PAGE = 48;
 const L_CACHE_RAM = L_CACHE_PAGE + PAGE_CACHES;
 /** A cached page that matches no access: an access's masked address has at most its low 3 bits set. */
@@ -203,7 +205,7 @@ function pageCaches(insns: readonly BlockInsn[], loops: boolean): PageCaches {
  * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
  * semantics of amo-atomic.ts, and FENCE a full fence.
  */
-export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false): Code {
+export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false, area?: number): Code {
   // Room for the ~80 bytes of wasm an instruction takes on average (each doubling of the buffer copies it).
   const c = new Code(128 * insns.length + 512);
   const start = insns[0]!.pc;
@@ -231,6 +233,21 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * registers at entry and stores all it writes instead, and reads the TLB set addresses at each lookup (pushSet).
    */
   const lazy = !loops;
+  /**
+   * A small loop is unrolled once: the body twice, the first copy's jumps back going on with the second. V8
+   * puts its moves between register assignments, the stack check of a wasm loop and the budget check at the
+   * top of the loop: once per two passes then.
+   */
+  const unroll = loops && n <= UNROLL_MAX;
+  /** The label a jump back to the start goes to (see unroll). */
+  let backTo = 'top';
+  /** One link cell per target: an unrolled loop's two copies of an exit share theirs. */
+  const cells = new Map<number, number>();
+  const cell = (target: number): number => {
+    let x = cells.get(target);
+    if (x === undefined) cells.set(target, (x = cellFor(target)));
+    return x;
+  };
   const defined = new Set<number>();
   /** Whether the TLB set locals hold their addresses yet (only blocks that do not loop use them). */
   let lsetLoaded = false;
@@ -305,13 +322,14 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       return;
     }
     if (loops && pc === start) {
-      // Around again while a whole further pass fits in the budget.
+      // Around again while a whole further pass fits in the budget (the unrolled loop's first copy goes on
+      // with its second).
       c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
-      c.brIf('top');
-      exit(0, () => c.f64(pc), cellFor(pc), EXIT_JUMP, () => c.i64(pc));
+      c.brIf(backTo);
+      exit(0, () => c.f64(pc), cell(pc), EXIT_JUMP, () => c.i64(pc));
       return;
     }
-    exit(k, () => c.f64(pc), cellFor(pc), EXIT_JUMP, () => c.i64(pc));
+    exit(k, () => c.f64(pc), cell(pc), EXIT_JUMP, () => c.i64(pc));
   };
   /** The shared slow exit (see slowUsed), reached with its instruction's index and pc in L_SLOW_K, L_SLOW_PC. */
   const slowExit = (): void => {
@@ -809,6 +827,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     emitDivRem(c, 32, f3 <= 5, f3 === 4 || f3 === 6, L_XA, L_XB);
   }
 
+  // The hart's area where known: a constant V8 folds into every access's displacement, one register freed.
+  if (area !== undefined) c.i32(area).set(L_AREA);
   clearCaches();
   if (!lazy) {
     for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
@@ -821,7 +841,17 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     c.i32(EXIT_BUDGET).op('return');
   });
   c.block('slow', () => {
-    if (loops) c.loop('top', body);
+    if (unroll) {
+      c.loop('top', () => {
+        backTo = 'second';
+        c.block('second', () => {
+          body();
+          c.op('unreachable');
+        });
+        backTo = 'top';
+        body();
+      });
+    } else if (loops) c.loop('top', body);
     else body();
     // Every path through the body has returned or gone to the slow exit.
     c.op('unreachable');

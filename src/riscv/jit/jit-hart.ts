@@ -261,7 +261,7 @@ export class JitHart {
     this.h = h;
     this.memory = memory;
     this.table = new WebAssembly.Table({ element: 'anyfunc', initial: 1024 });
-    this.hub = makeHub(memory, this.table);
+    this.hub = makeHub(memory, this.table, h.area);
     this.parallel = h.parallel;
     this.sharedMemory = isShared(memory);
     this.pages = new Array<Map<number, Entry> | undefined>(Math.ceil(h.bus.ram.size / 4096)).fill(undefined);
@@ -505,7 +505,7 @@ export class JitHart {
       // block (an exit to a callee's page may come before the callee's guard).
       const cellFor = (target: number): number =>
         target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
-      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel) });
+      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel, this.h.area) });
       live.push(e);
       livePages.push(ramPage);
     }

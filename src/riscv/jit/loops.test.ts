@@ -188,3 +188,31 @@ test('in its first syncMs milliseconds the translator compiles at once even when
   assert.equal(loop.jit.stats.compiled, 1);
   finishCountingLoop(loop);
 });
+
+test('an unrolled loop leaves from either copy: at its end, at a budget end and at a slow access', () => {
+  // A loop block short enough to be unrolled (compile.ts unroll): the pointer steps 1000 bytes, so a load or
+  // store crosses to a new page (a TLB miss: a slow exit) 4 or 5 passes after the block was entered, in either
+  // copy; an odd and an even count end it in either copy, and slices of 7 instructions end budgets at every place
+  // of both copies.
+  const data = RAM_BASE + 0x10000;
+  for (const count of [37, 38]) {
+    for (const slice of [1000, 7]) {
+      const [, jit] = both((rig) => {
+        for (let i = 0; i < 10240; i++) rig.ram.i32[(data - RAM_BASE) / 4 + i] = (i * 2654435761) | 0;
+        place(rig, CODE, [
+          A.addi(31, 0, count), //      0
+          A.ld(6, 10, 0), //            4: loop
+          A.add(9, 9, 6), //            8
+          A.sd(9, 10, 8), //           12
+          A.addi(10, 10, 1000), //     16
+          A.addi(31, 31, -1), //       20
+          A.bne(31, 0, -20), //        24: → 4
+          A.ecall(), //                28
+        ]);
+        setX(rig.h, 10, BigInt(data));
+      }, slice);
+      assert.equal(getX(jit.h, 10), BigInt(data + 1000 * count), `count ${count}, slice ${slice}`);
+      assert.ok(jit.h.jit!.stats.slowExits > 0, JSON.stringify(jit.h.jit!.stats));
+    }
+  }
+});
