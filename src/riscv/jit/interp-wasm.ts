@@ -97,6 +97,7 @@ const RD = 11; // the byte address of rd in the area
 const ILEN = 13;
 const FBASE = 14; // the RAM offset of FPAGE
 const IDX = 15;
+// 16-18 are unused (the TLB sets in use were kept there: pushSet reads them from the area now)
 const FSET = 16;
 const LSET = 17;
 const SSET = 18;
@@ -167,14 +168,26 @@ function body(parallel: boolean): Code {
   const f7 = (): void => void c.get(INSN).i32(25).op('i32.shr_u');
   const outOfRange = (local: number): void => void c.get(local).i64(TWO53).op('i64.add').i64(2 * TWO53).op('i64.gt_u');
 
+  /**
+   * Pushes the address of the TLB set in use for fetches, loads or stores (FSET, LSET, SSET), read from the area
+   * where it is needed rather than kept in a local: three fewer values live around the loop, which V8 kept in
+   * stack slots, with the interpreter's own state (the instruction count, the fetch page) spilled with them.
+   */
+  const pushSet = (set: number): void => {
+    c.get(AREA).mem('i32.load', set === FSET ? AREA_FETCH_SET : set === LSET ? AREA_LOAD_SET : AREA_STORE_SET);
+  };
   /** Sets IDX to the TLB entry of the address in i64 local `va` and pushes that entry's i64 tag in `set`. */
   const tlbTag = (va: number, set: number): void => {
     c.get(va).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
-    c.get(IDX).i32(3).op('i32.shl').get(set).op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+    c.get(IDX).i32(3).op('i32.shl');
+    pushSet(set);
+    c.op('i32.add').mem('i64.load', TLB_SET_TAGS64);
   };
   /** Pushes the RAM offset of entry IDX in `set`. */
   const tlbOffset = (set: number): void => {
-    c.get(IDX).i32(2).op('i32.shl').get(set).op('i32.add').mem('i32.load', TLB_SET_OFFS);
+    c.get(IDX).i32(2).op('i32.shl');
+    pushSet(set);
+    c.op('i32.add').mem('i32.load', TLB_SET_OFFS);
   };
   /**
    * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes; leaves
@@ -188,11 +201,8 @@ function body(parallel: boolean): Code {
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
   };
 
-  /** The TLB sets in use, and no fetch page yet. */
+  /** No fetch page yet (after the TLB sets may have changed: the fetch set is another one, or was refilled). */
   const loadSets = (): void => {
-    c.get(AREA).mem('i32.load', AREA_FETCH_SET).set(FSET);
-    c.get(AREA).mem('i32.load', AREA_LOAD_SET).set(LSET);
-    c.get(AREA).mem('i32.load', AREA_STORE_SET).set(SSET);
     c.i64(1).set(FPAGE);
   };
   /**
@@ -218,7 +228,8 @@ function body(parallel: boolean): Code {
    */
   const consoleRegister = (set: number, entry: number, reg: number): void => {
     c.get(VA).i64(-4096).op('i64.and').get(AREA).mem('i64.load', AREA_CONSOLE_IO + entry).op('i64.eq');
-    c.get(set).get(AREA).mem('i32.load', AREA_CONSOLE_IO + entry + 8).op('i32.eq', 'i32.and');
+    pushSet(set);
+    c.get(AREA).mem('i32.load', AREA_CONSOLE_IO + entry + 8).op('i32.eq', 'i32.and');
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').i32(reg).op('i32.eq', 'i32.and');
   };
   /** A byte load that missed the TLB: the UART's LSR, when reading it has no effects; else the interpreter. */
