@@ -12,7 +12,8 @@
 // directly, and the ones that start the command line run the bundle.
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../dist/cli/node-flags.js';
 import { interpreterModuleBytes, prebuiltInterpreterName } from '../dist/riscv/jit/interp-wasm.js';
@@ -61,6 +62,11 @@ await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfi
 for (let variant = 0; variant < 4; variant++) {
   writeFileSync(new URL(`../dist/bundle/${prebuiltInterpreterName(variant)}`, import.meta.url), interpreterModuleBytes(variant));
 }
+
+// The bundled kernel inflated (src/cli/bundled.ts kernelPath): a boot then does not wait for zlib. Made by
+// every build, so it is never older than guest/images/Image.gz.
+const gz = new URL('../guest/images/Image.gz', import.meta.url);
+if (existsSync(gz)) writeFileSync(new URL('../dist/bundle/Image', import.meta.url), gunzipSync(readFileSync(gz)));
 
 // The code cache: a boot of the bundled guest in a process of its own (with the executable's Node options).
 const made = spawnSync(process.execPath, [...NODE_FLAGS, fileURLToPath(new URL('code-cache.mjs', import.meta.url))], {

@@ -2,8 +2,8 @@
  * Reading the firmware, kernel and initrd a VM boots from. Apart from vm-build.ts, which loads the machine and
  * its CPU, so that the kernel starts inflating on libuv's thread pool while those modules load.
  */
-import { closeSync, fstatSync, openSync, readFile, readFileSync } from 'node:fs';
-import { inflateKernel } from '../machine/linux-image.js';
+import { closeSync, fstatSync, openSync, readFile, readFileSync, readSync } from 'node:fs';
+import { inflateKernel, isGzip } from '../machine/linux-image.js';
 import { UsageError } from './usage-error.js';
 import type { VmConfig } from './vm-config.js';
 
@@ -39,6 +39,11 @@ function readInput(what: string, path: string): Uint8Array {
  * (~2 ms for the 2.2 MiB initramfs on the main thread before).
  */
 function readInputAsync(what: string, path: string): Promise<Uint8Array> {
+  return readOpened(what, path, openInput(what, path));
+}
+
+/** Opens a file to read (not a directory), or throws the UsageError that says why not. */
+function openInput(what: string, path: string): number {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -51,6 +56,38 @@ function readInputAsync(what: string, path: string): Promise<Uint8Array> {
     closeSync(fd);
     throw cannotRead(what, path, e);
   }
+  return fd;
+}
+
+/**
+ * A Linux kernel: one that is gzip-compressed is read now and inflated on the thread pool from now on (read
+ * there too, it was inflated only when the main thread next reached the event loop, which start-up does not do
+ * before it waits for the kernel); any other is read on the thread pool.
+ */
+function readKernel(path: string): Promise<Uint8Array> {
+  const fd = openInput('kernel', path);
+  const head = new Uint8Array(2);
+  let gzip: boolean;
+  try {
+    gzip = readSync(fd, head, 0, 2, 0) === 2 && isGzip(head);
+  } catch (e) {
+    closeSync(fd);
+    throw cannotRead('kernel', path, e);
+  }
+  if (!gzip) return readOpened('kernel', path, fd);
+  let file: Uint8Array;
+  try {
+    file = readFileSync(fd);
+  } catch (e) {
+    throw cannotRead('kernel', path, e);
+  } finally {
+    closeSync(fd);
+  }
+  return inflateKernel(file);
+}
+
+/** Reads the open file `fd` on libuv's thread pool, and closes it. */
+function readOpened(what: string, path: string, fd: number): Promise<Uint8Array> {
   return new Promise<Uint8Array>((resolve, reject) => {
     readFile(fd, (e, data) => {
       closeSync(fd);
@@ -66,12 +103,10 @@ function readInputAsync(what: string, path: string): Promise<Uint8Array> {
  */
 export function readBootFiles(cfg: VmConfig): BootFiles {
   const bare = cfg.firmware === 'none';
-  // The kernel at once: inflating it starts now, on the thread pool. (Read there too, it was inflated only when
-  // the main thread next reached the event loop, which start-up does not do before it waits for the kernel.)
-  const kernelFile = readInput('kernel', cfg.kernel);
+  // The kernel first: a compressed one starts inflating now (readKernel).
+  const kernel = bare ? Promise.resolve(readInput('kernel', cfg.kernel)) : readKernel(cfg.kernel);
   const initrd = bare || cfg.initrd === 'none' ? undefined : readInputAsync('initrd', cfg.initrd);
   const firmware = bare ? undefined : cfg.firmware === 'builtin' ? 'builtin' : readInput('firmware', cfg.firmware);
-  const kernel = bare ? Promise.resolve(kernelFile) : inflateKernel(kernelFile);
   // A bad kernel or initrd is reported where it is awaited (bootVm).
   kernel.catch(() => undefined);
   initrd?.catch(() => undefined);

@@ -35,7 +35,7 @@ function buildProgram(result: { code: number }, argv: readonly string[]): Comman
     )
     .addOption(
       new Option('-k, --kernel <file>', 'kernel: a RISC-V Linux Image (raw or gzip-compressed); with --firmware none, an RV64 ELF run in M-mode')
-        .default(BUNDLED.kernel, 'bundled Linux 6.1 guest/images/Image.gz'),
+        .default(BUNDLED.kernel, 'bundled Linux 6.1 guest/images/Image.gz, inflated by the build'),
     )
     .addOption(
       new Option('-i, --initrd <file>', "initramfs loaded for the kernel, or 'none'")

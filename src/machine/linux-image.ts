@@ -21,7 +21,7 @@ const MAX_IMAGE = 512 * 1024 * 1024;
  * to the main thread per chunk, ~60 ms for a 5 MiB kernel). */
 const INFLATE_CHUNK = 8 * 1024 * 1024;
 
-function isGzip(file: Uint8Array): boolean {
+export function isGzip(file: Uint8Array): boolean {
   return file.length >= 2 && file[0] === 0x1f && file[1] === 0x8b;
 }
 
