@@ -203,7 +203,8 @@ function pageCaches(insns: readonly BlockInsn[], loops: boolean): PageCaches {
 /**
  * The function body for a block (see the module comment). `insns` is non-empty. With `parallel` (other harts run
  * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
- * semantics of amo-atomic.ts, and FENCE a full fence.
+ * semantics of amo-atomic.ts, and FENCE a full fence. With `area` (the hart's area, fixed for its life) the block
+ * uses that address rather than its `area` parameter (the hub passes the same).
  */
 export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false, area?: number): Code {
   // Room for the ~80 bytes of wasm an instruction takes on average (each doubling of the buffer copies it).
