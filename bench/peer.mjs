@@ -1,10 +1,9 @@
 // Shared by the benchmarks: how to start each engine on the same guest, and small statistics helpers.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { BUNDLED, BUNDLED_KERNEL } from '../dist/cli/bundled.js';
 
 export const IMAGES = fileURLToPath(new URL('../guest/images/', import.meta.url));
 export const QEMU = 'qemu-system-riscv64';
@@ -18,15 +17,13 @@ export function qemuVersion() {
   }
 }
 
-let rawKernel;
-/** QEMU 7.2 does not inflate a gzip'd RISC-V Image: give it the raw one. */
+/**
+ * QEMU 7.2 does not inflate a gzip'd RISC-V Image: it boots the copy the build inflated, the file Typevisor's
+ * run command boots by default (src/cli/bundled.ts; every bench script runs `npm run build` first).
+ */
 function qemuKernel() {
-  if (rawKernel === undefined) {
-    const dir = mkdtempSync(join(tmpdir(), 'typevisor-bench-'));
-    rawKernel = join(dir, 'Image');
-    writeFileSync(rawKernel, gunzipSync(readFileSync(join(IMAGES, 'Image.gz'))));
-  }
-  return rawKernel;
+  if (BUNDLED.kernel !== BUNDLED_KERNEL.inflated) throw new Error(`${BUNDLED_KERNEL.inflated} is missing or older than ${BUNDLED_KERNEL.gz}: npm run build`);
+  return BUNDLED.kernel;
 }
 
 /** Typevisor's engines to run: ENGINES=interp or ENGINES=jit for one of them (and QEMU), else both. */

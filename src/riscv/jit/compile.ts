@@ -203,10 +203,10 @@ function pageCaches(insns: readonly BlockInsn[], loops: boolean): PageCaches {
 /**
  * The function body for a block (see the module comment). `insns` is non-empty. With `parallel` (other harts run
  * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
- * semantics of amo-atomic.ts, and FENCE a full fence. With `area` (the hart's area, fixed for its life) the block
- * uses that address rather than its `area` parameter (the hub passes the same).
+ * semantics of amo-atomic.ts, and FENCE a full fence. The block uses `area` (the hart's area, fixed for its life)
+ * as a constant rather than its `area` parameter (the hub passes the same).
  */
-export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel = false, area?: number): Code {
+export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel: boolean, area: number): Code {
   // Room for the ~80 bytes of wasm an instruction takes on average (each doubling of the buffer copies it).
   const c = new Code(128 * insns.length + 512);
   const start = insns[0]!.pc;
@@ -828,8 +828,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     emitDivRem(c, 32, f3 <= 5, f3 === 4 || f3 === 6, L_XA, L_XB);
   }
 
-  // The hart's area where known: a constant V8 folds into every access's displacement, one register freed.
-  if (area !== undefined) c.i32(area).set(L_AREA);
+  // The hart's area as a constant, which V8 folds into every access's displacement: one register freed.
+  c.i32(area).set(L_AREA);
   clearCaches();
   if (!lazy) {
     for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);

@@ -28,7 +28,8 @@ export interface Hub {
   readonly stub: BlockFn;
 }
 
-export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table, area?: number): Hub {
+/** The hub for the hart whose area is at `area` (which it uses as a constant, as compile.ts does). */
+export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table, area: number): Hub {
   const hub = new Code();
   const AREA = 0;
   const SLOT = 1;
@@ -38,8 +39,7 @@ export function makeHub(memory: WebAssembly.Memory, table: WebAssembly.Table, ar
   const J = 5;
   const IDX = 6;
   const FSET = 7;
-  // The hart's area where known: a constant V8 folds into the accesses (as in compile.ts).
-  if (area !== undefined) hub.i32(area).set(AREA);
+  hub.i32(area).set(AREA);
   hub.block('out', () => {
     hub.loop('next', () => {
       hub.get(AREA);

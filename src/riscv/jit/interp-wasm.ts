@@ -93,24 +93,28 @@ const FPAGE = 8; // the virtual page fetched from (page aligned), or 1 for none
 const N = 9; // i32 from here: instructions retired
 const INSN = 10;
 const RD = 11; // the byte address of rd in the area
-// 12 is unused (funct3 was kept there: it is a constant in each case of the dispatch now)
-const ILEN = 13;
-const FBASE = 14; // the RAM offset of FPAGE
-const IDX = 15;
-// 16-18 are unused (the TLB sets in use were kept there: pushSet reads them from the area now)
-const FSET = 16;
-const LSET = 17;
-const SSET = 18;
-const X = 19;
-const Y = 20;
-const CODE = 21;
-const U = 22; // i64: a partial product of mulhu, an AMO's old value
-const V = 23; // i64: an AMO's operand
+const ILEN = 12;
+const FBASE = 13; // the RAM offset of FPAGE
+const IDX = 14;
+const X = 15;
+const Y = 16;
+const CODE = 17;
+const U = 18; // i64: a partial product of mulhu, an AMO's old value
+const V = 19; // i64: an AMO's operand
 const LOCALS: readonly (readonly [number, number])[] = [
   [6, I64],
-  [13, I32],
+  [9, I32],
   [2, I64],
 ];
+
+/**
+ * The TLB sets a fetch, load or store looks up, named by where the area holds the address of the set in use
+ * (tlb.ts `select` writes them; read where needed: kept in locals, they were three more values live around the
+ * loop, which V8 kept in stack slots with the interpreter's own state).
+ */
+const FSET = AREA_FETCH_SET;
+const LSET = AREA_LOAD_SET;
+const SSET = AREA_STORE_SET;
 
 /** SFENCE.VMA's bits but rs1 and rs2 (rd and funct3 are 0). */
 const SFENCE_VMA = 0x1200_0073;
@@ -168,14 +172,8 @@ function body(parallel: boolean): Code {
   const f7 = (): void => void c.get(INSN).i32(25).op('i32.shr_u');
   const outOfRange = (local: number): void => void c.get(local).i64(TWO53).op('i64.add').i64(2 * TWO53).op('i64.gt_u');
 
-  /**
-   * Pushes the address of the TLB set in use for fetches, loads or stores (FSET, LSET, SSET), read from the area
-   * where it is needed rather than kept in a local: three fewer values live around the loop, which V8 kept in
-   * stack slots, with the interpreter's own state (the instruction count, the fetch page) spilled with them.
-   */
-  const pushSet = (set: number): void => {
-    c.get(AREA).mem('i32.load', set === FSET ? AREA_FETCH_SET : set === LSET ? AREA_LOAD_SET : AREA_STORE_SET);
-  };
+  /** Pushes the address of the TLB set in use for fetches, loads or stores (FSET, LSET, SSET). */
+  const pushSet = (set: number): void => void c.get(AREA).mem('i32.load', set);
   /** Sets IDX to the TLB entry of the address in i64 local `va` and pushes that entry's i64 tag in `set`. */
   const tlbTag = (va: number, set: number): void => {
     c.get(va).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
@@ -202,7 +200,7 @@ function body(parallel: boolean): Code {
   };
 
   /** No fetch page yet (after the TLB sets may have changed: the fetch set is another one, or was refilled). */
-  const loadSets = (): void => {
+  const forgetFetchPage = (): void => {
     c.i64(1).set(FPAGE);
   };
   /**
@@ -565,7 +563,7 @@ function body(parallel: boolean): Code {
       leave(EXIT_SYSTEM);
     });
     // satp, SFENCE.VMA and sstatus.SUM change the TLB sets or their entries.
-    loadSets();
+    forgetFetchPage();
     c.br('next');
   };
   ops[0x2f >> 2] = () => {
@@ -659,7 +657,7 @@ function body(parallel: boolean): Code {
 
   // ---- the function
   c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
-  loadSets();
+  forgetFetchPage();
   c.block('out', () => {
     c.loop('L', () => {
       c.get(N).get(BUDGET).op('i32.ge_s').if(() => leave(EXIT_BUDGET));
@@ -748,7 +746,7 @@ function body(parallel: boolean): Code {
             c.get(X).set(N);
             c.get(AREA).mem('f64.load', AREA_PC).truncSatF64S().set(PC);
             // A CSR access in a block may have changed the TLB sets.
-            loadSets();
+            forgetFetchPage();
             // A block that left before an access it cannot make (a TLB miss, a device) has the interpreter try
             // it: the console's UART registers are done here (consoleLoad, consoleStore), and anything else
             // leaves for the TypeScript interpreter as before.
