@@ -7,7 +7,8 @@
  *   area) and do the access on RAM directly. A miss, a misaligned access or a store to a code page (never in the
  *   store TLB) exits the block *before* the instruction with the "slow" flag: the interpreter then executes that
  *   one instruction, so faults, MMIO and code invalidation keep the interpreter's exact behaviour.
- * - A block that branches back to its own start loops inside wasm while the budget lasts.
+ * - A block that branches back to its own start loops inside wasm while the budget lasts; a region (a block
+ *   compiled with the other hot blocks on a cycle through it, region.ts) goes on with any of its traces likewise.
  * - Every exit writes the next pc (an f64, as Hart.pc) into the area, adds the instructions retired to the
  *   area's counter, and returns the table slot of the next block when the exit is linked to one (chaining:
  *   the hub keeps calling), else EXIT_JUMP (the hub looks the pc up), EXIT_SLOW or EXIT_BUDGET.
@@ -61,6 +62,8 @@ const PAGE_CACHES = 8;
 const UNROLL_MAX = 24;
 const L_CACHE_PAGE = 48;
 const L_CACHE_RAM = L_CACHE_PAGE + PAGE_CACHES;
+/** A region's trace to run next (see compileBlock's `more`). */
+const L_WHICH = L_CACHE_RAM + PAGE_CACHES;
 /** A cached page that matches no access: an access's masked address has at most its low 3 bits set. */
 const NO_PAGE = 0xfff;
 
@@ -73,6 +76,7 @@ const LOCALS: readonly (readonly [number, number])[] = [
   [1, F64],
   [PAGE_CACHES, I64],
   [PAGE_CACHES, I32],
+  [1, I32],
 ];
 
 /** Block results below zero: look the pc up (in the jump cache, else the dispatcher), the interpreter must run
@@ -201,22 +205,50 @@ function pageCaches(insns: readonly BlockInsn[], loops: boolean): PageCaches {
 }
 
 /**
- * The function body for a block (see the module comment). `insns` is non-empty. With `parallel` (other harts run
+ * The function body for a block (see the module comment). `first` is non-empty. With `parallel` (other harts run
  * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
  * semantics of amo-atomic.ts, and FENCE a full fence. The block uses `area` (the hart's area, fixed for its life)
  * as a constant rather than its `area` parameter (the hub passes the same).
+ *
+ * With `more` (other blocks' traces, non-empty, whose starts differ), the function is a region (region.ts): it
+ * enters at `first` and its exits to the start of any of its traces go on with that trace inside the function,
+ * as a loop's jump back to its start does, while a whole further trace fits in the budget.
  */
-export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: number) => number, parallel: boolean, area: number): Code {
+export function compileBlock(
+  first: readonly BlockInsn[],
+  cellFor: (target: number) => number,
+  parallel: boolean,
+  area: number,
+  more: readonly (readonly BlockInsn[])[] = [],
+): Code {
+  const region = more.length > 0;
+  const traces = [first, ...more];
+  const all = region ? traces.flat() : first;
   // Room for the ~80 bytes of wasm an instruction takes on average (each doubling of the buffer copies it).
-  const c = new Code(128 * insns.length + 512);
-  const start = insns[0]!.pc;
-  const n = insns.length;
-  const last = insns[n - 1]!;
-  const lastOp = last.insn & 0x7f;
+  const c = new Code(128 * all.length + 512);
+  const start = first[0]!.pc;
+  /** The index of the trace starting at a pc (a region's; else only the block's own start). */
+  const traceAt = new Map(traces.map((t, i) => [t[0]!.pc, i]));
+  // The trace being emitted (a region emits each of its traces in turn, see select).
+  let insns = first;
+  let n = insns.length;
+  let last = insns[n - 1]!;
+  let lastOp = last.insn & 0x7f;
+  /** The index of the trace being emitted. */
+  let current = 0;
+  const select = (i: number): void => {
+    const t = traces[i]!;
+    current = i;
+    insns = t;
+    n = t.length;
+    last = t[n - 1]!;
+    lastOp = last.insn & 0x7f;
+  };
+  const firstLength = n;
   // A block with a direct jump or branch back to its own start loops inside wasm. That includes a last branch
   // whose fall-through is the start (a trace that jumped backwards on the way, as loops compiled with the test at
   // the bottom do).
-  const loops = insns.some((bi, k) => {
+  const loops = region || insns.some((bi, k) => {
     const { pc, insn } = bi;
     const op = insn & 0x7f;
     if (op === 0x63) {
@@ -225,8 +257,8 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     }
     return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
   }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
-  const { used, firstWrite } = registers(insns);
-  const caches = pageCaches(insns, loops);
+  const { used, firstWrite } = registers(all);
+  const caches = pageCaches(all, loops);
   const written = [...firstWrite.keys()];
   /**
    * Registers and TLB set addresses are loaded where the trace first needs them, and each exit stores only the
@@ -239,7 +271,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
    * puts its moves between register assignments, the stack check of a wasm loop and the budget check at the
    * top of the loop: once per two passes then.
    */
-  const unroll = loops && n <= UNROLL_MAX;
+  const unroll = loops && !region && n <= UNROLL_MAX;
   /** The label a jump back to the start goes to (see unroll). */
   let backTo = 'top';
   /** One link cell per target: an unrolled loop's two copies of an exit share theirs. */
@@ -322,11 +354,15 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
       exit(k, () => c.f64(pc), 0, EXIT_SLOW);
       return;
     }
-    if (loops && pc === start) {
+    const t = loops ? traceAt.get(pc) : undefined;
+    if (t !== undefined) {
       // Around again while a whole further pass fits in the budget (the unrolled loop's first copy goes on
-      // with its second).
-      c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(n).op('i32.add').get(L_BUDGET).op('i32.le_s');
-      c.brIf(backTo);
+      // with its second; a region goes on with the trace at pc).
+      c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(traces[t]!.length).op('i32.add').get(L_BUDGET).op('i32.le_s');
+      if (!region) c.brIf(backTo);
+      else if (t === current) c.brIf(`again${t}`);
+      else if (t > current) c.brIf(`t${t}`);
+      else c.i32(t).set(L_WHICH).brIf('top');
       exit(0, () => c.f64(pc), cell(pc), EXIT_JUMP, () => c.i64(pc));
       return;
     }
@@ -835,7 +871,7 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
     for (const r of used) c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
   }
   // Only run when the whole block fits in the budget (else the dispatcher stops short or interprets).
-  c.get(L_BUDGET).i32(n).op('i32.lt_s');
+  c.get(L_BUDGET).i32(firstLength).op('i32.lt_s');
   c.if(() => {
     c.get(L_AREA).f64(start).mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
@@ -851,6 +887,22 @@ export function compileBlock(insns: readonly BlockInsn[], cellFor: (target: numb
         });
         backTo = 'top';
         body();
+      });
+    } else if (region) {
+      // Trace t's code follows the end of block `t${t}`, in a loop of its own (`again${t}`): a trace goes on
+      // with itself or a later one by a direct branch, with an earlier one through the br_table at the top (on
+      // L_WHICH, which is 0 at entry).
+      c.loop('top', () => {
+        const nest = (t: number): void => {
+          if (t === 0) {
+            c.get(L_WHICH).brTable(traces.map((_, i) => c.depth(`t${i}`)), c.depth('t0'));
+            return;
+          }
+          c.block(`t${t - 1}`, () => nest(t - 1));
+          select(t - 1);
+          c.loop(`again${t - 1}`, body);
+        };
+        nest(traces.length);
       });
     } else if (loops) c.loop('top', body);
     else body();

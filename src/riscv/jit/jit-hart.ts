@@ -58,6 +58,7 @@ import { MSTATUS_SIE, MSTATUS_SUM } from '../constants.js';
 import { isShared, type FunctionDef } from './wasm-code.js';
 import { makeHub, type Hub } from './hub.js';
 import { MAX_BLOCK, scanBlock, type BlockInsn } from './scan.js';
+import { loopRegion } from './region.js';
 import { makeWasmInterpreter, type InterpFn } from './interp-wasm.js';
 import { makeCountDecay, type CountDecayFn } from './count-decay.js';
 import { compressedTable } from '../compressed.js';
@@ -125,6 +126,8 @@ export interface JitTuning {
    * TypeScript one instruction at a time; false: in the TypeScript interpreter alone, as before.
    */
   wasmInterpreter: boolean;
+  /** Blocks on a cycle with other hot blocks of their page are compiled with them (region.ts). */
+  regions: boolean;
 }
 
 export const DEFAULT_TUNING: Readonly<JitTuning> = {
@@ -136,6 +139,7 @@ export const DEFAULT_TUNING: Readonly<JitTuning> = {
   async: true,
   syncMs: 1000,
   wasmInterpreter: true,
+  regions: true,
 };
 
 /**
@@ -182,6 +186,8 @@ export interface JitStats {
   callsFollowed: number;
   /** Blocks compiled that follow a conditional branch on its taken side (scan.ts). */
   branchesTaken: number;
+  /** Blocks compiled as regions, with the traces of other blocks on a cycle through them (region.ts). */
+  regions: number;
   /** Instructions the dispatcher left to the interpreter (code not compiled). */
   interpreted: number;
   /** Of those, the instructions the WebAssembly interpreter ran (interp-wasm.ts). */
@@ -248,6 +254,7 @@ export class JitHart {
     modules: 0,
     callsFollowed: 0,
     branchesTaken: 0,
+    regions: 0,
     interpreted: 0,
     interpretedWasm: 0,
     slowExits: 0,
@@ -476,36 +483,28 @@ export class JitHart {
       const ramPage = pages[i]!;
       if (this.pages[ramPage]?.get(e.pc) !== e) continue;
       const other: number[] = [];
-      const calls = e.calls;
-      const fetchPage =
-        calls === undefined
-          ? undefined
-          : (va: number): number => {
-              const g = calls.find((c) => c.pageVa === va);
-              return g === undefined ? -1 : g.ramOffset / 4096;
-            };
-      const taken = e.taken;
-      const takeBranch = (p: number): boolean => taken?.has(p) === true;
-      const insns = scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other, takeBranch);
+      const insns = this.trace(e, ramPage, other);
       if (insns.length !== e.len) {
         // The code changed without a write reaching us (another hart's, before a FENCE.I): find it again.
         this.pages[ramPage]?.delete(e.pc);
         continue;
       }
-      if (calls !== undefined) this.stats.callsFollowed++;
-      if (taken !== undefined) this.stats.branchesTaken++;
+      if (e.calls !== undefined) this.stats.callsFollowed++;
+      if (e.taken !== undefined) this.stats.branchesTaken++;
+      const pageVa = e.pc - ((e.pc | 0) & 0xfff);
+      const more = this.tuning.regions ? this.region(insns, pageVa, ramPage, other) : [];
+      if (more.length > 0) this.stats.regions++;
       // A write to a callee's page the block took in must drop the block, as a write to its own page does.
       for (const q of other) {
         const d = this.dependents[q];
         if (d === undefined) this.dependents[q] = [ramPage];
         else if (!d.includes(ramPage)) d.push(ramPage);
       }
-      const pageVa = e.pc - ((e.pc | 0) & 0xfff);
       // Only exits to the block's own page are linked: the dispatcher or hub checked that page when it entered the
       // block (an exit to a callee's page may come before the callee's guard).
       const cellFor = (target: number): number =>
         target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
-      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel, this.h.area) });
+      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel, this.h.area, more) });
       live.push(e);
       livePages.push(ramPage);
     }
@@ -534,6 +533,41 @@ export class JitHart {
         throw e;
       },
     );
+  }
+
+  /** Entry e's trace scanned again as it was found (its calls followed, its branches taken); its other pages go to `other`. */
+  private trace(e: Entry, ramPage: number, other: number[]): BlockInsn[] {
+    const calls = e.calls;
+    const fetchPage =
+      calls === undefined
+        ? undefined
+        : (va: number): number => {
+            const g = calls.find((c) => c.pageVa === va);
+            return g === undefined ? -1 : g.ramOffset / 4096;
+          };
+    const taken = e.taken;
+    const takeBranch = (p: number): boolean => taken?.has(p) === true;
+    return scanBlock(e.pc, ramPage, this.h.decode, this.h.bus.ram.u16, this.parallel, fetchPage, other, takeBranch);
+  }
+
+  /**
+   * The traces of the hot blocks of virtual page `pageVa` (RAM page `ramPage`) on a cycle through the block whose
+   * trace is `first` (region.ts); the other pages they take in go to `other`.
+   */
+  private region(first: readonly BlockInsn[], pageVa: number, ramPage: number, other: number[]): BlockInsn[][] {
+    const others = new Map<number, number[]>();
+    const more = loopRegion(first, (pc) => {
+      if (pc - pageVa < 0 || pc - pageVa >= 4096) return undefined;
+      const f = this.pages[ramPage]?.get(pc);
+      if (f === undefined || !f.queued || !f.translatable) return undefined;
+      const o: number[] = [];
+      const t = this.trace(f, ramPage, o);
+      if (t.length !== f.len) return undefined;
+      others.set(pc, o);
+      return t;
+    });
+    for (const t of more) other.push(...others.get(t[0]!.pc)!);
+    return more;
   }
 
   /** Puts the compiled blocks of `module` in table slots, unless a flush or a write made them stale meanwhile. */

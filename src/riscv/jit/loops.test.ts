@@ -216,3 +216,51 @@ test('an unrolled loop leaves from either copy: at its end, at a budget end and 
     }
   }
 });
+
+test('a loop nest entered in its middle runs as one region: leaving from each trace at its end, a budget end and a slow access', () => {
+  // busybox's scans of a table of strings: an outer loop over NUL-terminated strings around an inner loop over a
+  // string's bytes, entered at its test. The outer block (8) runs into the test and leaves for the inner loop's
+  // block (12), which loops on itself and leaves for the outer block at the end of each string: the two lie on a
+  // cycle, so they compile as regions (region.ts). The strings span ten pages (a slow exit at each page's first
+  // load), and slices of 7 instructions end budgets all over the traces.
+  const data = RAM_BASE + 0x10000;
+  const bytes: number[] = [];
+  let strings = 0;
+  let sum = 0;
+  for (let i = 0; bytes.length < 40_000; i++) {
+    const len = (i * 7919) % 23;
+    for (let j = 0; j < len; j++) {
+      const b = 1 + ((i * 31 + j * 17) % 255);
+      bytes.push(b);
+      sum += b;
+    }
+    bytes.push(0);
+    strings++;
+  }
+  for (const slice of [1000, 7]) {
+    const [, jit] = both((rig) => {
+      rig.ram.u8.set(bytes, data - RAM_BASE);
+      place(rig, CODE, [
+        A.addi(31, 0, 0), //          0
+        A.add(31, 31, 12), //         4: strings to scan
+        A.jal(0, 12), //              8: outer: → 20
+        A.add(11, 11, 6), //         12: inner: sum the byte
+        A.addi(10, 10, 1), //        16
+        A.lbu(6, 10, 0), //          20: test
+        A.bne(6, 0, -12), //         24: → 12
+        A.addi(10, 10, 1), //        28: past the NUL
+        A.addi(9, 9, 1), //          32: strings seen
+        A.addi(31, 31, -1), //       36
+        A.bne(31, 0, -32), //        40: → 8
+        A.ecall(), //                44
+      ]);
+      setX(rig.h, 10, BigInt(data));
+      setX(rig.h, 12, BigInt(strings));
+    }, slice);
+    assert.equal(getX(jit.h, 9), BigInt(strings), `slice ${slice}`);
+    assert.equal(getX(jit.h, 10), BigInt(data + bytes.length), `slice ${slice}`);
+    assert.equal(getX(jit.h, 11), BigInt(sum), `slice ${slice}`);
+    const { stats } = jit.h.jit!;
+    assert.ok(stats.regions > 0 && stats.slowExits > 0, JSON.stringify(stats));
+  }
+});
