@@ -128,6 +128,8 @@ export interface JitTuning {
   wasmInterpreter: boolean;
   /** Blocks on a cycle with other hot blocks of their page are compiled with them (region.ts). */
   regions: boolean;
+  /** Blocks take in short hot traces of their page at their exits to them (compile.ts tailAt). */
+  tails: boolean;
 }
 
 export const DEFAULT_TUNING: Readonly<JitTuning> = {
@@ -140,6 +142,7 @@ export const DEFAULT_TUNING: Readonly<JitTuning> = {
   syncMs: 1000,
   wasmInterpreter: true,
   regions: true,
+  tails: true,
 };
 
 /**
@@ -188,6 +191,8 @@ export interface JitStats {
   branchesTaken: number;
   /** Blocks compiled as regions, with the traces of other blocks on a cycle through them (region.ts). */
   regions: number;
+  /** Traces of other blocks taken in at exits to them (compile.ts tailAt). */
+  tails: number;
   /** Instructions the dispatcher left to the interpreter (code not compiled). */
   interpreted: number;
   /** Of those, the instructions the WebAssembly interpreter ran (interp-wasm.ts). */
@@ -255,6 +260,7 @@ export class JitHart {
     callsFollowed: 0,
     branchesTaken: 0,
     regions: 0,
+    tails: 0,
     interpreted: 0,
     interpretedWasm: 0,
     slowExits: 0,
@@ -494,17 +500,22 @@ export class JitHart {
       const pageVa = e.pc - ((e.pc | 0) & 0xfff);
       const more = this.tuning.regions ? this.region(insns, pageVa, ramPage, other) : [];
       if (more.length > 0) this.stats.regions++;
+      // Only exits to the block's own page are linked: the dispatcher or hub checked that page when it entered the
+      // block (an exit to a callee's page may come before the callee's guard).
+      const cellFor = (target: number): number =>
+        target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
+      // Tails (compile.ts): the other pages of every trace looked at count, taken in or not.
+      const tailPages = new Map<number, number[]>();
+      const tailAt = this.tuning.tails ? (pc: number) => this.hotTrace(pc, pageVa, ramPage, tailPages) : undefined;
+      const code = compileBlock(insns, cellFor, this.parallel, this.h.area, more, tailAt, this.stats);
+      for (const o of tailPages.values()) other.push(...o);
       // A write to a callee's page the block took in must drop the block, as a write to its own page does.
       for (const q of other) {
         const d = this.dependents[q];
         if (d === undefined) this.dependents[q] = [ramPage];
         else if (!d.includes(ramPage)) d.push(ramPage);
       }
-      // Only exits to the block's own page are linked: the dispatcher or hub checked that page when it entered the
-      // block (an exit to a callee's page may come before the callee's guard).
-      const cellFor = (target: number): number =>
-        target - pageVa >= 0 && target - pageVa < 4096 ? this.allocCell() : 0;
-      functions.push({ type: 0, locals: BLOCK_LOCALS, code: compileBlock(insns, cellFor, this.parallel, this.h.area, more) });
+      functions.push({ type: 0, locals: BLOCK_LOCALS, code });
       live.push(e);
       livePages.push(ramPage);
     }
@@ -556,18 +567,24 @@ export class JitHart {
    */
   private region(first: readonly BlockInsn[], pageVa: number, ramPage: number, other: number[]): BlockInsn[][] {
     const others = new Map<number, number[]>();
-    const more = loopRegion(first, (pc) => {
-      if (pc - pageVa < 0 || pc - pageVa >= 4096) return undefined;
-      const f = this.pages[ramPage]?.get(pc);
-      if (f === undefined || !f.queued || !f.translatable) return undefined;
-      const o: number[] = [];
-      const t = this.trace(f, ramPage, o);
-      if (t.length !== f.len) return undefined;
-      others.set(pc, o);
-      return t;
-    });
+    const more = loopRegion(first, (pc) => this.hotTrace(pc, pageVa, ramPage, others));
     for (const t of more) other.push(...others.get(t[0]!.pc)!);
     return more;
+  }
+
+  /**
+   * The trace of the hot block at `pc` if that is on virtual page `pageVa` (RAM page `ramPage`), as scanned when it
+   * was found; the other pages it takes in go to `others` under its pc.
+   */
+  private hotTrace(pc: number, pageVa: number, ramPage: number, others: Map<number, number[]>): BlockInsn[] | undefined {
+    if (pc - pageVa < 0 || pc - pageVa >= 4096) return undefined;
+    const f = this.pages[ramPage]?.get(pc);
+    if (f === undefined || !f.queued || !f.translatable) return undefined;
+    const o: number[] = [];
+    const t = this.trace(f, ramPage, o);
+    if (t.length !== f.len) return undefined;
+    others.set(pc, o);
+    return t;
   }
 
   /** Puts the compiled blocks of `module` in table slots, unless a flush or a write made them stale meanwhile. */

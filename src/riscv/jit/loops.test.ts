@@ -264,3 +264,46 @@ test('a loop nest entered in its middle runs as one region: leaving from each tr
     assert.ok(stats.regions > 0 && stats.slowExits > 0, JSON.stringify(stats));
   }
 });
+
+test('a side exit to a short hot block takes in its trace: its registers, its slow accesses and its exits', () => {
+  // T (32) runs hot first, jumped to from a warm-up loop and returning through x22. Then the block at P (52),
+  // reached by an indirect jump (so it does not loop), leaves for T one round in four (a branch backwards to a
+  // compiled block, which the trace does not follow): it takes T's trace in at that exit (compile.ts tails),
+  // after 2 instructions of its own. T's load steps 1000 bytes a visit, so some of them miss the TLB inside the
+  // tail.
+  const data = RAM_BASE + 0x10000;
+  for (const slice of [1000, 13]) {
+    const [, jit] = both((rig) => {
+      for (let i = 0; i < 16384; i++) rig.ram.i32[(data - RAM_BASE) / 4 + i] = (i * 2654435761) | 0;
+      place(rig, CODE, [
+        A.auipc(20, 0), //            0: x20 = CODE
+        A.addi(22, 20, 16), //        4: T returns to 16
+        A.addi(21, 0, 6), //          8: warm-up rounds
+        A.jal(0, 20), //             12: → T
+        A.addi(21, 21, -1), //       16
+        A.bne(21, 0, -8), //         20: → 12
+        A.addi(22, 20, 60), //       24: T returns to 60 from now on
+        A.jal(0, 20), //             28: → 48
+        A.ld(7, 10, 0), //           32: T
+        A.add(9, 9, 7), //           36
+        A.addi(10, 10, 1000), //     40
+        A.jalr(0, 22, 0), //         44
+        A.addi(31, 0, 200), //       48
+        iType(0x13, 6, 7, 31, 3), // 52: P: andi x6, x31, 3
+        A.beq(6, 0, -24), //         56: → T, one round in four
+        A.add(24, 24, 9), //         60: reads x9, which the tail loads (and writes) too
+        A.addi(31, 31, -1), //       64
+        A.addi(5, 5, 1), //          68
+        A.beq(31, 0, 8), //          72: → 80
+        A.jalr(0, 23, 0), //         76: → P
+        A.ecall(), //                80
+      ]);
+      setX(rig.h, 10, BigInt(data));
+      setX(rig.h, 23, BigInt(CODE + 52));
+    }, slice);
+    assert.equal(getX(jit.h, 5), 200n, `slice ${slice}`);
+    assert.equal(getX(jit.h, 10), BigInt(data + 1000 * (6 + 50)), `slice ${slice}`);
+    const { stats } = jit.h.jit!;
+    assert.ok(stats.tails > 0 && stats.slowExits > 0, JSON.stringify(stats));
+  }
+});
