@@ -398,8 +398,7 @@ export function compileBlock(
       // Around again while a whole further pass fits in the budget (the unrolled loop's first copy goes on
       // with its second; a region goes on with the trace at pc).
       c.get(L_DONE).i32(k).op('i32.add').tee(L_DONE).i32(traces[t]!.length).op('i32.add').get(L_BUDGET).op('i32.le_s');
-      if (!region) c.brIf(backTo);
-      else if (t === current) c.brIf(`again${t}`);
+      if (!region || t === current) c.brIf(backTo);
       else if (t > current) c.brIf(`t${t}`);
       else c.i32(t).set(L_WHICH).brIf('top');
       exit(0, () => c.f64(pc), cell(pc), EXIT_JUMP, () => c.i64(pc));
@@ -957,7 +956,8 @@ export function compileBlock(
     } else if (region) {
       // Trace t's code follows the end of block `t${t}`, in a loop of its own (`again${t}`): a trace goes on
       // with itself or a later one by a direct branch, with an earlier one through the br_table at the top (on
-      // L_WHICH, which is 0 at entry).
+      // L_WHICH, which is 0 at entry). A small trace that goes on with itself is unrolled as a loop block is
+      // (bench:mips' inner loop is one, in a region with its outer loop).
       c.loop('top', () => {
         const nest = (t: number): void => {
           if (t === 0) {
@@ -966,7 +966,18 @@ export function compileBlock(
           }
           c.block(`t${t - 1}`, () => nest(t - 1));
           select(t - 1);
-          c.loop(`again${t - 1}`, body);
+          const again = `again${t - 1}`;
+          c.loop(again, () => {
+            if (n <= UNROLL_MAX && exitTargets(insns).includes(insns[0]!.pc)) {
+              backTo = `second${t - 1}`;
+              c.block(backTo, () => {
+                body();
+                c.op('unreachable');
+              });
+            }
+            backTo = again;
+            body();
+          });
         };
         nest(traces.length);
       });
