@@ -17,6 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import { fileURLToPath } from 'node:url';
 import { NODE_FLAGS } from '../dist/cli/node-flags.js';
 import { interpreterModuleBytes, prebuiltInterpreterName } from '../dist/riscv/jit/interp-wasm.js';
+import { COMPRESSED_TABLE_FILE, storedCompressedTable } from '../dist/riscv/compressed.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 rmSync(new URL('../dist/bundle', import.meta.url), { recursive: true, force: true });
@@ -62,6 +63,11 @@ await build({ ...common, entryPoints: ['dist/machine/smp/hart-worker.js'], outfi
 for (let variant = 0; variant < 4; variant++) {
   writeFileSync(new URL(`../dist/bundle/${prebuiltInterpreterName(variant)}`, import.meta.url), interpreterModuleBytes(variant));
 }
+
+// The compressed-instruction table unpacked, next to the module that reads it and to the bundle
+// (src/riscv/compressed.ts compressedTable): a start then neither loads zlib nor unpacks it.
+const cexp = new Uint8Array(storedCompressedTable().buffer);
+for (const dir of ['../dist/riscv/', '../dist/bundle/']) writeFileSync(new URL(dir + COMPRESSED_TABLE_FILE, import.meta.url), cexp);
 
 // The bundled kernel inflated (src/cli/bundled.ts kernelPath): a boot then does not wait for zlib. Made by
 // every build, so it is never older than guest/images/Image.gz.

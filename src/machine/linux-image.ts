@@ -2,7 +2,7 @@
  * The RISC-V Linux kernel `Image` header (Documentation/riscv/boot-image-header.rst): where the kernel wants to
  * be loaded and how much memory it occupies. Accepts a gzip-compressed Image too, as the bundled one is.
  */
-import { gunzip, gunzipSync } from 'node:zlib';
+import { lazyZlib } from '../lib/lazy-zlib.js';
 
 export interface KernelImage {
   readonly data: Uint8Array;
@@ -42,7 +42,7 @@ export function inflateKernel(file: Uint8Array): Promise<Uint8Array> {
   if (!isGzip(file)) return Promise.resolve(file);
   return new Promise((resolve, reject) => {
     // A view of zlib's output rather than a copy: copying the inflated kernel (4.7 MiB) cost 2 ms at start-up.
-    gunzip(file, { maxOutputLength: MAX_IMAGE, chunkSize: INFLATE_CHUNK }, (e, out) => (e ? reject(inflateError(e)) : resolve(asBytes(out))));
+    lazyZlib().gunzip(file, { maxOutputLength: MAX_IMAGE, chunkSize: INFLATE_CHUNK }, (e, out) => (e ? reject(inflateError(e)) : resolve(asBytes(out))));
   });
 }
 
@@ -51,7 +51,7 @@ export function parseKernelImage(file: Uint8Array): KernelImage {
   let data = file;
   if (isGzip(file)) {
     try {
-      data = asBytes(gunzipSync(file, { maxOutputLength: MAX_IMAGE, chunkSize: INFLATE_CHUNK }));
+      data = asBytes(lazyZlib().gunzipSync(file, { maxOutputLength: MAX_IMAGE, chunkSize: INFLATE_CHUNK }));
     } catch (e) {
       throw inflateError(e);
     }

@@ -4,8 +4,9 @@
  * see compressedTable), so the interpreter decodes a compressed instruction with a single lookup. Reserved and illegal encodings expand to 0,
  * which is itself an illegal instruction.
  */
-import { brotliDecompressSync } from 'node:zlib';
+import { readFileSync } from 'node:fs';
 import { COMPRESSED_TABLE } from './compressed-table.js';
+import { lazyZlib } from '../lib/lazy-zlib.js';
 
 const OP_LOAD = 0x03;
 const OP_LOAD_FP = 0x07;
@@ -183,18 +184,40 @@ export function computeCompressedTable(): Int32Array {
   return t;
 }
 
+/** The file `npm run build` writes next to this module (and the bundle): the table unpacked, 256 KiB. */
+export const COMPRESSED_TABLE_FILE = 'compressed-table.bin';
+
 /**
- * The expansion of every 16-bit parcel, indexed by the parcel. Unpacked from the table stored in
- * compressed-table.ts rather than computed: computing it ran expandCompressed 49,152 times as cold code
- * before the guest's first instruction, 10-20 ms of every start, where unpacking takes ~2 ms. A test checks
- * the stored table against expandCompressed.
+ * The table stored in compressed-table.ts, unpacked (brotli, through zlib): what the build writes to
+ * COMPRESSED_TABLE_FILE.
+ */
+export function storedCompressedTable(): Int32Array {
+  const bytes = lazyZlib().brotliDecompressSync(Buffer.from(COMPRESSED_TABLE, 'base64'));
+  if (bytes.length !== 65536 * 4) throw new Error('compressed-table.ts is damaged: run node dist/riscv/write-compressed-table.js');
+  const t = new Int32Array(65536);
+  new Uint8Array(t.buffer).set(bytes); // little-endian, as the host (see memory/ram.ts)
+  return t;
+}
+
+/**
+ * The expansion of every 16-bit parcel, indexed by the parcel. Read from COMPRESSED_TABLE_FILE, which the build
+ * writes next to this module, else unpacked from the table stored in compressed-table.ts; not computed:
+ * computing it ran expandCompressed 49,152 times as cold code before the guest's first instruction, 10-20 ms of
+ * every start, where unpacking took ~2 ms and loading zlib for it 7-10 ms more. Tests check both against
+ * expandCompressed.
  */
 export function compressedTable(): Int32Array {
   if (table === undefined) {
-    const bytes = brotliDecompressSync(Buffer.from(COMPRESSED_TABLE, 'base64'));
-    if (bytes.length !== 65536 * 4) throw new Error('compressed-table.ts is damaged: run node dist/riscv/write-compressed-table.js');
-    table = new Int32Array(65536);
-    new Uint8Array(table.buffer).set(bytes); // little-endian, as the host (see memory/ram.ts)
+    let bytes: Buffer | undefined;
+    try {
+      bytes = readFileSync(new URL(COMPRESSED_TABLE_FILE, import.meta.url));
+    } catch {
+      bytes = undefined;
+    }
+    if (bytes?.length === 65536 * 4) {
+      table = new Int32Array(65536);
+      new Uint8Array(table.buffer).set(bytes);
+    } else table = storedCompressedTable();
   }
   return table;
 }

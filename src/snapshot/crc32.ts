@@ -3,7 +3,7 @@
  * gigabytes per second, which matters for checksumming guest RAM), a table-driven version otherwise; both give
  * the same values.
  */
-import * as zlib from 'node:zlib';
+import { lazyZlib } from '../lib/lazy-zlib.js';
 
 const TABLE = (() => {
   const t = new Uint32Array(256);
@@ -22,8 +22,12 @@ export function crc32Table(bytes: Uint8Array, crc = 0): number {
   return ~c >>> 0;
 }
 
-const native = (zlib as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
+type NativeCrc32 = (data: Uint8Array, value?: number) => number;
+/** zlib's crc32, looked up at the first checksum (zlib loads then), or null where Node has none. */
+let native: NativeCrc32 | null | undefined;
 
 /** CRC-32 of `bytes` (optionally continuing from a previous `crc`), as an unsigned 32-bit number. */
-export const crc32: (bytes: Uint8Array, crc?: number) => number =
-  native !== undefined ? (bytes, crc = 0) => native(bytes, crc) >>> 0 : crc32Table;
+export function crc32(bytes: Uint8Array, crc = 0): number {
+  native ??= (lazyZlib() as { crc32?: NativeCrc32 }).crc32 ?? null;
+  return native !== null ? native(bytes, crc) >>> 0 : crc32Table(bytes, crc);
+}
