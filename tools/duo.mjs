@@ -9,6 +9,7 @@
 // 8, gzip 4). Run it with the executable's Node options (cli/node-flags.ts NODE_FLAGS).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { median } from '../bench/peer.mjs';
 
 const [dirA, dirB] = process.argv.slice(2).map((d) => resolve(d));
 if (dirA === undefined || dirB === undefined) {
@@ -32,9 +33,10 @@ async function boot(dir) {
   const { configFromOptions, machineExtras } = await load('cli/run-command.js');
   const { readBootFiles } = await load('cli/boot-files.js');
   const { bootVm } = await load('cli/vm-build.js');
-  const images = `${dir}/guest/images`;
+  // The build's own bundled kernel (inflated by it) and initramfs, as its command line boots them.
+  const { BUNDLED } = await load('cli/bundled.js');
   const options = {
-    kernel: `${images}/Image.gz`, initrd: `${images}/initramfs.cpio`, firmware: 'builtin', append: 'console=ttyS0',
+    kernel: BUNDLED.kernel, initrd: BUNDLED.initrd, firmware: 'builtin', append: 'console=ttyS0',
     memory: '256M', mmu: 'sv39', rng: true, console: 'uart', cpus: '1', engine: 'jit',
   };
   const config = configFromOptions(options);
@@ -82,10 +84,6 @@ for (let i = 0; i < rounds; i++) {
     sums[w][1] += tb;
   }
 }
-const median = (xs) => {
-  const s = [...xs].sort((p, q) => p - q);
-  return s.length % 2 === 1 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 for (const w of works) {
   const n = ratios[w].length;
   console.log(

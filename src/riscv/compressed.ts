@@ -192,8 +192,14 @@ export const COMPRESSED_TABLE_FILE = 'compressed-table.bin';
  * COMPRESSED_TABLE_FILE.
  */
 export function storedCompressedTable(): Int32Array {
-  const bytes = lazyZlib().brotliDecompressSync(Buffer.from(COMPRESSED_TABLE, 'base64'));
-  if (bytes.length !== 65536 * 4) throw new Error('compressed-table.ts is damaged: run node dist/riscv/write-compressed-table.js');
+  const t = tableOf(lazyZlib().brotliDecompressSync(Buffer.from(COMPRESSED_TABLE, 'base64')));
+  if (t === undefined) throw new Error('compressed-table.ts is damaged: run node dist/riscv/write-compressed-table.js');
+  return t;
+}
+
+/** The table in `bytes` (65,536 little-endian int32, as the host), or undefined when they are not that many. */
+function tableOf(bytes: Uint8Array | undefined): Int32Array | undefined {
+  if (bytes?.length !== 65536 * 4) return undefined;
   const t = new Int32Array(65536);
   new Uint8Array(t.buffer).set(bytes); // little-endian, as the host (see memory/ram.ts)
   return t;
@@ -214,10 +220,7 @@ export function compressedTable(): Int32Array {
     } catch {
       bytes = undefined;
     }
-    if (bytes?.length === 65536 * 4) {
-      table = new Int32Array(65536);
-      new Uint8Array(table.buffer).set(bytes);
-    } else table = storedCompressedTable();
+    table = tableOf(bytes) ?? storedCompressedTable();
   }
   return table;
 }

@@ -208,6 +208,11 @@ function pageCaches(insns: readonly BlockInsn[], loops: boolean): PageCaches {
   return { index, loads };
 }
 
+/** Whether a trace has an exit to its own start (region.ts exitTargets), which it then takes as a loop. */
+function loopsOnItself(trace: readonly BlockInsn[]): boolean {
+  return exitTargets(trace).includes(trace[0]!.pc);
+}
+
 /**
  * The function body for a block (see the module comment). `first` is non-empty. With `parallel` (other harts run
  * at the same time on the same memory, Hart.parallel), AMOs, LR and SC are wasm atomic operations with the
@@ -244,32 +249,16 @@ export function compileBlock(
   const traceAt = new Map(traces.map((t, i) => [t[0]!.pc, i]));
   // The trace being emitted (a region emits each of its traces in turn, see select).
   let insns = first;
-  let n = insns.length;
-  let last = insns[n - 1]!;
-  let lastOp = last.insn & 0x7f;
   /** The index of the trace being emitted. */
   let current = 0;
   const select = (i: number): void => {
-    const t = traces[i]!;
     current = i;
-    insns = t;
-    n = t.length;
-    last = t[n - 1]!;
-    lastOp = last.insn & 0x7f;
+    insns = traces[i]!;
   };
-  const firstLength = n;
   // A block with a direct jump or branch back to its own start loops inside wasm. That includes a last branch
   // whose fall-through is the start (a trace that jumped backwards on the way, as loops compiled with the test at
   // the bottom do).
-  const loops = region || insns.some((bi, k) => {
-    const { pc, insn } = bi;
-    const op = insn & 0x7f;
-    if (op === 0x63) {
-      const { out, on } = branchSides(bi);
-      return out === start || (k === n - 1 && on === start);
-    }
-    return op === 0x6f && k === n - 1 && pc + jalOffset(insn) === start;
-  }) || (lastOp !== 0x63 && lastOp !== 0x6f && lastOp !== 0x67 && last.pc + last.len === start);
+  const loops = region || loopsOnItself(first);
   const { used, firstWrite } = registers(all);
   const caches = pageCaches(all, loops);
   const written = [...firstWrite.keys()];
@@ -284,7 +273,7 @@ export function compileBlock(
    * puts its moves between register assignments, the stack check of a wasm loop and the budget check at the
    * top of the loop: once per two passes then.
    */
-  const unroll = loops && !region && n <= UNROLL_MAX;
+  const unroll = loops && !region && first.length <= UNROLL_MAX;
   /** The label a jump back to the start goes to (see unroll). */
   let backTo = 'top';
   /** One link cell per target: an unrolled loop's two copies of an exit share theirs. */
@@ -936,7 +925,7 @@ export function compileBlock(
   }
   // Only run when the whole block fits in the budget (else the dispatcher stops short or interprets), with the
   // longest tail it takes in.
-  c.get(L_BUDGET).i32(firstLength + longestTail).op('i32.lt_s');
+  c.get(L_BUDGET).i32(first.length + longestTail).op('i32.lt_s');
   c.if(() => {
     c.get(L_AREA).f64(start).mem('f64.store', AREA_PC);
     c.get(L_AREA).i32(0).mem('i32.store', AREA_LAST_EXIT);
@@ -968,7 +957,7 @@ export function compileBlock(
           select(t - 1);
           const again = `again${t - 1}`;
           c.loop(again, () => {
-            if (n <= UNROLL_MAX && exitTargets(insns).includes(insns[0]!.pc)) {
+            if (insns.length <= UNROLL_MAX && loopsOnItself(insns)) {
               backTo = `second${t - 1}`;
               c.block(backTo, () => {
                 body();
