@@ -27,6 +27,8 @@ import {
   AREA_RESERVED_VALUE,
   AREA_RETIRED,
   AREA_STORE_SET,
+  AREA_PAGE_CACHES,
+  AREA_PAGE_DELTAS,
   AREA_X,
   TLB_SET_OFFS,
   TLB_SET_TAGS64,
@@ -57,7 +59,10 @@ const L_TF = 14;
 const L_REG0 = 14; // local of register r is L_REG0 + r (r >= 1)
 const L_SLOW_K = 46; // a slow exit: the instructions retired before it (i32)
 const L_SLOW_PC = 47; // and its pc (f64)
-/** Page caches (see pageCaches): the page (i64) at L_CACHE_PAGE + i, its RAM offset (i32) at L_CACHE_RAM + i. */
+/**
+ * Page caches (see pageCaches): the page (i64) at L_CACHE_PAGE + i; at L_CACHE_RAM + i (i32) its RAM offset less
+ * the page's low 32 bits (access's pageDelta).
+ */
 const PAGE_CACHES = 8;
 /** The longest loop block unrolled once (compileBlock unroll). */
 const UNROLL_MAX = 24;
@@ -444,15 +449,21 @@ export function compileBlock(
     if (cache === undefined && set === L_LSET && caches.loads.has(rs1)) {
       // A load through a store cache (see pageCaches): on a miss, a lookup in the load set that leaves it as is.
       const shared = caches.index.get(cacheKey(L_SSET, rs1))!;
-      c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').get(L_CACHE_PAGE + shared).op('i64.eq');
+      c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and');
+      cachePage(shared);
+      c.op('i64.eq');
       c.if(
-        () => void c.get(L_CACHE_RAM + shared).set(L_XB),
+        () => {
+          cacheDelta(shared);
+          c.set(L_XB);
+        },
         () => {
           lookup();
+          pageDelta();
           c.set(L_XB);
         },
       );
-      c.get(L_XB).get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+      c.get(L_XB).get(L_VA).op('i32.wrap_i64').op('i32.add');
       return;
     }
     if (cache === undefined) {
@@ -461,17 +472,55 @@ export function compileBlock(
       return;
     }
     // The page this base register's last access of the kind went to, if this one is aligned and on it too.
-    c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').get(L_CACHE_PAGE + cache).op('i64.ne');
+    c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and');
+    cachePage(cache);
+    c.op('i64.ne');
     c.if(() => {
       lookup();
-      c.set(L_CACHE_RAM + cache);
-      c.get(L_VA).i64(-4096).op('i64.and').set(L_CACHE_PAGE + cache);
+      pageDelta();
+      if (cachesInArea) c.set(L_XB).get(L_AREA).get(L_XB).mem('i32.store', AREA_PAGE_DELTAS + 4 * cache);
+      else c.set(L_CACHE_RAM + cache);
+      setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
     });
-    c.get(L_CACHE_RAM + cache).get(L_VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
+    // The access's linear address: its page's delta plus its own low 32 bits (one add, where the offset in the page
+    // took a mask and an add).
+    cacheDelta(cache);
+    c.get(L_VA).op('i32.wrap_i64').op('i32.add');
+  };
+  /**
+   * A block that loops keeps its page caches in the area rather than in locals: a hit reads them (loads, which
+   * the host does three a cycle), and V8 has two fewer values per cache to keep in registers or move between
+   * stack slots around the loop (bench:mips's loop spilled guest registers at each pass for them).
+   */
+  const cachesInArea = loops;
+  const cachePage = (i: number): void => {
+    if (cachesInArea) c.get(L_AREA).mem('i64.load', AREA_PAGE_CACHES + 8 * i);
+    else c.get(L_CACHE_PAGE + i);
+  };
+  const setCachePage = (i: number, value: () => void): void => {
+    if (cachesInArea) {
+      c.get(L_AREA);
+      value();
+      c.mem('i64.store', AREA_PAGE_CACHES + 8 * i);
+    } else {
+      value();
+      c.set(L_CACHE_PAGE + i);
+    }
+  };
+  const cacheDelta = (i: number): void => {
+    if (cachesInArea) c.get(L_AREA).mem('i32.load', AREA_PAGE_DELTAS + 4 * i);
+    else c.get(L_CACHE_RAM + i);
+  };
+  /**
+   * Turns the RAM offset of L_VA's page (on the stack) into what a page cache keeps: that offset less the page's
+   * low 32 bits, so that adding an address on the page (wrapped to 32 bits) gives the address's RAM offset.
+   */
+  const pageDelta = (): void => {
+    c.get(L_VA).op('i32.wrap_i64').i32(-4096).op('i32.and').op('i32.sub');
   };
   /** Empties the page caches (at entry, and after the interpreter ran a CSR access, which may change TLB sets). */
   const clearCaches = (): void => {
-    for (const i of caches.index.values()) c.i64(NO_PAGE).set(L_CACHE_PAGE + i);
+    for (const i of caches.index.values()) setCachePage(i, () => void c.i64(NO_PAGE));
   };
 
   /** Pushes the low 32 bits of a register as an i32. */

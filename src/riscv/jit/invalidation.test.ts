@@ -6,7 +6,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { A, MTVEC, RAM_BASE, RAM_SIZE, getX, iType, setCsrRaw, setX, write64, type Rig } from '../testing.js';
+import { A, MTVEC, RAM_BASE, RAM_SIZE, getX, iType, read64, setCsrRaw, setX, write64, type Rig } from '../testing.js';
 import { CAUSE, CSR, PRIV_S } from '../constants.js';
 import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
 import { TLB_MASK, TLB_SIZE } from '../tlb.js';
@@ -348,6 +348,35 @@ test('a translated loop loading from two pages that take the same TLB entry: eac
   assert.equal(getX(jit.h, 7), 7000n);
   const stats = jit.h.jit!.stats;
   assert.ok(stats.compiled > 0 && stats.slowExits >= 1000, JSON.stringify(stats));
+});
+
+test('a translated loop walking virtual pages mapped to RAM pages in another order reads and writes each through its own', () => {
+  // The loop's load and store go through a page cache (compile.ts pageCaches, in the area for a loop): each new
+  // virtual page (every 512 passes) must be looked up again, and the cache's delta must be the new page's.
+  const pages = [RAM_BASE + 0x23000, RAM_BASE + 0x21000, RAM_BASE + 0x24000, RAM_BASE + 0x20000];
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(31, 0, 2047), //   0: 4 pages of doublewords but the last
+      A.ld(5, 10, 0), //        4: loop
+      A.add(7, 7, 5), //        8
+      A.addi(5, 5, 1), //      12
+      A.sd(5, 10, 8), //       16: the next doubleword (on the next page at each page's end)
+      A.addi(10, 10, 8), //    20
+      A.addi(31, 31, -1), //   24
+      A.bne(31, 0, -24), //    28: → 4
+      A.ecall(), //            32
+    ]);
+    pages.forEach((pa, i) => write64(rig, pa, BigInt(1000 * (i + 1))));
+    sv39(rig, pages);
+    setX(rig.h, 10, BigInt(PT.va));
+  });
+  // Each pass loads what the last stored: the first page's value plus one per pass.
+  assert.equal(getX(jit.h, 5), 1000n + 2047n);
+  assert.equal(getX(jit.h, 7), 2047n * 1000n + (2046n * 2047n) / 2n);
+  for (const [i, pa] of pages.entries()) {
+    assert.equal(read64(jit, pa), i === 0 ? 1000n : 1000n + 512n * BigInt(i), `page ${i}`);
+  }
+  assert.ok(jit.h.jit!.stats.compiled > 0, JSON.stringify(jit.h.jit!.stats));
 });
 
 /** Writes 32-bit instructions at `addr` (2-byte aligned) as parcels; 0x0001 (C.NOP) where `words` has null. */

@@ -61,6 +61,12 @@ export const AREA_CONSOLE_LSR = 360;
 export const AREA_CONSOLE_THR = 364;
 export const AREA_CONSOLE_OUT = 368;
 export const AREA_CONSOLE_RING = 1024;
+/**
+ * The page caches of a block that loops (compile.ts pageCaches): 8 i64 pages, then 8 i32 deltas (a page's RAM
+ * offset less its low 32 bits). Only the block running uses them; it empties them at entry.
+ */
+export const AREA_PAGE_CACHES = 384;
+export const AREA_PAGE_DELTAS = 448;
 export const CONSOLE_RING_BYTES = 1024;
 /** The offsets of the 16550's THR and LSR in its page (devices/uart16550.ts UART_REG, one byte per register). */
 export const CONSOLE_THR = 0;
