@@ -61,16 +61,16 @@ export const AREA_CONSOLE_LSR = 360;
 export const AREA_CONSOLE_THR = 364;
 export const AREA_CONSOLE_OUT = 368;
 export const AREA_CONSOLE_RING = 1024;
+export const CONSOLE_RING_BYTES = 1024;
+/** The offsets of the 16550's THR and LSR in its page (devices/uart16550.ts UART_REG, one byte per register). */
+export const CONSOLE_THR = 0;
+export const CONSOLE_LSR = 5;
 /**
  * The page caches of a block that loops (compile.ts pageCaches): 8 i64 pages, then 8 i32 deltas (a page's RAM
  * offset less its low 32 bits). Only the block running uses them; it empties them at entry.
  */
 export const AREA_PAGE_CACHES = 384;
 export const AREA_PAGE_DELTAS = 448;
-export const CONSOLE_RING_BYTES = 1024;
-/** The offsets of the 16550's THR and LSR in its page (devices/uart16550.ts UART_REG, one byte per register). */
-export const CONSOLE_THR = 0;
-export const CONSOLE_LSR = 5;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
 /** The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts). */
