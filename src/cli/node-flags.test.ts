@@ -10,7 +10,7 @@ import { TYPEVISOR_BIN_PATH } from './bundled.js';
 test('the executable starts Node with NODE_FLAGS and without DROPPED_ENV', () => {
   const first = readFileSync(TYPEVISOR_BIN_PATH, 'utf8').split('\n')[0];
   assert.equal(first, shebangLine());
-  assert.equal(first, '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1 --max-inlined-bytecode-size-cumulative=230');
+  assert.equal(first, '#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1 --max-inlined-bytecode-size-cumulative=230 --wasm-tiering-budget=700000');
 });
 
 test('typevisorEnv leaves out DROPPED_ENV and keeps the rest', () => {
@@ -31,7 +31,7 @@ test('run through its shebang line, the executable answers, and Node starts with
     const p = spawnSync(script, [], { encoding: 'utf8', env: { ...process.env, NODE_EXTRA_CA_CERTS: join(dir, 'missing.pem') } });
     assert.equal(p.status, 0, p.stderr);
     assert.equal(p.stderr, '');
-    assert.deepEqual(JSON.parse(p.stdout), [null, ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230']]);
+    assert.deepEqual(JSON.parse(p.stdout), [null, ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230', '--wasm-tiering-budget=700000']]);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

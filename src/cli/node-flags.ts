@@ -17,8 +17,16 @@ import { TYPEVISOR_BIN_PATH } from './bundled.js';
  * of 8 pairs 463 -> 443 ms and 495 -> 463 ms (6 runs), CLI boot 588 -> 579 ms (12 pairs) and 620 -> 612 ms
  * (16 pairs); sha256 and a shell loop no slower. A V8 option: V8 takes a code cache only under the options it was
  * made with (tools/code-cache.mjs runs with these).
+ *
+ * `--wasm-tiering-budget=700000` (V8's default 1800000, roughly bytes of Liftoff code run): a translated block
+ * is recompiled by TurboFan after about a third of the running it took before. A workload's first run after the
+ * boot ramped up over ~0.6 s while its blocks waited out that budget in Liftoff code (the shell loop's first
+ * 100 ms at ~170 MIPS, ~600 after 0.6 s). In-process, 8 pairs in turns: shell loop first run paired 0.932,
+ * second run 0.926; bench:mips' loop from the command line 0.907 (12 pairs); command line boot 0.954 and 0.997
+ * (24 pairs each); sha256sum and gzip the same within noise. 200000 made boots slower (1.079: more of the
+ * kernel's blocks recompiled on the one pool thread).
  */
-export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230'];
+export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230', '--wasm-tiering-budget=700000'];
 
 /**
  * Environment variables a `typevisor` process starts without: the shebang line unsets them (`env -u`), and
