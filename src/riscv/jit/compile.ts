@@ -64,7 +64,7 @@ const L_SLOW_PC = 47; // and its pc (f64)
  * the page's low 32 bits (access's pageDelta).
  */
 const PAGE_CACHES = 8;
-/** The longest loop block unrolled once (compileBlock unroll). */
+/** The longest looping trace unrolled once (compileBlock loopAround). */
 const UNROLL_MAX = 24;
 /** The longest trace taken in at a side exit (compileBlock tails), and how many instructions a block takes in so. */
 const TAIL_MAX = 32;
@@ -273,13 +273,7 @@ export function compileBlock(
    * registers at entry and stores all it writes instead, and reads the TLB set addresses at each lookup (pushSet).
    */
   const lazy = !loops;
-  /**
-   * A small loop is unrolled once: the body twice, the first copy's jumps back going on with the second. V8
-   * puts its moves between register assignments, the stack check of a wasm loop and the budget check at the
-   * top of the loop: once per two passes then.
-   */
-  const unroll = loops && !region && first.length <= UNROLL_MAX;
-  /** The label a jump back to the start goes to (see unroll). */
+  /** The label a jump back to the start of the trace being emitted goes to (see loopAround). */
   let backTo = 'top';
   /** One link cell per target: an unrolled loop's two copies of an exit share theirs. */
   const cells = new Map<number, number>();
@@ -476,10 +470,10 @@ export function compileBlock(
     cachePage(cache);
     c.op('i64.ne');
     c.if(() => {
-      lookup();
-      pageDelta();
-      if (cachesInArea) c.set(L_XB).get(L_AREA).get(L_XB).mem('i32.store', AREA_PAGE_DELTAS + 4 * cache);
-      else c.set(L_CACHE_RAM + cache);
+      setCacheDelta(cache, () => {
+        lookup();
+        pageDelta();
+      });
       setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
     });
     // The access's linear address: its page's delta plus its own low 32 bits (one add, where the offset in the page
@@ -511,6 +505,16 @@ export function compileBlock(
     if (cachesInArea) c.get(L_AREA).mem('i32.load', AREA_PAGE_DELTAS + 4 * i);
     else c.get(L_CACHE_RAM + i);
   };
+  const setCacheDelta = (i: number, value: () => void): void => {
+    if (cachesInArea) {
+      c.get(L_AREA);
+      value();
+      c.mem('i32.store', AREA_PAGE_DELTAS + 4 * i);
+    } else {
+      value();
+      c.set(L_CACHE_RAM + i);
+    }
+  };
   /**
    * Turns the RAM offset of L_VA's page (on the stack) into what a page cache keeps: that offset less the page's
    * low 32 bits, so that adding an address on the page (wrapped to 32 bits) gives the address's RAM offset.
@@ -538,6 +542,26 @@ export function compileBlock(
     if (!(endOp === 0x63 || endOp === 0x6f || endOp === 0x67)) exitTo(base + trace.length, end.pc + end.len, false);
   };
   const body = (): void => emitTrace(insns, 0);
+  /**
+   * The trace being emitted in a wasm loop labelled `label`, which its jumps back to its start continue. A small
+   * trace that loops is unrolled once: the body twice, the first copy's jumps back going on with the second. V8
+   * puts its moves between register assignments, the stack check of a wasm loop and the budget check at the
+   * top of the loop: once per two passes then (bench:mips' inner loop is one, alone or in a region with its
+   * outer loop).
+   */
+  const loopAround = (label: string): void => {
+    c.loop(label, () => {
+      if (insns.length <= UNROLL_MAX && loopsOnItself(insns)) {
+        backTo = `${label}.second`;
+        c.block(backTo, () => {
+          body();
+          c.op('unreachable');
+        });
+      }
+      backTo = label;
+      body();
+    });
+  };
   /**
    * A tail (see tailAt) emitted at an exit after k instructions: what its code has loaded and written is its
    * own, so the state of the trace emitted so far is put back after it (the tail's code always leaves).
@@ -981,21 +1005,10 @@ export function compileBlock(
     c.i32(EXIT_BUDGET).op('return');
   });
   c.block('slow', () => {
-    if (unroll) {
-      c.loop('top', () => {
-        backTo = 'second';
-        c.block('second', () => {
-          body();
-          c.op('unreachable');
-        });
-        backTo = 'top';
-        body();
-      });
-    } else if (region) {
+    if (region) {
       // Trace t's code follows the end of block `t${t}`, in a loop of its own (`again${t}`): a trace goes on
       // with itself or a later one by a direct branch, with an earlier one through the br_table at the top (on
-      // L_WHICH, which is 0 at entry). A small trace that goes on with itself is unrolled as a loop block is
-      // (bench:mips' inner loop is one, in a region with its outer loop).
+      // L_WHICH, which is 0 at entry). Each is unrolled as a loop block is when it is small and goes on with itself.
       c.loop('top', () => {
         const nest = (t: number): void => {
           if (t === 0) {
@@ -1004,22 +1017,11 @@ export function compileBlock(
           }
           c.block(`t${t - 1}`, () => nest(t - 1));
           select(t - 1);
-          const again = `again${t - 1}`;
-          c.loop(again, () => {
-            if (insns.length <= UNROLL_MAX && loopsOnItself(insns)) {
-              backTo = `second${t - 1}`;
-              c.block(backTo, () => {
-                body();
-                c.op('unreachable');
-              });
-            }
-            backTo = again;
-            body();
-          });
+          loopAround(`again${t - 1}`);
         };
         nest(traces.length);
       });
-    } else if (loops) c.loop('top', body);
+    } else if (loops) loopAround('top');
     else body();
     // Every path through the body has returned or gone to the slow exit.
     c.op('unreachable');
