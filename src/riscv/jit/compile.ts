@@ -487,34 +487,24 @@ export function compileBlock(
    * stack slots around the loop (bench:mips's loop spilled guest registers at each pass for them).
    */
   const cachesInArea = loops;
-  const cachePage = (i: number): void => {
-    if (cachesInArea) c.get(L_AREA).mem('i64.load', AREA_PAGE_CACHES + 8 * i);
-    else c.get(L_CACHE_PAGE + i);
+  /** Where a cache's page (i64) and delta (i32) are: an area offset and its width, or a local. */
+  const PAGE = { at: AREA_PAGE_CACHES, bytes: 8, local: L_CACHE_PAGE } as const;
+  const DELTA = { at: AREA_PAGE_DELTAS, bytes: 4, local: L_CACHE_RAM } as const;
+  type CacheField = typeof PAGE | typeof DELTA;
+  const getCache = (f: CacheField, i: number): void => {
+    if (cachesInArea) c.get(L_AREA).mem(f.bytes === 8 ? 'i64.load' : 'i32.load', f.at + f.bytes * i);
+    else c.get(f.local + i);
   };
-  const setCachePage = (i: number, value: () => void): void => {
-    if (cachesInArea) {
-      c.get(L_AREA);
-      value();
-      c.mem('i64.store', AREA_PAGE_CACHES + 8 * i);
-    } else {
-      value();
-      c.set(L_CACHE_PAGE + i);
-    }
+  const setCache = (f: CacheField, i: number, value: () => void): void => {
+    if (cachesInArea) c.get(L_AREA);
+    value();
+    if (cachesInArea) c.mem(f.bytes === 8 ? 'i64.store' : 'i32.store', f.at + f.bytes * i);
+    else c.set(f.local + i);
   };
-  const cacheDelta = (i: number): void => {
-    if (cachesInArea) c.get(L_AREA).mem('i32.load', AREA_PAGE_DELTAS + 4 * i);
-    else c.get(L_CACHE_RAM + i);
-  };
-  const setCacheDelta = (i: number, value: () => void): void => {
-    if (cachesInArea) {
-      c.get(L_AREA);
-      value();
-      c.mem('i32.store', AREA_PAGE_DELTAS + 4 * i);
-    } else {
-      value();
-      c.set(L_CACHE_RAM + i);
-    }
-  };
+  const cachePage = (i: number): void => getCache(PAGE, i);
+  const cacheDelta = (i: number): void => getCache(DELTA, i);
+  const setCachePage = (i: number, value: () => void): void => setCache(PAGE, i, value);
+  const setCacheDelta = (i: number, value: () => void): void => setCache(DELTA, i, value);
   /**
    * Turns the RAM offset of L_VA's page (on the stack) into what a page cache keeps: that offset less the page's
    * low 32 bits, so that adding an address on the page (wrapped to 32 bits) gives the address's RAM offset.
