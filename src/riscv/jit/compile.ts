@@ -69,10 +69,16 @@ const UNROLL_MAX = 24;
 /** The longest trace taken in at a side exit (compileBlock tails), and how many instructions a block takes in so. */
 const TAIL_MAX = 32;
 const TAILS_MAX = 96;
+/** The fewest consecutive loads (or stores) through one base register that share one check (see accessRun). */
+const RUN_MIN = 3;
+/** Opcodes of the instructions a run may have between its accesses: OP-IMM, OP, their 32-bit forms, LUI, AUIPC. */
+const RUN_ARITHMETIC = new Set([0x13, 0x33, 0x1b, 0x3b, 0x37, 0x17]);
 const L_CACHE_PAGE = 48;
 const L_CACHE_RAM = L_CACHE_PAGE + PAGE_CACHES;
 /** A region's trace to run next (see compileBlock's `more`). */
 const L_WHICH = L_CACHE_RAM + PAGE_CACHES;
+/** The RAM offset of a run's lowest byte (see emitRun; not L_XB, which DIVW and REMW use). */
+const L_RUN = L_WHICH + 1;
 /** A cached page that matches no access: an access's masked address has at most its low 3 bits set. */
 const NO_PAGE = 0xfff;
 
@@ -85,7 +91,7 @@ const LOCALS: readonly (readonly [number, number])[] = [
   [1, F64],
   [PAGE_CACHES, I64],
   [PAGE_CACHES, I32],
-  [1, I32],
+  [2, I32],
 ];
 
 /** Block results below zero: look the pc up (in the jump cache, else the dispatcher), the interpreter must run
@@ -230,7 +236,8 @@ function loopsOnItself(trace: readonly BlockInsn[]): boolean {
  *
  * `tailAt` gives the trace of the hot block at a pc of the block's page, if there is one: a block that does not
  * loop takes in short ones at its exits to them (the exit goes on with that trace inline instead of leaving for
- * its block), once each; `report.tails` counts them. A transition between blocks costs more than the few
+ * its block), once each; `report.tails` counts them (and `report.accessRuns` the runs of accesses checked once,
+ * see accessRun). A transition between blocks costs more than the few
  * registers and the lookups the tail then does again: shell loop paired 0.935 (12 pairs in one process), and
  * 0.97 more with tails up to 32 instructions instead of 16, 96 in all instead of 48 (64 and 192 measured
  * no better).
@@ -242,7 +249,7 @@ export function compileBlock(
   area: number,
   more: readonly (readonly BlockInsn[])[] = [],
   tailAt?: (pc: number) => readonly BlockInsn[] | undefined,
-  report?: { tails: number },
+  report?: { tails: number; accessRuns: number },
 ): Code {
   const region = more.length > 0;
   const traces = [first, ...more];
@@ -570,305 +577,440 @@ export function compileBlock(
     ssetLoaded = saved.ssetLoaded;
   };
   const instructions = (trace: readonly BlockInsn[], base: number): void => {
-    trace.forEach((bi, i) => {
-      const k = base + i;
-      const isLast = i === trace.length - 1;
-      const { pc, insn, len, guard, taken } = bi;
-      const op = insn & 0x7f;
-      const { srcs, rd: dst } = operands(insn);
-      if (guard !== undefined) {
-        // The first instruction of a callee on another page: only while the fetch TLB still maps that page to
-        // the RAM page it was translated from, else leave for its pc (the hub finds it as any other jump).
-        const idx = ((guard.pageVa | 0) >>> 12) & TLB_MASK;
-        c.get(L_AREA).mem('i32.load', AREA_FETCH_SET).tee(L_XA).mem('i64.load', TLB_SET_TAGS64 + 8 * idx);
-        c.i64(guard.pageVa).op('i64.ne');
-        c.get(L_XA).mem('i32.load', TLB_SET_OFFS + 4 * idx).i32(guard.ramOffset).op('i32.ne', 'i32.or');
-        c.if(() => exitTo(k, pc, false));
+    for (let i = 0; i < trace.length; ) {
+      const end = accessRun(trace, i);
+      if (end > i) {
+        emitRun(trace, base, i, end);
+        i = end;
+      } else {
+        emitGuard(trace[i]!, base + i);
+        instruction(trace, base, i);
+        i++;
       }
-      if (lazy) {
-        for (const r of srcs) {
-          if (!defined.has(r)) {
-            c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
-            defined.add(r);
+    }
+  };
+  /**
+   * The first instruction of a callee on another page: only while the fetch TLB still maps that page to the RAM
+   * page it was translated from, else leave for its pc (the hub finds it as any other jump).
+   */
+  const emitGuard = ({ guard, pc }: BlockInsn, k: number): void => {
+    if (guard === undefined) return;
+    const idx = ((guard.pageVa | 0) >>> 12) & TLB_MASK;
+    c.get(L_AREA).mem('i32.load', AREA_FETCH_SET).tee(L_XA).mem('i64.load', TLB_SET_TAGS64 + 8 * idx);
+    c.i64(guard.pageVa).op('i64.ne');
+    c.get(L_XA).mem('i32.load', TLB_SET_OFFS + 4 * idx).i32(guard.ramOffset).op('i32.ne', 'i32.or');
+    c.if(() => exitTo(k, pc, false));
+  };
+  /**
+   * The end of a run of at least RUN_MIN integer loads (or stores) from trace[i] on through one base register
+   * that none of them writes, with nothing between them but arithmetic that leaves the base alone, or i when there
+   * is none. Functions save and restore their registers so (`sd ra, 56(sp); sd s0, 48(sp); ...`).
+   */
+  const accessRun = (trace: readonly BlockInsn[], i: number): number => {
+    const op = trace[i]!.insn & 0x7f;
+    const rs1 = (trace[i]!.insn >>> 15) & 31;
+    if ((op !== 0x03 && op !== 0x23) || rs1 === 0) return i;
+    let end = i;
+    let accesses = 0;
+    for (let j = i; j < trace.length; j++) {
+      const { insn, guard } = trace[j]!;
+      const o = insn & 0x7f;
+      if (j > i && guard !== undefined) break;
+      if (o !== op) {
+        // Arithmetic that cannot trap or leave, and leaves the base alone, may sit between the accesses.
+        if (!RUN_ARITHMETIC.has(o) || ((insn >>> 7) & 31) === rs1) break;
+        continue;
+      }
+      if (((insn >>> 15) & 31) !== rs1) break;
+      if (op === 0x03 && ((insn >>> 7) & 31) === rs1) break;
+      accesses++;
+      end = j + 1;
+    }
+    return accesses >= RUN_MIN ? end : i;
+  };
+  /**
+   * A run (see accessRun) checked once: when its bytes lie on one page that the TLB set maps, each access is one
+   * wasm load or store at its offset from the run's first byte. Otherwise each instruction runs as it would alone
+   * (its own checks, its slow exit). Alignment is not checked: the interpreter does a misaligned access within a
+   * page of RAM as one access, as wasm does (an access alone checks it because across pages it may fault). What a
+   * lazy block loads and records before an instruction is done for the whole run first, so that both ways leave
+   * the same state.
+   */
+  const emitRun = (trace: readonly BlockInsn[], base: number, i: number, end: number): void => {
+    const run = trace.slice(i, end);
+    if (report !== undefined) report.accessRuns++;
+    emitGuard(run[0]!, base + i);
+    const op = run[0]!.insn & 0x7f;
+    const rs1 = (run[0]!.insn >>> 15) & 31;
+    const set = op === 0x03 ? L_LSET : L_SSET;
+    const accesses = run.map(({ insn }) => ((insn & 0x7f) === op ? runAccess(insn) : undefined));
+    const used = accesses.filter((a) => a !== undefined);
+    const low = Math.min(...used.map((a) => a.offset));
+    const high = Math.max(...used.map((a) => a.offset + a.size - 1));
+    run.forEach(({ insn }, j) => prepare(insn, base + i + j));
+    R(rs1);
+    c.i64(low).op('i64.add').set(L_VA);
+    c.get(L_VA);
+    R(rs1);
+    c.i64(high).op('i64.add', 'i64.xor').i64(12).op('i64.shr_u', 'i64.eqz');
+    const tlbHit = (): void => {
+      c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(L_IDX);
+      c.get(L_IDX).i32(3).op('i32.shl');
+      pushSet(set);
+      c.op('i32.add').mem('i64.load', TLB_SET_TAGS64).get(L_VA).i64(-4096).op('i64.and', 'i64.eq');
+    };
+    const tlbDelta = (): void => {
+      c.get(L_IDX).i32(2).op('i32.shl');
+      pushSet(set);
+      c.op('i32.add').mem('i32.load', TLB_SET_OFFS);
+      pageDelta();
+    };
+    // Through the base register's page cache when it has one (filled here from the TLB on a miss), as its
+    // accesses alone would go.
+    const cache = caches.index.get(cacheKey(set, rs1));
+    if (cache === undefined) tlbHit();
+    else {
+      c.get(L_VA).i64(-4096).op('i64.and');
+      cachePage(cache);
+      c.op('i64.ne');
+      c.if(() => {
+        tlbHit();
+        c.if(() => {
+          setCacheDelta(cache, tlbDelta);
+          setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
+        });
+      });
+      c.get(L_VA).i64(-4096).op('i64.and');
+      cachePage(cache);
+      c.op('i64.eq');
+    }
+    c.op('i32.and');
+    c.if(
+      () => {
+        if (cache === undefined) tlbDelta();
+        else cacheDelta(cache);
+        c.get(L_VA).op('i32.wrap_i64', 'i32.add').set(L_RUN);
+        run.forEach(({ insn }, j) => {
+          if ((insn & 0x7f) !== op) {
+            instruction(trace, base, i + j);
+            return;
           }
-        }
-        const f3m = (insn >>> 12) & 7;
-        const isAmo = op === 0x2f && (f3m === 2 || f3m === 3);
-        if (!lsetLoaded && (op === 0x03 || op === 0x07 || (isAmo && insn >>> 27 === 0x02))) {
-          c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
-          lsetLoaded = true;
-        }
-        if (!ssetLoaded && (op === 0x23 || op === 0x27 || (isAmo && insn >>> 27 !== 0x02))) {
-          c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
-          ssetLoaded = true;
-        }
-      }
-      if (dst !== 0) {
-        defined.add(dst);
-        if (!pathWrite.has(dst)) pathWrite.set(dst, k);
-      }
-      const rd = (insn >>> 7) & 31;
-      const rs1 = (insn >>> 15) & 31;
-      const rs2 = (insn >>> 20) & 31;
-      const f3 = (insn >>> 12) & 7;
-      const f7 = insn >>> 25;
-      const immI = insn >> 20;
-      switch (op) {
-        case 0x03: {
-          access(k, pc, rs1, immI, L_LSET, 1 << (f3 & 3));
-          c.mem(LOADS[f3]!);
-          W(rd);
-          break;
-        }
-        case 0x23: {
-          const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
-          access(k, pc, rs1, imm, L_SSET, 1 << f3);
-          R(rs2);
-          c.mem(STORES[f3]!);
-          break;
-        }
-        case 0x13: {
-          if (rd === 0) break;
-          R(rs1);
-          switch (f3) {
-            case 0: c.i64(immI).op('i64.add'); break;
-            case 1: c.i64(immI & 63).op('i64.shl'); break;
-            case 2: c.i64(immI).op('i64.lt_s', 'i64.extend_i32_u'); break;
-            case 3: c.i64(immI).op('i64.lt_u', 'i64.extend_i32_u'); break;
-            case 4: c.i64(immI).op('i64.xor'); break;
-            case 5: c.i64(immI & 63).op(insn >>> 26 === 0 ? 'i64.shr_u' : 'i64.shr_s'); break;
-            case 6: c.i64(immI).op('i64.or'); break;
-            default: c.i64(immI).op('i64.and');
-          }
-          W(rd);
-          break;
-        }
-        case 0x33: {
-          if (rd === 0) break;
-          if (f7 === 1) {
-            mulDiv64(f3, rs1, rs2);
+          const f3 = (insn >>> 12) & 7;
+          c.get(L_RUN);
+          if (op === 0x03) {
+            c.mem(LOADS[f3]!, accesses[j]!.offset - low);
+            W((insn >>> 7) & 31);
           } else {
-            R(rs1);
-            R(rs2);
-            if (f7 === 0x20) c.op(f3 === 0 ? 'i64.sub' : 'i64.shr_s');
-            else {
-              switch (f3) {
-                case 0: c.op('i64.add'); break;
-                case 1: c.op('i64.shl'); break;
-                case 2: c.op('i64.lt_s', 'i64.extend_i32_u'); break;
-                case 3: c.op('i64.lt_u', 'i64.extend_i32_u'); break;
-                case 4: c.op('i64.xor'); break;
-                case 5: c.op('i64.shr_u'); break;
-                case 6: c.op('i64.or'); break;
-                default: c.op('i64.and');
-              }
+            R((insn >>> 20) & 31);
+            c.mem(STORES[f3]!, accesses[j]!.offset - low);
+          }
+        });
+      },
+      () => {
+        for (let j = i; j < end; j++) instruction(trace, base, j);
+      },
+    );
+  };
+  /**
+   * What an instruction needs before its code in a block that does not loop: its source registers loaded, the TLB
+   * set it uses, its destination recorded as written (from instruction k on).
+   */
+  const prepare = (insn: number, k: number): void => {
+    const op = insn & 0x7f;
+    const { srcs, rd: dst } = operands(insn);
+    if (lazy) {
+      for (const r of srcs) {
+        if (!defined.has(r)) {
+          c.get(L_AREA).mem('i64.load', AREA_X + 8 * r).set(L_REG0 + r);
+          defined.add(r);
+        }
+      }
+      const f3m = (insn >>> 12) & 7;
+      const isAmo = op === 0x2f && (f3m === 2 || f3m === 3);
+      if (!lsetLoaded && (op === 0x03 || op === 0x07 || (isAmo && insn >>> 27 === 0x02))) {
+        c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+        lsetLoaded = true;
+      }
+      if (!ssetLoaded && (op === 0x23 || op === 0x27 || (isAmo && insn >>> 27 !== 0x02))) {
+        c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+        ssetLoaded = true;
+      }
+    }
+    if (dst !== 0) {
+      defined.add(dst);
+      if (!pathWrite.has(dst)) pathWrite.set(dst, k);
+    }
+  };
+  /** The code of trace[i] (after its guard), base + i instructions into the block. */
+  const instruction = (trace: readonly BlockInsn[], base: number, i: number): void => {
+    const bi = trace[i]!;
+    const k = base + i;
+    const isLast = i === trace.length - 1;
+    const { pc, insn, len, taken } = bi;
+    const op = insn & 0x7f;
+    prepare(insn, k);
+    const { srcs } = operands(insn);
+    const rd = (insn >>> 7) & 31;
+    const rs1 = (insn >>> 15) & 31;
+    const rs2 = (insn >>> 20) & 31;
+    const f3 = (insn >>> 12) & 7;
+    const f7 = insn >>> 25;
+    const immI = insn >> 20;
+    switch (op) {
+      case 0x03: {
+        access(k, pc, rs1, immI, L_LSET, 1 << (f3 & 3));
+        c.mem(LOADS[f3]!);
+        W(rd);
+        break;
+      }
+      case 0x23: {
+        const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+        access(k, pc, rs1, imm, L_SSET, 1 << f3);
+        R(rs2);
+        c.mem(STORES[f3]!);
+        break;
+      }
+      case 0x13: {
+        if (rd === 0) break;
+        R(rs1);
+        switch (f3) {
+          case 0: c.i64(immI).op('i64.add'); break;
+          case 1: c.i64(immI & 63).op('i64.shl'); break;
+          case 2: c.i64(immI).op('i64.lt_s', 'i64.extend_i32_u'); break;
+          case 3: c.i64(immI).op('i64.lt_u', 'i64.extend_i32_u'); break;
+          case 4: c.i64(immI).op('i64.xor'); break;
+          case 5: c.i64(immI & 63).op(insn >>> 26 === 0 ? 'i64.shr_u' : 'i64.shr_s'); break;
+          case 6: c.i64(immI).op('i64.or'); break;
+          default: c.i64(immI).op('i64.and');
+        }
+        W(rd);
+        break;
+      }
+      case 0x33: {
+        if (rd === 0) break;
+        if (f7 === 1) {
+          mulDiv64(f3, rs1, rs2);
+        } else {
+          R(rs1);
+          R(rs2);
+          if (f7 === 0x20) c.op(f3 === 0 ? 'i64.sub' : 'i64.shr_s');
+          else {
+            switch (f3) {
+              case 0: c.op('i64.add'); break;
+              case 1: c.op('i64.shl'); break;
+              case 2: c.op('i64.lt_s', 'i64.extend_i32_u'); break;
+              case 3: c.op('i64.lt_u', 'i64.extend_i32_u'); break;
+              case 4: c.op('i64.xor'); break;
+              case 5: c.op('i64.shr_u'); break;
+              case 6: c.op('i64.or'); break;
+              default: c.op('i64.and');
             }
           }
-          W(rd);
-          break;
         }
-        case 0x1b: {
-          if (rd === 0) break;
+        W(rd);
+        break;
+      }
+      case 0x1b: {
+        if (rd === 0) break;
+        R32(rs1);
+        if (f3 === 0) c.i32(immI).op('i32.add');
+        else c.i32(immI & 31).op(f3 === 1 ? 'i32.shl' : f7 === 0 ? 'i32.shr_u' : 'i32.shr_s');
+        c.op('i64.extend_i32_s');
+        W(rd);
+        break;
+      }
+      case 0x3b: {
+        if (rd === 0) break;
+        if (f7 === 1 && f3 >= 4) divRem32(f3, rs1, rs2);
+        else {
           R32(rs1);
-          if (f3 === 0) c.i32(immI).op('i32.add');
-          else c.i32(immI & 31).op(f3 === 1 ? 'i32.shl' : f7 === 0 ? 'i32.shr_u' : 'i32.shr_s');
-          c.op('i64.extend_i32_s');
-          W(rd);
+          R32(rs2);
+          if (f7 === 1) c.op('i32.mul');
+          else if (f7 === 0x20) c.op(f3 === 0 ? 'i32.sub' : 'i32.shr_s');
+          else c.op(f3 === 0 ? 'i32.add' : f3 === 1 ? 'i32.shl' : 'i32.shr_u');
+        }
+        c.op('i64.extend_i32_s');
+        W(rd);
+        break;
+      }
+      case 0x0f:
+        // FENCE.I never gets here with `parallel` (scan.ts leaves it to the interpreter).
+        if (parallel) c.atomicFence();
+        break;
+      case 0x07:
+      case 0x27: {
+        // FP load or store. The interpreter makes them illegal with FS off, and an FP load sets FS dirty:
+        // stores need FS on, loads FS already dirty, else the interpreter does the instruction.
+        const size = f3 === 3 ? 8 : 4;
+        const load = op === 0x07;
+        c.get(L_AREA).mem('i32.load', AREA_MSTATUS).i32(MSTATUS_FS).op('i32.and');
+        if (load) c.i32(MSTATUS_FS).op('i32.ne');
+        else c.op('i32.eqz');
+        c.if(() => exitTo(k, pc, true));
+        const imm = load ? immI : ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+        access(k, pc, rs1, imm, load ? L_LSET : L_SSET, size);
+        c.set(L_XA);
+        const freg = AREA_F + 8 * (load ? rd : rs2);
+        if (load && size === 8) c.get(L_AREA).get(L_XA).mem('i64.load').mem('i64.store', freg);
+        else if (load) {
+          // FLW NaN-boxes: the upper half all ones.
+          c.get(L_AREA).get(L_XA).mem('i32.load').mem('i32.store', freg);
+          c.get(L_AREA).i32(-1).mem('i32.store', freg + 4);
+        } else if (size === 8) c.get(L_XA).get(L_AREA).mem('i64.load', freg).mem('i64.store');
+        else c.get(L_XA).get(L_AREA).mem('i32.load', freg).mem('i32.store');
+        break;
+      }
+      case 0x2f: {
+        const size = f3 === 3 ? 8 : 4;
+        const fn5 = insn >>> 27;
+        if (parallel) {
+          atomicAmo(k, pc, insn, size);
           break;
         }
-        case 0x3b: {
-          if (rd === 0) break;
-          if (f7 === 1 && f3 >= 4) divRem32(f3, rs1, rs2);
-          else {
-            R32(rs1);
-            R32(rs2);
-            if (f7 === 1) c.op('i32.mul');
-            else if (f7 === 0x20) c.op(f3 === 0 ? 'i32.sub' : 'i32.shr_s');
-            else c.op(f3 === 0 ? 'i32.add' : f3 === 1 ? 'i32.shl' : 'i32.shr_u');
-          }
-          c.op('i64.extend_i32_s');
-          W(rd);
-          break;
-        }
-        case 0x0f:
-          // FENCE.I never gets here with `parallel` (scan.ts leaves it to the interpreter).
-          if (parallel) c.atomicFence();
-          break;
-        case 0x07:
-        case 0x27: {
-          // FP load or store. The interpreter makes them illegal with FS off, and an FP load sets FS dirty:
-          // stores need FS on, loads FS already dirty, else the interpreter does the instruction.
-          const size = f3 === 3 ? 8 : 4;
-          const load = op === 0x07;
-          c.get(L_AREA).mem('i32.load', AREA_MSTATUS).i32(MSTATUS_FS).op('i32.and');
-          if (load) c.i32(MSTATUS_FS).op('i32.ne');
-          else c.op('i32.eqz');
-          c.if(() => exitTo(k, pc, true));
-          const imm = load ? immI : ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
-          access(k, pc, rs1, imm, load ? L_LSET : L_SSET, size);
+        if (fn5 === 0x02) {
+          // LR: load and reserve (the reservation is a RAM offset, as in the interpreter).
+          access(k, pc, rs1, 0, L_LSET, size);
           c.set(L_XA);
-          const freg = AREA_F + 8 * (load ? rd : rs2);
-          if (load && size === 8) c.get(L_AREA).get(L_XA).mem('i64.load').mem('i64.store', freg);
-          else if (load) {
-            // FLW NaN-boxes: the upper half all ones.
-            c.get(L_AREA).get(L_XA).mem('i32.load').mem('i32.store', freg);
-            c.get(L_AREA).i32(-1).mem('i32.store', freg + 4);
-          } else if (size === 8) c.get(L_XA).get(L_AREA).mem('i64.load', freg).mem('i64.store');
-          else c.get(L_XA).get(L_AREA).mem('i32.load', freg).mem('i32.store');
+          c.get(L_AREA).get(L_XA).mem('i32.store', AREA_RESERVATION);
+          c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s');
+          W(rd);
           break;
         }
-        case 0x2f: {
-          const size = f3 === 3 ? 8 : 4;
-          const fn5 = insn >>> 27;
-          if (parallel) {
-            atomicAmo(k, pc, insn, size);
-            break;
-          }
-          if (fn5 === 0x02) {
-            // LR: load and reserve (the reservation is a RAM offset, as in the interpreter).
-            access(k, pc, rs1, 0, L_LSET, size);
-            c.set(L_XA);
-            c.get(L_AREA).get(L_XA).mem('i32.store', AREA_RESERVATION);
-            c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s');
-            W(rd);
-            break;
-          }
-          if (fn5 === 0x03) {
-            // SC: store if the reservation is this address; rd = 0 on success, 1 on failure; no reservation after.
-            access(k, pc, rs1, 0, L_SSET, size);
-            c.set(L_XA);
-            c.get(L_AREA).mem('i32.load', AREA_RESERVATION).get(L_XA).op('i32.eq');
-            c.if(
-              () => {
-                c.get(L_XA);
-                R(rs2);
-                c.mem(size === 8 ? 'i64.store' : 'i64.store32');
-                c.i64(0);
-                W(rd);
-              },
-              () => {
-                c.i64(1);
-                W(rd);
-              },
-            );
-            c.get(L_AREA).i32(-1).mem('i32.store', AREA_RESERVATION);
-            break;
-          }
-          // AMO: read, modify, write on RAM through the store TLB (as the interpreter's amoTarget).
+        if (fn5 === 0x03) {
+          // SC: store if the reservation is this address; rd = 0 on success, 1 on failure; no reservation after.
           access(k, pc, rs1, 0, L_SSET, size);
           c.set(L_XA);
-          c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s').set(L_TA);
-          R(rs2);
-          if (size === 4) c.op('i32.wrap_i64', 'i64.extend_i32_s');
-          c.set(L_TB);
-          c.get(L_XA);
-          const fn = insn >>> 27;
-          const pick = (cmp: 'i64.lt_s' | 'i64.gt_s' | 'i64.lt_u' | 'i64.gt_u'): void => {
-            c.get(L_TA).get(L_TB).get(L_TA).get(L_TB).op(cmp, 'select');
-          };
-          if (fn === 0x01) c.get(L_TB);
-          else if (fn === 0x00) c.get(L_TA).get(L_TB).op('i64.add');
-          else if (fn === 0x04) c.get(L_TA).get(L_TB).op('i64.xor');
-          else if (fn === 0x08) c.get(L_TA).get(L_TB).op('i64.or');
-          else if (fn === 0x0c) c.get(L_TA).get(L_TB).op('i64.and');
-          else if (fn === 0x10) pick('i64.lt_s');
-          else if (fn === 0x14) pick('i64.gt_s');
-          else if (fn === 0x18) pick('i64.lt_u');
-          else pick('i64.gt_u');
-          c.mem(size === 8 ? 'i64.store' : 'i64.store32');
-          c.get(L_TA);
-          W(rd);
+          c.get(L_AREA).mem('i32.load', AREA_RESERVATION).get(L_XA).op('i32.eq');
+          c.if(
+            () => {
+              c.get(L_XA);
+              R(rs2);
+              c.mem(size === 8 ? 'i64.store' : 'i64.store32');
+              c.i64(0);
+              W(rd);
+            },
+            () => {
+              c.i64(1);
+              W(rd);
+            },
+          );
+          c.get(L_AREA).i32(-1).mem('i32.store', AREA_RESERVATION);
           break;
         }
-        case 0x37:
-          if (rd !== 0) c.i64(insn & 0xfffff000).set(L_REG0 + rd);
-          break;
-        case 0x17:
-          if (rd !== 0) c.i64(pc + (insn & 0xfffff000)).set(L_REG0 + rd);
-          break;
-        case 0x6f: {
-          if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
-          // Not the last instruction: the block goes on at the target.
-          if (isLast) exitTo(k + 1, pc + jalOffset(insn), false);
-          break;
-        }
-        case 0x67: {
-          // The interpreter's target: t = hi * 2^32 + lo + imm in doubles, then t - (t & 1) = 2 * floor(t / 2).
-          R(rs1);
-          c.i64(32).op('i64.shr_s', 'i32.wrap_i64', 'f64.convert_i32_s').f64(TWO32).op('f64.mul');
-          R32(rs1);
-          c.op('f64.convert_i32_u', 'f64.add').f64(immI).op('f64.add');
-          c.f64(0.5).op('f64.mul', 'f64.floor').f64(2).op('f64.mul').set(L_TF);
-          // The same target as an integer for the hub (they differ only beyond 2^53, where no TLB entry is).
-          R(rs1);
-          c.i64(immI).op('i64.add').i64(-2).op('i64.and').set(L_TA);
-          if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
-          const target64 = (): void => void c.get(L_TA);
-          if (isLast) {
-            exit(k + 1, () => c.get(L_TF), 0, EXIT_JUMP, target64);
-            break;
-          }
-          // A return from a call the trace followed (scan.ts): on in the block while ra is the return address.
-          c.get(L_TF).f64(trace[i + 1]!.pc).op('f64.ne');
-          c.if(() => exit(k + 1, () => c.get(L_TF), 0, EXIT_JUMP, target64));
-          break;
-        }
-        case 0x63: {
-          R(rs1);
-          R(rs2);
-          c.op(BRANCH[f3]!);
-          // A branch the trace follows (scan.ts) leaves when not taken.
-          const { out, on } = branchSides(bi);
-          if (taken === true) c.op('i32.eqz');
-          c.if(() => exitTo(k + 1, out, false));
-          // Not the last instruction: the block goes on with the next one.
-          if (isLast) exitTo(k + 1, on, false);
-          break;
-        }
-        case 0x73: {
-          // A CSR access (scan.ts INLINE_CSRS): the interpreter does it, reading and writing the registers in the
-          // area, so the source and the destination go there first (the destination too: if the access traps,
-          // the exit stores it from its local, which is reloaded after the call), and the destination comes back.
-          for (const r of [srcs[0] ?? 0, rd]) if (r !== 0) storeIfWritten(r, k);
-          const helper = (): void => {
-            c.f64(pc).get(L_AREA).mem('i32.load', AREA_RETIRED);
-            if (!lazy) c.get(L_DONE).op('i32.add');
-            c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);
-            if (rd !== 0) c.get(L_AREA).mem('i64.load', AREA_X + 8 * rd).set(L_REG0 + rd);
-            // Leaving: the helper has written the pc to go on at.
-            c.get(L_CODE).if(() => {
-              c.get(L_CODE).i32(SYSTEM_RETIRED).op('i32.eq');
-              c.if(
-                () => exit(k + 1, null, 0, EXIT_SYSTEM),
-                () => exit(k, null, 0, EXIT_SYSTEM),
-              );
-            });
-          };
-          if (insn >>> 20 === CSR.sstatus) {
-            // Changing only SIE (Linux's local_irq_save and restore), done here as the wasm interpreter does
-            // (interp-wasm.ts sstatusSie); anything else through the helper.
-            sstatusSie(c, L_AREA, L_XA, L_XB, f3, () => void ((f3 & 4) !== 0 ? c.i32(rs1) : R32(rs1)));
-            c.if(() => {
-              sstatusCommit(c, L_AREA, L_XA, L_XB);
-              if (rd === 0) c.op('drop');
-              else {
-                // rd's local and the area agree after it, as after the helper.
-                c.set(L_REG0 + rd);
-                c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
-              }
-            }, helper);
-          } else helper();
-          // sstatus.SUM may have changed the TLB sets in use.
-          if (lsetLoaded) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
-          if (ssetLoaded) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
-          clearCaches();
-          if (isLast) exitTo(k + 1, pc + len, false);
-          break;
-        }
-        default:
-          throw new Error(`not translatable: ${insn.toString(16)}`);
+        // AMO: read, modify, write on RAM through the store TLB (as the interpreter's amoTarget).
+        access(k, pc, rs1, 0, L_SSET, size);
+        c.set(L_XA);
+        c.get(L_XA).mem(size === 8 ? 'i64.load' : 'i64.load32_s').set(L_TA);
+        R(rs2);
+        if (size === 4) c.op('i32.wrap_i64', 'i64.extend_i32_s');
+        c.set(L_TB);
+        c.get(L_XA);
+        const fn = insn >>> 27;
+        const pick = (cmp: 'i64.lt_s' | 'i64.gt_s' | 'i64.lt_u' | 'i64.gt_u'): void => {
+          c.get(L_TA).get(L_TB).get(L_TA).get(L_TB).op(cmp, 'select');
+        };
+        if (fn === 0x01) c.get(L_TB);
+        else if (fn === 0x00) c.get(L_TA).get(L_TB).op('i64.add');
+        else if (fn === 0x04) c.get(L_TA).get(L_TB).op('i64.xor');
+        else if (fn === 0x08) c.get(L_TA).get(L_TB).op('i64.or');
+        else if (fn === 0x0c) c.get(L_TA).get(L_TB).op('i64.and');
+        else if (fn === 0x10) pick('i64.lt_s');
+        else if (fn === 0x14) pick('i64.gt_s');
+        else if (fn === 0x18) pick('i64.lt_u');
+        else pick('i64.gt_u');
+        c.mem(size === 8 ? 'i64.store' : 'i64.store32');
+        c.get(L_TA);
+        W(rd);
+        break;
       }
-    });
+      case 0x37:
+        if (rd !== 0) c.i64(insn & 0xfffff000).set(L_REG0 + rd);
+        break;
+      case 0x17:
+        if (rd !== 0) c.i64(pc + (insn & 0xfffff000)).set(L_REG0 + rd);
+        break;
+      case 0x6f: {
+        if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
+        // Not the last instruction: the block goes on at the target.
+        if (isLast) exitTo(k + 1, pc + jalOffset(insn), false);
+        break;
+      }
+      case 0x67: {
+        // The interpreter's target: t = hi * 2^32 + lo + imm in doubles, then t - (t & 1) = 2 * floor(t / 2).
+        R(rs1);
+        c.i64(32).op('i64.shr_s', 'i32.wrap_i64', 'f64.convert_i32_s').f64(TWO32).op('f64.mul');
+        R32(rs1);
+        c.op('f64.convert_i32_u', 'f64.add').f64(immI).op('f64.add');
+        c.f64(0.5).op('f64.mul', 'f64.floor').f64(2).op('f64.mul').set(L_TF);
+        // The same target as an integer for the hub (they differ only beyond 2^53, where no TLB entry is).
+        R(rs1);
+        c.i64(immI).op('i64.add').i64(-2).op('i64.and').set(L_TA);
+        if (rd !== 0) c.i64(pc + len).set(L_REG0 + rd);
+        const target64 = (): void => void c.get(L_TA);
+        if (isLast) {
+          exit(k + 1, () => c.get(L_TF), 0, EXIT_JUMP, target64);
+          break;
+        }
+        // A return from a call the trace followed (scan.ts): on in the block while ra is the return address.
+        c.get(L_TF).f64(trace[i + 1]!.pc).op('f64.ne');
+        c.if(() => exit(k + 1, () => c.get(L_TF), 0, EXIT_JUMP, target64));
+        break;
+      }
+      case 0x63: {
+        R(rs1);
+        R(rs2);
+        c.op(BRANCH[f3]!);
+        // A branch the trace follows (scan.ts) leaves when not taken.
+        const { out, on } = branchSides(bi);
+        if (taken === true) c.op('i32.eqz');
+        c.if(() => exitTo(k + 1, out, false));
+        // Not the last instruction: the block goes on with the next one.
+        if (isLast) exitTo(k + 1, on, false);
+        break;
+      }
+      case 0x73: {
+        // A CSR access (scan.ts INLINE_CSRS): the interpreter does it, reading and writing the registers in the
+        // area, so the source and the destination go there first (the destination too: if the access traps,
+        // the exit stores it from its local, which is reloaded after the call), and the destination comes back.
+        for (const r of [srcs[0] ?? 0, rd]) if (r !== 0) storeIfWritten(r, k);
+        const helper = (): void => {
+          c.f64(pc).get(L_AREA).mem('i32.load', AREA_RETIRED);
+          if (!lazy) c.get(L_DONE).op('i32.add');
+          c.i32(k).op('i32.add').call(SYSTEM_HELPER).set(L_CODE);
+          if (rd !== 0) c.get(L_AREA).mem('i64.load', AREA_X + 8 * rd).set(L_REG0 + rd);
+          // Leaving: the helper has written the pc to go on at.
+          c.get(L_CODE).if(() => {
+            c.get(L_CODE).i32(SYSTEM_RETIRED).op('i32.eq');
+            c.if(
+              () => exit(k + 1, null, 0, EXIT_SYSTEM),
+              () => exit(k, null, 0, EXIT_SYSTEM),
+            );
+          });
+        };
+        if (insn >>> 20 === CSR.sstatus) {
+          // Changing only SIE (Linux's local_irq_save and restore), done here as the wasm interpreter does
+          // (interp-wasm.ts sstatusSie); anything else through the helper.
+          sstatusSie(c, L_AREA, L_XA, L_XB, f3, () => void ((f3 & 4) !== 0 ? c.i32(rs1) : R32(rs1)));
+          c.if(() => {
+            sstatusCommit(c, L_AREA, L_XA, L_XB);
+            if (rd === 0) c.op('drop');
+            else {
+              // rd's local and the area agree after it, as after the helper.
+              c.set(L_REG0 + rd);
+              c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
+            }
+          }, helper);
+        } else helper();
+        // sstatus.SUM may have changed the TLB sets in use.
+        if (lsetLoaded) c.get(L_AREA).mem('i32.load', AREA_LOAD_SET).set(L_LSET);
+        if (ssetLoaded) c.get(L_AREA).mem('i32.load', AREA_STORE_SET).set(L_SSET);
+        clearCaches();
+        if (isLast) exitTo(k + 1, pc + len, false);
+        break;
+      }
+      default:
+        throw new Error(`not translatable: ${insn.toString(16)}`);
+    }
   };
 
   /**
@@ -1023,3 +1165,10 @@ export function compileBlock(
 
 export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32]];
 export { LOCALS as BLOCK_LOCALS, moduleBytes };
+
+/** A load's or store's offset and size in bytes. */
+function runAccess(insn: number): { offset: number; size: number } {
+  const f3 = (insn >>> 12) & 7;
+  if ((insn & 0x7f) === 0x03) return { offset: insn >> 20, size: 1 << (f3 & 3) };
+  return { offset: ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f), size: 1 << f3 };
+}

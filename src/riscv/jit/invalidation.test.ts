@@ -487,3 +487,99 @@ test('a fetch fault on the second half of an instruction across a page boundary 
   assert.equal(interp.h.csr[2 * CSR.mtval], PT.va + 0x1000);
   assert.equal(interp.h.csr[2 * CSR.mepc], PT.va + 0xffe);
 });
+
+/**
+ * A loop calling a function that saves registers through x10 (a run of stores with arithmetic between them),
+ * loads them back (a run of loads) and sums them, then moves its base (arithmetic, then a load into it) and
+ * loads through it again; once per base in `bases` (a table at RAM_BASE + 0x8000). compile.ts checks such a run
+ * once (accessRun) when its bytes are on one page the TLB maps, else each access does its own check.
+ */
+function accessRuns(rig: Rig, bases: readonly number[]): void {
+  const table = RAM_BASE + 0x8000;
+  bases.forEach((b, i) => write64(rig, table + 8 * i, BigInt(b)));
+  const fn = CODE + 0x100;
+  place(rig, CODE, [
+    A.addi(31, 0, bases.length), //  0
+    A.ld(10, 9, 0), //               4: loop
+    A.jal(1, fn - (CODE + 8)), //    8
+    A.addi(9, 9, 8), //             12
+    A.addi(31, 31, -1), //          16
+    A.bne(31, 0, -16), //           20: → 4
+    A.ecall(), //                   24
+  ]);
+  place(rig, fn, [
+    A.sw(8, 10, 4), //     0: the stores (from base + 4, not a multiple of 8)
+    A.sd(5, 10, 8), //     4
+    A.addi(5, 5, 3), //    8
+    A.addi(22, 10, 16), // 12
+    A.sd(6, 10, 16), //   16
+    A.sd(7, 10, 24), //   20
+    A.sd(22, 10, 32), //  24: base + 16
+    A.lwu(13, 10, 4), //  28: the loads
+    A.ld(11, 10, 8), //   32
+    A.ld(12, 10, 16), //  36
+    A.add(21, 21, 12), // 40
+    A.ld(14, 10, 24), //  44
+    A.add(21, 21, 11), // 48
+    A.add(21, 21, 13), // 52
+    A.add(21, 21, 14), // 56
+    A.ld(15, 10, 16), //  60: not a run: the base moves
+    A.addi(10, 10, 8), // 64
+    A.ld(16, 10, 0), //   68: base + 8
+    A.ld(17, 10, 8), //   72: base + 16
+    A.ld(10, 10, 24), //  76: base + 32, which holds base + 16
+    A.ld(18, 10, 0), //   80: a run through the loaded base: base + 16
+    A.ld(19, 10, 8), //   84: base + 24
+    A.lwu(23, 10, -12), // 88: base + 4
+    A.add(21, 21, 15), // 92
+    A.xor(21, 21, 16), // 96
+    A.add(21, 21, 17), // 100
+    A.xor(21, 21, 18), // 104
+    A.add(21, 21, 19), // 108
+    A.xor(21, 21, 23), // 112
+    A.addi(6, 6, 7), //  116
+    A.addi(7, 7, -5), // 120
+    A.addi(8, 8, 11), // 124
+    A.jalr(0, 1, 0), //  128
+  ]);
+  setX(rig.h, 5, 1n);
+  setX(rig.h, 6, 100n);
+  setX(rig.h, 7, 0x1_0000_0000n);
+  setX(rig.h, 8, 0xffff_fff0n);
+  setX(rig.h, 9, BigInt(table));
+}
+
+test('a run of stores and a run of loads through one base register: on one page, across pages, misaligned, faulting', () => {
+  const end = RAM_BASE + RAM_SIZE;
+  // On one page (checked once), across a page boundary at +16, misaligned for the doublewords, and last at
+  // RAM's end, where the third store faults.
+  const bases = Array.from({ length: 30 }, (_, i) => [RAM_BASE + 0x30000 + 64 * i, RAM_BASE + 0x31000 - 16, RAM_BASE + 0x32003][i % 3]!);
+  const [, jit] = both((rig) => accessRuns(rig, [...bases, end - 16]));
+  const h = jit.h;
+  assert.equal(h.csr[CSR.mcause * 2], CAUSE.STORE_ACCESS_FAULT);
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 0x100 + 16, 'the third store faults');
+  assert.equal(h.csr[CSR.mtval * 2]! >>> 0, end >>> 0);
+  // Pass p stores x5 = 1 + 3p at base + 8 and adds 3.
+  assert.equal(read64(jit, end - 8), 1n + 3n * 30n, 'the stores before it were done');
+  assert.equal(getX(h, 5), 1n + 3n * 31n, 'and the arithmetic between them');
+  assert.equal(getX(h, 22), BigInt(end), 'base + 16');
+  assert.ok(h.jit!.stats.accessRuns >= 3 && h.jit!.stats.compiled > 0, JSON.stringify(h.jit!.stats));
+});
+
+test('a run of accesses through one base on virtual pages mapped to RAM pages in another order', () => {
+  const pages = [RAM_BASE + 0x23000, RAM_BASE + 0x21000, RAM_BASE + 0x24000, RAM_BASE + 0x20000];
+  // Within pages 1, 2 and 3, across pages 0 → 1 and 2 → 3, with only the last store's last bytes on page 1;
+  // last across page 3 → unmapped.
+  const at = (i: number): number => [0x1100 + 48 * (i % 4), 0x2200, 0x3300 + 48 * (i % 4), 0xff0, 0x2ff8, 0x1000 - 36][i % 6]!;
+  const bases = Array.from({ length: 30 }, (_, i) => PT.va + at(i));
+  const [, jit] = both((rig) => {
+    accessRuns(rig, [...bases, PT.va + 0x3ff0]);
+    sv39(rig, pages);
+  });
+  const h = jit.h;
+  assert.equal(h.csr[CSR.mcause * 2], CAUSE.STORE_PAGE_FAULT);
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 0x100 + 16);
+  assert.equal(h.csr[CSR.mtval * 2]! >>> 0, PT.va + 0x4000);
+  assert.equal(read64(jit, pages[1]! + 0x100 + 96 + 8), 1n + 3n * 18n, 'pass 18 stored at va page 1 + 0x168');
+  assert.ok(h.jit!.stats.accessRuns >= 3 && h.jit!.stats.compiled > 0, JSON.stringify(h.jit!.stats));
+});

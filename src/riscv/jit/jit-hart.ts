@@ -196,6 +196,8 @@ export interface JitStats {
   regions: number;
   /** Traces of other blocks taken in at exits to them (compile.ts tailAt). */
   tails: number;
+  /** Runs of loads or stores through one base register that share one check (compile.ts accessRun). */
+  accessRuns: number;
   /** Instructions the dispatcher left to the interpreter (code not compiled). */
   interpreted: number;
   /** Of those, the instructions the WebAssembly interpreter ran (interp-wasm.ts). */
@@ -264,6 +266,7 @@ export class JitHart {
     branchesTaken: 0,
     regions: 0,
     tails: 0,
+    accessRuns: 0,
     interpreted: 0,
     interpretedWasm: 0,
     slowExits: 0,
