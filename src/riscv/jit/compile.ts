@@ -71,8 +71,11 @@ const TAIL_MAX = 32;
 const TAILS_MAX = 96;
 /** The fewest consecutive loads (or stores) through one base register that share one check (see accessRun). */
 const RUN_MIN = 3;
-/** Opcodes of the instructions a run may have between its accesses: OP-IMM, OP, their 32-bit forms, LUI, AUIPC. */
-const RUN_ARITHMETIC = new Set([0x13, 0x33, 0x1b, 0x3b, 0x37, 0x17]);
+/**
+ * Opcodes of the instructions a run may have between its accesses: OP-IMM, OP, their 32-bit forms, LUI, AUIPC,
+ * and loads and stores (integer or FP) that are not the run's own.
+ */
+const RUN_BETWEEN = new Set([0x13, 0x33, 0x1b, 0x3b, 0x37, 0x17, 0x03, 0x23, 0x07, 0x27]);
 const L_CACHE_PAGE = 48;
 const L_CACHE_RAM = L_CACHE_PAGE + PAGE_CACHES;
 /** A region's trace to run next (see compileBlock's `more`). */
@@ -603,8 +606,9 @@ export function compileBlock(
   };
   /**
    * The end of a run of at least RUN_MIN integer loads (or stores) from trace[i] on through one base register
-   * that none of them writes, with nothing between them but arithmetic that leaves the base alone, or i when there
-   * is none. Functions save and restore their registers so (`sd ra, 56(sp); sd s0, 48(sp); ...`).
+   * that none of them writes, with nothing between them but arithmetic and other accesses (RUN_BETWEEN) that
+   * leave the base alone, or i when there is none. Functions save and restore their registers so (`sd ra,
+   * 56(sp); sd s0, 48(sp); ...`), and copy between structures with loads through one and stores through another.
    */
   const accessRun = (trace: readonly BlockInsn[], i: number): number => {
     const op = trace[i]!.insn & 0x7f;
@@ -616,12 +620,12 @@ export function compileBlock(
       const { insn, guard } = trace[j]!;
       const o = insn & 0x7f;
       if (j > i && guard !== undefined) break;
-      if (o !== op) {
-        // Arithmetic that cannot trap or leave, and leaves the base alone, may sit between the accesses.
-        if (!RUN_ARITHMETIC.has(o) || ((insn >>> 7) & 31) === rs1) break;
+      if (o !== op || ((insn >>> 15) & 31) !== rs1) {
+        // Arithmetic, and other loads and stores (which check for themselves), may sit between the accesses when
+        // they leave the base alone.
+        if (!RUN_BETWEEN.has(o) || (o !== 0x23 && o !== 0x27 && o !== 0x07 && ((insn >>> 7) & 31) === rs1)) break;
         continue;
       }
-      if (((insn >>> 15) & 31) !== rs1) break;
       if (op === 0x03 && ((insn >>> 7) & 31) === rs1) break;
       accesses++;
       end = j + 1;
@@ -643,7 +647,7 @@ export function compileBlock(
     const op = run[0]!.insn & 0x7f;
     const rs1 = (run[0]!.insn >>> 15) & 31;
     const set = op === 0x03 ? L_LSET : L_SSET;
-    const accesses = run.map(({ insn }) => ((insn & 0x7f) === op ? runAccess(insn) : undefined));
+    const accesses = run.map(({ insn }) => ((insn & 0x7f) === op && ((insn >>> 15) & 31) === rs1 ? runAccess(insn) : undefined));
     const used = accesses.filter((a) => a !== undefined);
     const low = Math.min(...used.map((a) => a.offset));
     const high = Math.max(...used.map((a) => a.offset + a.size - 1));
@@ -691,7 +695,7 @@ export function compileBlock(
         else cacheDelta(cache);
         c.get(L_VA).op('i32.wrap_i64', 'i32.add').set(L_RUN);
         run.forEach(({ insn }, j) => {
-          if ((insn & 0x7f) !== op) {
+          if (accesses[j] === undefined) {
             instruction(trace, base, i + j);
             return;
           }

@@ -510,43 +510,49 @@ function accessRuns(rig: Rig, bases: readonly number[]): void {
   place(rig, fn, [
     A.sw(8, 10, 4), //     0: the stores (from base + 4, not a multiple of 8)
     A.sd(5, 10, 8), //     4
-    A.addi(5, 5, 3), //    8
-    A.addi(22, 10, 16), // 12
-    A.sd(6, 10, 16), //   16
-    A.sd(7, 10, 24), //   20
-    A.sd(22, 10, 32), //  24: base + 16
-    A.lwu(13, 10, 4), //  28: the loads
-    A.ld(11, 10, 8), //   32
-    A.ld(12, 10, 16), //  36
-    A.add(21, 21, 12), // 40
-    A.ld(14, 10, 24), //  44
-    A.add(21, 21, 11), // 48
-    A.add(21, 21, 13), // 52
-    A.add(21, 21, 14), // 56
-    A.ld(15, 10, 16), //  60: not a run: the base moves
-    A.addi(10, 10, 8), // 64
-    A.ld(16, 10, 0), //   68: base + 8
-    A.ld(17, 10, 8), //   72: base + 16
-    A.ld(10, 10, 24), //  76: base + 32, which holds base + 16
-    A.ld(18, 10, 0), //   80: a run through the loaded base: base + 16
-    A.ld(19, 10, 8), //   84: base + 24
-    A.lwu(23, 10, -12), // 88: base + 4
-    A.add(21, 21, 15), // 92
-    A.xor(21, 21, 16), // 96
-    A.add(21, 21, 17), // 100
-    A.xor(21, 21, 18), // 104
-    A.add(21, 21, 19), // 108
-    A.xor(21, 21, 23), // 112
-    A.addi(6, 6, 7), //  116
-    A.addi(7, 7, -5), // 120
-    A.addi(8, 8, 11), // 124
-    A.jalr(0, 1, 0), //  128
+    A.sd(24, 26, 8), //    8: another base, the same kind
+    A.addi(5, 5, 3), //   12
+    A.ld(24, 25, 0), //   16: another base, across pages: the interpreter does it, the block ends
+    A.addi(22, 10, 16), // 20
+    A.sd(6, 10, 16), //   24
+    A.sd(7, 10, 24), //   28
+    A.sd(22, 10, 32), //  32: base + 16
+    A.lwu(13, 10, 4), //  36: the loads
+    A.ld(11, 10, 8), //   40
+    A.ld(12, 10, 16), //  44
+    A.add(21, 21, 12), // 48
+    A.ld(14, 10, 24), //  52
+    A.add(21, 21, 11), // 56
+    A.add(21, 21, 13), // 60
+    A.add(21, 21, 14), // 64
+    A.ld(15, 10, 16), //  68: not a run: the base moves
+    A.addi(10, 10, 8), // 72
+    A.ld(16, 10, 0), //   76: base + 8
+    A.ld(17, 10, 8), //   80: base + 16
+    A.ld(10, 10, 24), //  84: base + 32, which holds base + 16
+    A.ld(18, 10, 0), //   88: a run through the loaded base: base + 16
+    A.ld(19, 10, 8), //   92: base + 24
+    A.lwu(23, 10, -12), // 96: base + 4
+    A.add(21, 21, 15), // 100
+    A.xor(21, 21, 16), // 104
+    A.add(21, 21, 17), // 108
+    A.xor(21, 21, 18), // 112
+    A.add(21, 21, 19), // 116
+    A.xor(21, 21, 23), // 120
+    A.add(21, 21, 24), // 124
+    A.addi(6, 6, 7), //  128
+    A.addi(7, 7, -5), // 132
+    A.addi(8, 8, 11), // 136
+    A.sd(21, 25, 0), //  140: across pages again
+    A.jalr(0, 1, 0), //  144
   ]);
   setX(rig.h, 5, 1n);
   setX(rig.h, 6, 100n);
   setX(rig.h, 7, 0x1_0000_0000n);
   setX(rig.h, 8, 0xffff_fff0n);
   setX(rig.h, 9, BigInt(table));
+  setX(rig.h, 25, BigInt(RAM_BASE + 0x33ffc));
+  setX(rig.h, 26, BigInt(RAM_BASE + 0x34000));
 }
 
 test('a run of stores and a run of loads through one base register: on one page, across pages, misaligned, faulting', () => {
@@ -557,12 +563,14 @@ test('a run of stores and a run of loads through one base register: on one page,
   const [, jit] = both((rig) => accessRuns(rig, [...bases, end - 16]));
   const h = jit.h;
   assert.equal(h.csr[CSR.mcause * 2], CAUSE.STORE_ACCESS_FAULT);
-  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 0x100 + 16, 'the third store faults');
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 0x100 + 24, 'the third store faults');
   assert.equal(h.csr[CSR.mtval * 2]! >>> 0, end >>> 0);
   // Pass p stores x5 = 1 + 3p at base + 8 and adds 3.
   assert.equal(read64(jit, end - 8), 1n + 3n * 30n, 'the stores before it were done');
   assert.equal(getX(h, 5), 1n + 3n * 31n, 'and the arithmetic between them');
   assert.equal(getX(h, 22), BigInt(end), 'base + 16');
+  assert.equal(getX(h, 24), BigInt.asIntN(64, read64(jit, RAM_BASE + 0x33ffc)), 'what the pass before stored across pages');
+  assert.ok(h.jit!.stats.slowExits > 30, 'the accesses across pages left the translated code');
   assert.ok(h.jit!.stats.accessRuns >= 3 && h.jit!.stats.compiled > 0, JSON.stringify(h.jit!.stats));
 });
 
@@ -578,7 +586,7 @@ test('a run of accesses through one base on virtual pages mapped to RAM pages in
   });
   const h = jit.h;
   assert.equal(h.csr[CSR.mcause * 2], CAUSE.STORE_PAGE_FAULT);
-  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 0x100 + 16);
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 0x100 + 24);
   assert.equal(h.csr[CSR.mtval * 2]! >>> 0, PT.va + 0x4000);
   assert.equal(read64(jit, pages[1]! + 0x100 + 96 + 8), 1n + 3n * 18n, 'pass 18 stored at va page 1 + 0x168');
   assert.ok(h.jit!.stats.accessRuns >= 3 && h.jit!.stats.compiled > 0, JSON.stringify(h.jit!.stats));
