@@ -6,7 +6,8 @@
  * - Loads and stores look up the hart's TLB inline (the load or store set selected now, whose address is in the
  *   area) and do the access on RAM directly. A miss, a misaligned access or a store to a code page (never in the
  *   store TLB) exits the block *before* the instruction with the "slow" flag: the interpreter then executes that
- *   one instruction, so faults, MMIO and code invalidation keep the interpreter's exact behaviour.
+ *   one instruction, so faults, MMIO and code invalidation keep the interpreter's exact behaviour. A run of
+ *   accesses through one base register (a function saving its registers) has one check for all (accessRun).
  * - A block that branches back to its own start loops inside wasm while the budget lasts; a region (a block
  *   compiled with the other hot blocks on a cycle through it, region.ts) goes on with any of its traces likewise.
  * - Every exit writes the next pc (an f64, as Hart.pc) into the area, adds the instructions retired to the
@@ -69,13 +70,15 @@ const UNROLL_MAX = 24;
 /** The longest trace taken in at a side exit (compileBlock tails), and how many instructions a block takes in so. */
 const TAIL_MAX = 32;
 const TAILS_MAX = 96;
-/** The fewest consecutive loads (or stores) through one base register that share one check (see accessRun). */
+/** The fewest loads (or stores) through one base register that share one check as a run (see accessRun). */
 const RUN_MIN = 3;
 /**
  * Opcodes of the instructions a run may have between its accesses: OP-IMM, OP, their 32-bit forms, LUI, AUIPC,
  * and loads and stores (integer or FP) that are not the run's own.
  */
 const RUN_BETWEEN = new Set([0x13, 0x33, 0x1b, 0x3b, 0x37, 0x17, 0x03, 0x23, 0x07, 0x27]);
+/** Those of RUN_BETWEEN whose rd field is an integer register they write. */
+const RUN_BETWEEN_WRITES = new Set([0x13, 0x33, 0x1b, 0x3b, 0x37, 0x17, 0x03]);
 const L_CACHE_PAGE = 48;
 const L_CACHE_RAM = L_CACHE_PAGE + PAGE_CACHES;
 /** A region's trace to run next (see compileBlock's `more`). */
@@ -240,10 +243,9 @@ function loopsOnItself(trace: readonly BlockInsn[]): boolean {
  * `tailAt` gives the trace of the hot block at a pc of the block's page, if there is one: a block that does not
  * loop takes in short ones at its exits to them (the exit goes on with that trace inline instead of leaving for
  * its block), once each; `report.tails` counts them (and `report.accessRuns` the runs of accesses checked once,
- * see accessRun). A transition between blocks costs more than the few
- * registers and the lookups the tail then does again: shell loop paired 0.935 (12 pairs in one process), and
- * 0.97 more with tails up to 32 instructions instead of 16, 96 in all instead of 48 (64 and 192 measured
- * no better).
+ * see accessRun). A transition between blocks costs more than the few registers and the lookups the tail then
+ * does again: shell loop paired 0.935 (12 pairs in one process), and 0.97 more with tails up to 32 instructions
+ * instead of 16, 96 in all instead of 48 (64 and 192 measured no better).
  */
 export function compileBlock(
   first: readonly BlockInsn[],
@@ -620,10 +622,10 @@ export function compileBlock(
       const { insn, guard } = trace[j]!;
       const o = insn & 0x7f;
       if (j > i && guard !== undefined) break;
-      if (o !== op || ((insn >>> 15) & 31) !== rs1) {
+      if (!runOwn(insn, op, rs1)) {
         // Arithmetic, and other loads and stores (which check for themselves), may sit between the accesses when
         // they leave the base alone.
-        if (!RUN_BETWEEN.has(o) || (o !== 0x23 && o !== 0x27 && o !== 0x07 && ((insn >>> 7) & 31) === rs1)) break;
+        if (!RUN_BETWEEN.has(o) || (RUN_BETWEEN_WRITES.has(o) && ((insn >>> 7) & 31) === rs1)) break;
         continue;
       }
       if (op === 0x03 && ((insn >>> 7) & 31) === rs1) break;
@@ -647,7 +649,7 @@ export function compileBlock(
     const op = run[0]!.insn & 0x7f;
     const rs1 = (run[0]!.insn >>> 15) & 31;
     const set = op === 0x03 ? L_LSET : L_SSET;
-    const accesses = run.map(({ insn }) => ((insn & 0x7f) === op && ((insn >>> 15) & 31) === rs1 ? runAccess(insn) : undefined));
+    const accesses = run.map(({ insn }) => (runOwn(insn, op, rs1) ? runAccess(insn) : undefined));
     const used = accesses.filter((a) => a !== undefined);
     const low = Math.min(...used.map((a) => a.offset));
     const high = Math.max(...used.map((a) => a.offset + a.size - 1));
@@ -1169,6 +1171,11 @@ export function compileBlock(
 
 export const BLOCK_TYPE: readonly [readonly number[], readonly number[]] = [[I32, I32], [I32]];
 export { LOCALS as BLOCK_LOCALS, moduleBytes };
+
+/** Whether `insn` is one of a run's own accesses: opcode `op` (a load or a store) through register rs1. */
+function runOwn(insn: number, op: number, rs1: number): boolean {
+  return (insn & 0x7f) === op && ((insn >>> 15) & 31) === rs1;
+}
 
 /** A load's or store's offset and size in bytes. */
 function runAccess(insn: number): { offset: number; size: number } {

@@ -555,11 +555,12 @@ function accessRuns(rig: Rig, bases: readonly number[]): void {
   setX(rig.h, 26, BigInt(RAM_BASE + 0x34000));
 }
 
-test('a run of stores and a run of loads through one base register: on one page, across pages, misaligned, faulting', () => {
+test('runs of stores and of loads through one base register: on one page, across pages, misaligned, faulting', () => {
   const end = RAM_BASE + RAM_SIZE;
   // On one page (checked once), across a page boundary at +16, misaligned for the doublewords, and last at
   // RAM's end, where the third store faults.
-  const bases = Array.from({ length: 30 }, (_, i) => [RAM_BASE + 0x30000 + 64 * i, RAM_BASE + 0x31000 - 16, RAM_BASE + 0x32003][i % 3]!);
+  const at = (i: number): number => [0x30000 + 64 * i, 0x31000 - 16, 0x32003][i % 3]!;
+  const bases = Array.from({ length: 30 }, (_, i) => RAM_BASE + at(i));
   const [, jit] = both((rig) => accessRuns(rig, [...bases, end - 16]));
   const h = jit.h;
   assert.equal(h.csr[CSR.mcause * 2], CAUSE.STORE_ACCESS_FAULT);
@@ -569,7 +570,8 @@ test('a run of stores and a run of loads through one base register: on one page,
   assert.equal(read64(jit, end - 8), 1n + 3n * 30n, 'the stores before it were done');
   assert.equal(getX(h, 5), 1n + 3n * 31n, 'and the arithmetic between them');
   assert.equal(getX(h, 22), BigInt(end), 'base + 16');
-  assert.equal(getX(h, 24), BigInt.asIntN(64, read64(jit, RAM_BASE + 0x33ffc)), 'what the pass before stored across pages');
+  const across = BigInt.asIntN(64, read64(jit, RAM_BASE + 0x33ffc));
+  assert.equal(getX(h, 24), across, 'what the pass before stored across pages');
   assert.ok(h.jit!.stats.slowExits > 30, 'the accesses across pages left the translated code');
   assert.ok(h.jit!.stats.accessRuns >= 3 && h.jit!.stats.compiled > 0, JSON.stringify(h.jit!.stats));
 });
@@ -578,7 +580,8 @@ test('a run of accesses through one base on virtual pages mapped to RAM pages in
   const pages = [RAM_BASE + 0x23000, RAM_BASE + 0x21000, RAM_BASE + 0x24000, RAM_BASE + 0x20000];
   // Within pages 1, 2 and 3, across pages 0 → 1 and 2 → 3, with only the last store's last bytes on page 1;
   // last across page 3 → unmapped.
-  const at = (i: number): number => [0x1100 + 48 * (i % 4), 0x2200, 0x3300 + 48 * (i % 4), 0xff0, 0x2ff8, 0x1000 - 36][i % 6]!;
+  const at = (i: number): number =>
+    [0x1100 + 48 * (i % 4), 0x2200, 0x3300 + 48 * (i % 4), 0xff0, 0x2ff8, 0x1000 - 36][i % 6]!;
   const bases = Array.from({ length: 30 }, (_, i) => PT.va + at(i));
   const [, jit] = both((rig) => {
     accessRuns(rig, [...bases, PT.va + 0x3ff0]);
