@@ -533,13 +533,8 @@ function accessRuns(rig: Rig, bases: readonly number[]): void {
     A.ld(18, 10, 0), //   88: a run through the loaded base: base + 16
     A.ld(19, 10, 8), //   92: base + 24
     A.lwu(23, 10, -12), // 96: base + 4
-    A.add(21, 21, 15), // 100
-    A.xor(21, 21, 16), // 104
-    A.add(21, 21, 17), // 108
-    A.xor(21, 21, 18), // 112
-    A.add(21, 21, 19), // 116
-    A.xor(21, 21, 23), // 120
-    A.add(21, 21, 24), // 124
+    // 100..124: x21 mixed with what the loads since 68 read (add, xor, add, ...).
+    ...[15, 16, 17, 18, 19, 23, 24].map((r, j) => (j % 2 === 0 ? A.add : A.xor)(21, 21, r)),
     A.addi(6, 6, 7), //  128
     A.addi(7, 7, -5), // 132
     A.addi(8, 8, 11), // 136
