@@ -1,9 +1,10 @@
 /**
  * Differential test of the translator against the interpreter: random programs (mostly integer, load/store,
  * AMO, LR/SC, FP load/store and branch instructions the translator compiles, some it leaves to the interpreter,
- * some raw random words, compressed instructions) run hot in a loop on both engines, or cold (the translator's
- * WebAssembly interpreter, interp-wasm.ts, runs them), with mstatus.FS off, initial, clean or dirty;
- * registers (integer and FP), CSRs, pc, instret and all of RAM must end identical.
+ * some raw random words, compressed instructions, runs of loads or stores through one register) run hot in a
+ * loop on both engines, or cold (the translator's WebAssembly interpreter, interp-wasm.ts, runs them), with
+ * mstatus.FS off, initial, clean or dirty; registers (integer and FP), CSRs, pc, instret and all of RAM must end
+ * identical.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -20,16 +21,18 @@ const parcel = fc.integer({ min: 0, max: 0xffff }).filter((p) => (p & 3) !== 3);
 /** One instruction from a menu, with registers x1..x29 (x30 is the data pointer, x31 the loop counter). */
 const reg = fc.integer({ min: 0, max: 29 });
 const imm12 = fc.oneof(fc.integer({ min: -2048, max: 2047 }), fc.constantFrom(0, 1, -1, 31, 32, 63, 2047, -2048));
+/** OP-IMM (addi, slli, ..., andi). */
+const opImm = fc.tuple(fc.integer({ min: 0, max: 7 }), reg, reg, imm12).map(([f3, rd, a, imm]) => {
+  if (f3 === 1) return iType(0x13, rd, 1, a, imm & 63);
+  if (f3 === 5) return iType(0x13, rd, 5, a, (imm & 63) | (imm & 0x400));
+  return iType(0x13, rd, f3, a, imm);
+});
 const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 10, arbitrary: fc.tuple(fc.integer({ min: 0, max: 7 }), reg, reg, reg, fc.constantFrom(0, 0, 0x20, 1)).map(
     ([f3, rd, a, b, f7]) => rType(0x33, rd, f3, a, b, f7)) },
   { weight: 4, arbitrary: fc.tuple(fc.constantFrom(0, 1, 5), reg, reg, reg, fc.constantFrom(0, 0x20, 1)).map(
     ([f3, rd, a, b, f7]) => rType(0x3b, rd, f7 === 1 ? [0, 4, 5, 6, 7][(a + b) % 5]! : f3, a, b, f7)) },
-  { weight: 8, arbitrary: fc.tuple(fc.integer({ min: 0, max: 7 }), reg, reg, imm12).map(([f3, rd, a, imm]) => {
-    if (f3 === 1) return iType(0x13, rd, 1, a, imm & 63);
-    if (f3 === 5) return iType(0x13, rd, 5, a, (imm & 63) | (imm & 0x400));
-    return iType(0x13, rd, f3, a, imm);
-  }) },
+  { weight: 8, arbitrary: opImm },
   { weight: 3, arbitrary: fc.tuple(fc.constantFrom(0, 1, 5), reg, reg, imm12).map(([f3, rd, a, imm]) =>
     iType(0x1b, rd, f3, a, f3 === 0 ? imm : (imm & 31) | (f3 === 5 ? imm & 0x400 : 0))) },
   { weight: 2, arbitrary: fc.tuple(reg, fc.integer({ min: -0x80000, max: 0x7ffff })).map(([rd, v]) => A.lui(rd, v << 12)) },
@@ -73,6 +76,30 @@ const insn: fc.Arbitrary<number> = fc.oneof(
   { weight: 3, arbitrary: fc.tuple(parcel, parcel).map(([a, b]) => a | (b << 16)) },
 );
 
+/**
+ * A run of 3..6 loads (or stores) through the data pointer at offsets of any alignment on either side of its
+ * page's start, with arithmetic or an access of the other kind between some of them: what compile.ts checks
+ * once (accessRun), or access by access when its bytes are on two pages.
+ */
+const access = (store: boolean, f3: number, r: number, off: number): number =>
+  store ? sType(0x23, f3 & 3, 30, r, off) : iType(0x03, r, f3, 30, off);
+const offset = fc.integer({ min: -256, max: 255 });
+/** What may follow one of a run's accesses (given whether the run stores): nothing, arithmetic, the other kind. */
+const between = fc.option(
+  fc.oneof(
+    opImm.map((w) => (_: boolean) => w),
+    fc.tuple(reg, offset).map(([r, off]) => (stores: boolean) => access(!stores, 3, r, off)),
+  ),
+);
+const accessRun: fc.Arbitrary<number[]> = fc
+  .tuple(
+    fc.boolean(),
+    fc.array(fc.tuple(fc.integer({ min: 0, max: 6 }), reg, offset, between), { minLength: 3, maxLength: 6 }),
+  )
+  .map(([stores, items]) =>
+    items.flatMap(([f3, r, off, other]) => [access(stores, f3, r, off), ...(other === null ? [] : [other(stores)])]),
+  );
+
 /** Every AMO (funct5 add, swap, xor, or, and, min, max, minu, maxu; word and doubleword) on the data pointer. */
 const amo: fc.Arbitrary<number> = fc.tuple(fc.constantFrom(0x00, 0x01, 0x04, 0x08, 0x0c, 0x10, 0x14, 0x18, 0x1c), fc.constantFrom(2, 3), reg, reg)
   .map(([fn5, f3, rd, b]) => rType(0x2f, rd, f3, 30, b, fn5 << 2));
@@ -101,7 +128,12 @@ function differential(menu: fc.Arbitrary<number>, parallel: boolean, numRuns: nu
   let runs = 0;
   fc.assert(
     fc.property(
-      fc.array(menu, { minLength: 1, maxLength: 40 }),
+      fc
+        .array(fc.oneof({ weight: 10, arbitrary: menu.map((w) => [w]) }, { weight: 1, arbitrary: accessRun }), {
+          minLength: 1,
+          maxLength: 40,
+        })
+        .map((b) => b.flat()),
       fc.array(fc.oneof(fc.bigInt({ min: -(1n << 63n), max: (1n << 63n) - 1n }), fc.constantFrom(0n, 1n, -1n, 1n << 63n, (1n << 31n) - 1n)), { minLength: 29, maxLength: 29 }),
       fc.integer({ min: 3, max: 60 }),
       fc.integer({ min: 0, max: 3 }),
