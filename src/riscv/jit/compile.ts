@@ -38,6 +38,7 @@ import { branchOffset, jalOffset, type BlockInsn } from './scan.js';
 import { exitTargets } from './region.js';
 import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
+import { emitTlbOffset, emitTlbTag } from './tlb-lookup.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 
@@ -435,21 +436,25 @@ export function compileBlock(
    * L_SSET); exits with the slow flag unless it hits and is aligned. Leaves the access's linear address (an i32)
    * on the stack.
    */
+  /** Sets L_IDX to the TLB entry of L_VA and pushes that entry's i64 tag in `set`. */
+  const tlbTag = (set: number): void => emitTlbTag(c, L_VA, L_IDX, () => pushSet(set));
+  /** Pushes the RAM offset of entry L_IDX in `set`. */
+  const tlbOffset = (set: number): void => emitTlbOffset(c, L_IDX, () => pushSet(set));
+  /** Points page cache `cache` at L_VA's page, with the delta `delta` pushes. */
+  const fillCache = (cache: number, delta: () => void): void => {
+    setCacheDelta(cache, delta);
+    setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
+  };
   const access = (k: number, pc: number, rs1: number, imm: number, set: number, size: number): void => {
     R(rs1);
     c.i64(imm).op('i64.add').set(L_VA);
     const lookup = (): void => {
-      c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(L_IDX);
-      // One compare checks the page and the alignment: the i64 tag has its low 12 bits clear. Only the first
-      // way (tlb.ts): checking the second here, inline or through a call, made a tight loop 9% and 30% slower.
-      c.get(L_IDX).i32(3).op('i32.shl');
-      pushSet(set);
-      c.op('i32.add').mem('i64.load', TLB_SET_TAGS64);
+      // One compare checks the page and the alignment (tlb-lookup.ts). Checking the TLB's second way here,
+      // inline or through a call, made a tight loop 9% and 30% slower.
+      tlbTag(set);
       c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and').op('i64.ne');
       c.if(() => exitTo(k, pc, true));
-      c.get(L_IDX).i32(2).op('i32.shl');
-      pushSet(set);
-      c.op('i32.add').mem('i32.load', TLB_SET_OFFS);
+      tlbOffset(set);
     };
     const cache = caches.index.get(cacheKey(set, rs1));
     if (cache === undefined && set === L_LSET && caches.loads.has(rs1)) {
@@ -481,13 +486,12 @@ export function compileBlock(
     c.get(L_VA).i64(-4096 | (size - 1)).op('i64.and');
     cachePage(cache);
     c.op('i64.ne');
-    c.if(() => {
-      setCacheDelta(cache, () => {
+    c.if(() =>
+      fillCache(cache, () => {
         lookup();
         pageDelta();
-      });
-      setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
-    });
+      }),
+    );
     // The access's linear address: its page's delta plus its own low 32 bits (one add, where the offset in the page
     // took a mask and an add).
     cacheDelta(cache);
@@ -659,16 +663,13 @@ export function compileBlock(
     c.get(L_VA);
     R(rs1);
     c.i64(high).op('i64.add', 'i64.xor').i64(12).op('i64.shr_u', 'i64.eqz');
+    /** Pushes whether the TLB set maps L_VA's page (leaving L_IDX at its entry). */
     const tlbHit = (): void => {
-      c.get(L_VA).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(L_IDX);
-      c.get(L_IDX).i32(3).op('i32.shl');
-      pushSet(set);
-      c.op('i32.add').mem('i64.load', TLB_SET_TAGS64).get(L_VA).i64(-4096).op('i64.and', 'i64.eq');
+      tlbTag(set);
+      c.get(L_VA).i64(-4096).op('i64.and', 'i64.eq');
     };
     const tlbDelta = (): void => {
-      c.get(L_IDX).i32(2).op('i32.shl');
-      pushSet(set);
-      c.op('i32.add').mem('i32.load', TLB_SET_OFFS);
+      tlbOffset(set);
       pageDelta();
     };
     // Through the base register's page cache when it has one (filled here from the TLB on a miss), as its
@@ -681,10 +682,7 @@ export function compileBlock(
       c.op('i64.ne');
       c.if(() => {
         tlbHit();
-        c.if(() => {
-          setCacheDelta(cache, tlbDelta);
-          setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
-        });
+        c.if(() => fillCache(cache, tlbDelta));
       });
       c.get(L_VA).i64(-4096).op('i64.and');
       cachePage(cache);
@@ -770,8 +768,7 @@ export function compileBlock(
         break;
       }
       case 0x23: {
-        const imm = ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
-        access(k, pc, rs1, imm, L_SSET, 1 << f3);
+        access(k, pc, rs1, storeOffset(insn), L_SSET, 1 << f3);
         R(rs2);
         c.mem(STORES[f3]!);
         break;
@@ -853,7 +850,7 @@ export function compileBlock(
         if (load) c.i32(MSTATUS_FS).op('i32.ne');
         else c.op('i32.eqz');
         c.if(() => exitTo(k, pc, true));
-        const imm = load ? immI : ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+        const imm = load ? immI : storeOffset(insn);
         access(k, pc, rs1, imm, load ? L_LSET : L_SSET, size);
         c.set(L_XA);
         const freg = AREA_F + 8 * (load ? rd : rs2);
@@ -1177,9 +1174,14 @@ function runOwn(insn: number, op: number, rs1: number): boolean {
   return (insn & 0x7f) === op && ((insn >>> 15) & 31) === rs1;
 }
 
-/** A load's or store's offset and size in bytes. */
+/** A store's offset: its S-type immediate. */
+function storeOffset(insn: number): number {
+  return ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f);
+}
+
+/** An integer load's or store's offset and size in bytes. */
 function runAccess(insn: number): { offset: number; size: number } {
   const f3 = (insn >>> 12) & 7;
   if ((insn & 0x7f) === 0x03) return { offset: insn >> 20, size: 1 << (f3 & 3) };
-  return { offset: ((insn >> 25) << 5) | ((insn >>> 7) & 0x1f), size: 1 << f3 };
+  return { offset: storeOffset(insn), size: 1 << f3 };
 }

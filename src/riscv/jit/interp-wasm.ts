@@ -61,15 +61,13 @@ import {
   CONSOLE_RING_BYTES,
   CONSOLE_THR,
   JCACHE_SIZE,
-  TLB_SET_OFFS,
-  TLB_SET_TAGS64,
 } from './layout.js';
 import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
-import { TLB_MASK } from '../tlb.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
+import { emitTlbOffset, emitTlbTag } from './tlb-lookup.js';
 import type { HubFn } from './hub.js';
 
 /** (area, budget, hot) -> exit code. */
@@ -175,18 +173,9 @@ function body(parallel: boolean): Code {
   /** Pushes the address of the TLB set in use for fetches, loads or stores (FSET, LSET, SSET). */
   const pushSet = (set: number): void => void c.get(AREA).mem('i32.load', set);
   /** Sets IDX to the TLB entry of the address in i64 local `va` and pushes that entry's i64 tag in `set`. */
-  const tlbTag = (va: number, set: number): void => {
-    c.get(va).op('i32.wrap_i64').i32(12).op('i32.shr_u').i32(TLB_MASK).op('i32.and').set(IDX);
-    c.get(IDX).i32(3).op('i32.shl');
-    pushSet(set);
-    c.op('i32.add').mem('i64.load', TLB_SET_TAGS64);
-  };
+  const tlbTag = (va: number, set: number): void => emitTlbTag(c, va, IDX, () => pushSet(set));
   /** Pushes the RAM offset of entry IDX in `set`. */
-  const tlbOffset = (set: number): void => {
-    c.get(IDX).i32(2).op('i32.shl');
-    pushSet(set);
-    c.op('i32.add').mem('i32.load', TLB_SET_OFFS);
-  };
+  const tlbOffset = (set: number): void => emitTlbOffset(c, IDX, () => pushSet(set));
   /**
    * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes; leaves
    * for the interpreter unless it hits and is aligned, else pushes the linear address (an i32).
