@@ -108,6 +108,12 @@ export const EXIT_SLOW = -2;
 export const EXIT_BUDGET = -3;
 /** After a CSR access that trapped or changed what translated code depends on: back to the dispatcher. */
 export const EXIT_SYSTEM = -4;
+/**
+ * The WebAssembly interpreter's only (interp-wasm.ts): an aligned fetch, load or store missed the TLB; its kind
+ * and address are in the area (layout.ts AREA_FILL_KIND, AREA_FILL_VA), and the interpreter goes on at the same
+ * instruction once the TLB holds the page.
+ */
+export const EXIT_FILL = -5;
 
 /**
  * The interpreter's helper blocks import as "e"."s" (function 0): runs the CSR access at pc (an f64) with the

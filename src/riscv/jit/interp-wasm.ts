@@ -9,12 +9,17 @@
  *
  * It stops (returning the code, with the pc and the instructions retired in the area as a block leaves them):
  * - EXIT_BUDGET when `budget` instructions have retired;
+ * - EXIT_FILL before an instruction whose fetch (of either half of an instruction across a page end), load or
+ *   store missed the TLB, with the access's kind and address in the area (AREA_FILL_KIND, AREA_FILL_VA): the
+ *   translator fills the TLB (a page walk, or the trap the access raises) and calls it again at the same
+ *   instruction (jit-hart.ts fill). Only once the instruction can raise nothing but that access's fault, and
+ *   when its base and address are integers a double holds exactly (what a fault reports);
  * - EXIT_SLOW before an instruction it leaves to the TypeScript interpreter: anything else (SYSTEM other than
  *   CSR accesses and SFENCE.VMA, FP other than loads and stores, FP loads and stores with mstatus.FS not as
- *   translated blocks need it, AMOs and FENCE with harts in parallel, illegal encodings), a TLB miss, a
- *   misaligned access, a device, a store to a code page (never in the store TLB), a fetch off the fetch TLB
- *   (either half of an instruction across a page end), a `jalr` whose operands or target a double does not
- *   hold exactly (the interpreter computes addresses as doubles);
+ *   translated blocks need it, AMOs and FENCE with harts in parallel, illegal encodings), a misaligned access,
+ *   an access the TLB cannot cache after a fill (a device, a store to a code page, which is never in the store
+ *   TLB), a `jalr` whose operands or target a double does not hold exactly (the interpreter computes addresses
+ *   as doubles);
  * - EXIT_SYSTEM after a CSR access the block would leave after too (see the SYSTEM case), or before one that
  *   trapped;
  * - EXIT_JUMP after a taken jump or branch whose target the watch picks out, as the TypeScript interpreter's
@@ -50,6 +55,8 @@ import {
   AREA_COUNTS,
   AREA_F,
   AREA_FETCH_SET,
+  AREA_FILL_KIND,
+  AREA_FILL_VA,
   AREA_JCACHE,
   AREA_LOAD_SET,
   AREA_MSTATUS,
@@ -62,7 +69,8 @@ import {
   CONSOLE_THR,
   JCACHE_SIZE,
 } from './layout.js';
-import { EXIT_BUDGET, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
+import { EXIT_BUDGET, EXIT_FILL, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPER_TYPE, SYSTEM_RETIRED } from './compile.js';
+import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from '../tlb.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
@@ -125,6 +133,12 @@ function body(parallel: boolean): Code {
   /** Leaves with `code` (the pc and N are written after the loop). */
   const leave = (code: number): void => void c.i32(code).set(CODE).br('out');
   const slow = (): void => leave(EXIT_SLOW);
+  /** Leaves for the translator to fill the TLB for an access of `kind` at the address in i64 local `va`. */
+  const fill = (kind: number, va: number) => (): void => {
+    c.get(AREA).get(va).op('f64.convert_i64_s').mem('f64.store', AREA_FILL_VA);
+    c.get(AREA).i32(kind).mem('i32.store', AREA_FILL_KIND);
+    leave(EXIT_FILL);
+  };
   /** Pops an i64 into rd, and keeps x0 zero; then on to the next instruction. */
   const result = (): void => {
     c.set(T).get(RD).get(T).mem('i64.store');
@@ -177,10 +191,24 @@ function body(parallel: boolean): Code {
   /** Pushes the RAM offset of entry IDX in `set`. */
   const tlbOffset = (set: number): void => emitTlbOffset(c, IDX, () => pushSet(set));
   /**
-   * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes; leaves
-   * for the interpreter unless it hits and is aligned, else pushes the linear address (an i32).
+   * A load or store at VA (rs1's value A plus an offset) that missed the TLB or is misaligned: a misaligned one
+   * goes to the TypeScript interpreter, and so does one whose base or address a double does not hold exactly
+   * (the TypeScript interpreter's address, a sum of doubles, is what a fault reports then); else the translator
+   * fills the TLB (fill) and the instruction runs here again.
    */
-  const access = (set: number, miss: () => void = slow): void => {
+  const missData = (kind: number) => (): void => {
+    c.get(VA).op('i32.wrap_i64').i32((1 << (caseF3() & 3)) - 1).op('i32.and').if(slow);
+    outOfRange(VA);
+    outOfRange(A);
+    c.op('i32.or').if(slow);
+    fill(kind, VA)();
+  };
+  /**
+   * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes;
+   * unless it hits and is aligned, runs `miss` (which leaves: by default, missData), else pushes the linear address
+   * (an i32).
+   */
+  const access = (set: number, miss: () => void = missData(set === SSET ? ACCESS_STORE : ACCESS_LOAD)): void => {
     tlbTag(VA, set);
     c.get(VA).i64(-4096 | ((1 << (caseF3() & 3)) - 1)).op('i64.and', 'i64.ne');
     c.if(miss);
@@ -229,7 +257,7 @@ function body(parallel: boolean): Code {
         result();
       });
     });
-    slow();
+    missData(ACCESS_LOAD)();
   };
   /** A byte store that missed the TLB: the UART's THR, queued when it only transmits; else the interpreter. */
   const consoleStore = (): void => {
@@ -241,7 +269,7 @@ function body(parallel: boolean): Code {
       c.get(AREA).get(X).i32(1).op('i32.add').mem('i32.store', AREA_CONSOLE_OUT);
       c.br('next');
     });
-    slow();
+    missData(ACCESS_STORE)();
   };
   /**
    * At the start of the case for major opcode `major` (opcode >> 2): rs1's value into A, rs2's into B and rd's
@@ -267,7 +295,7 @@ function body(parallel: boolean): Code {
     c.get(A);
     immI();
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
-    access(LSET, (caseF3() & 3) === 0 ? consoleLoad : slow);
+    access(LSET, (caseF3() & 3) === 0 ? consoleLoad : undefined);
     c.set(X);
     const ld = (name: 'i64.load8_s' | 'i64.load16_s' | 'i64.load32_s' | 'i64.load' | 'i64.load8_u' | 'i64.load16_u' | 'i64.load32_u') =>
       (): void => {
@@ -285,7 +313,7 @@ function body(parallel: boolean): Code {
     c.get(A);
     immS();
     c.op('i64.extend_i32_s', 'i64.add').set(VA);
-    access(SSET, caseF3() === 0 ? consoleStore : slow);
+    access(SSET, caseF3() === 0 ? consoleStore : undefined);
     c.set(X);
     const st = (name: 'i64.store8' | 'i64.store16' | 'i64.store32' | 'i64.store') =>
       (): void => {
@@ -654,7 +682,7 @@ function body(parallel: boolean): Code {
       c.get(PC).i64(-4096).op('i64.and').get(FPAGE).op('i64.ne');
       c.if(() => {
         tlbTag(PC, FSET);
-        c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(slow);
+        c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(fill(ACCESS_FETCH, PC));
         c.get(PC).i64(-4096).op('i64.and').set(FPAGE);
         tlbOffset(FSET);
         c.set(FBASE);
@@ -672,7 +700,7 @@ function body(parallel: boolean): Code {
             () => {
               c.get(PC).i64(-4096).op('i64.and').i64(4096).op('i64.add').set(VA);
               tlbTag(VA, FSET);
-              c.get(VA).op('i64.ne').if(slow);
+              c.get(VA).op('i64.ne').if(fill(ACCESS_FETCH, VA));
               tlbOffset(FSET);
               c.mem('i32.load16_u').i32(16).op('i32.shl').get(INSN).op('i32.or').set(INSN);
             },

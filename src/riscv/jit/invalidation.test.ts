@@ -316,10 +316,11 @@ test('a CSR access inside a block that clears sstatus.SUM makes the next load of
   assert.ok(h.jit!.stats.compiled > 0);
 });
 
-test('a translated loop loading from two pages that take the same TLB entry: each miss leaves for the interpreter, which finds the page in the second way', () => {
+test('a translated loop loading from two pages that take the same TLB entry: each miss leaves for a TLB fill, which finds the page in the second way', () => {
   // Virtual pages TLB_SIZE pages apart share an entry of the direct-mapped TLB. Translated code checks only the first
-  // way, so every load misses and leaves (slowExits): the known cost of such a conflict, measured here so that
-  // a change to it shows. The interpreter finds the page in the second way, without a walk (mmu.test.ts).
+  // way, so every load misses and leaves (the block's slow exit, then the WebAssembly interpreter's exit to have
+  // the TLB filled: fills): the known cost of such a conflict, measured here so that a change to it shows. The
+  // fill finds the page in the second way, without a walk (mmu.test.ts).
   const pageA = RAM_BASE + 0x20000;
   const pageB = RAM_BASE + 0x21000;
   const l0b = RAM_BASE + 0x13000;
@@ -347,7 +348,7 @@ test('a translated loop loading from two pages that take the same TLB entry: eac
   assert.equal(((PT.va >>> 12) & TLB_MASK), ((vaB >>> 12) & TLB_MASK), 'the two pages share an entry');
   assert.equal(getX(jit.h, 7), 7000n);
   const stats = jit.h.jit!.stats;
-  assert.ok(stats.compiled > 0 && stats.slowExits >= 1000, JSON.stringify(stats));
+  assert.ok(stats.compiled > 0 && stats.fills >= 1000, JSON.stringify(stats));
 });
 
 test('a translated loop walking virtual pages mapped to RAM pages in another order reads and writes each through its own', () => {
@@ -588,4 +589,60 @@ test('a run of accesses through one base on virtual pages mapped to RAM pages in
   assert.equal(h.csr[CSR.mtval * 2]! >>> 0, PT.va + 0x4000);
   assert.equal(read64(jit, pages[1]! + 0x100 + 96 + 8), 1n + 3n * 18n, 'pass 18 stored at va page 1 + 0x168');
   assert.ok(h.jit!.stats.accessRuns >= 3 && h.jit!.stats.compiled > 0, JSON.stringify(h.jit!.stats));
+});
+
+/**
+ * Cold code under Sv39 loading and storing through virtual pages 0..3 (RAM pages out of order, two of them with
+ * A and D clear in their PTEs, which the page walk sets) and then through page 4, which faults: mapped read-only
+ * (`page4Flags` set) for a store, or not at all. The WebAssembly interpreter leaves each TLB miss to be filled
+ * (JitHart.fill) and takes the fault there; the TypeScript interpreter runs none of these instructions.
+ */
+function fillsAndFault(store: boolean, page4Flags: bigint): Rig {
+  const pages = [RAM_BASE + 0x22000, RAM_BASE + 0x20000, RAM_BASE + 0x23000, RAM_BASE + 0x21000];
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(31, 0, 5), //            0: pages 0..4
+      A.ld(5, 10, 8), //              4: loop
+      A.addi(5, 5, 1), //             8
+      store ? A.sd(5, 10, 16) : A.ld(6, 10, 16), // 12: faults on page 4
+      A.add(7, 7, 5), //             16
+      A.lui(11, 0x1000), //          20: 4096
+      A.add(10, 10, 11), //          24
+      A.addi(31, 31, -1), //         28
+      A.bne(31, 0, -28), //          32: → 4
+      A.ecall(), //                  36
+    ]);
+    pages.forEach((pa, i) => write64(rig, pa + 8, BigInt(10 * (i + 1))));
+    sv39(rig, pages);
+    // Pages 1 and 3 without A and D (V R W), page 4 as asked.
+    write64(rig, PT.l0 + 8 * 1, (BigInt(pages[1]! / 4096) << 10n) | 0x07n);
+    write64(rig, PT.l0 + 8 * 3, (BigInt(pages[3]! / 4096) << 10n) | 0x07n);
+    write64(rig, PT.l0 + 8 * 4, page4Flags === 0n ? 0n : (BigInt((RAM_BASE + 0x24000) / 4096) << 10n) | page4Flags);
+    setX(rig.h, 10, BigInt(PT.va));
+  }, true);
+  const h = jit.h;
+  assert.equal(h.csr[CSR.mcause * 2], store ? CAUSE.STORE_PAGE_FAULT : CAUSE.LOAD_PAGE_FAULT);
+  // A load faults at the first access to page 4; a store after the load that page 4's flags let through.
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + (store ? 12 : 4));
+  assert.equal(getX(h, 7), 11n + 21n + 31n + 41n, 'the passes over pages 0..3');
+  for (const i of [1, 3]) {
+    const pte = read64(jit, PT.l0 + 8 * i);
+    assert.equal(pte & 0xc0n, store ? 0xc0n : 0x40n, `page ${i}'s PTE: A set, and D by a store`);
+  }
+  assert.equal(h.jit!.stats.compiled, 0);
+  // The code's page and pages 0..3, once each; page 4's fault.
+  assert.ok(h.jit!.stats.fills >= 5 && h.jit!.stats.fillFaults === 1, JSON.stringify(h.jit!.stats));
+  // Only the WFI at mtvec went to the TypeScript interpreter (two, as counted, and the trap one).
+  assert.ok(slowRuns(jit) <= 3, JSON.stringify(h.jit!.stats));
+  return jit;
+}
+
+test('the WebAssembly interpreter has its TLB misses filled, A and D set, and a load page fault taken as the interpreter takes it', () => {
+  const jit = fillsAndFault(false, 0n);
+  assert.equal(jit.h.csr[CSR.mtval * 2]! >>> 0, PT.va + 0x4000 + 8);
+});
+
+test('the same with stores, and a store page fault on a read-only page', () => {
+  const jit = fillsAndFault(true, 0x4bn); // V R X A: no W
+  assert.equal(jit.h.csr[CSR.mtval * 2]! >>> 0, PT.va + 0x4000 + 16);
 });

@@ -14,12 +14,13 @@
  * updates; device DMA) reaches DecodeCache.written, which drops the page's blocks here: their slots get the stub,
  * which returns to the dispatcher. All this happens in JavaScript, never while translated code runs.
  */
-import type { Hart } from '../hart.js';
+import { TRAP, type Hart } from '../hart.js';
 import { runBlock } from '../execute.js';
+import { translate } from '../mmu.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, markCompiled, mayBeCompiled, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
-import { checkInterrupts } from '../trap.js';
+import { checkInterrupts, takeTrap } from '../trap.js';
 import { PRIV_U } from '../constants.js';
-import { TLB_MASK } from '../tlb.js';
+import { ACCESS_FETCH, ACCESS_LOAD, TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
 import {
   AREA_CELLS,
@@ -29,6 +30,8 @@ import {
   AREA_CHAINED,
   AREA_CONSOLE_OUT,
   AREA_CONSOLE_RING,
+  AREA_FILL_KIND,
+  AREA_FILL_VA,
   AREA_JCACHE,
   AREA_LAST_EXIT,
   AREA_MSTATUS,
@@ -47,6 +50,7 @@ import {
   BLOCK_TYPE,
   compileBlock,
   EXIT_BUDGET,
+  EXIT_FILL,
   EXIT_SLOW,
   moduleBytes,
   SYSTEM_GO_ON,
@@ -62,6 +66,11 @@ import { loopRegion } from './region.js';
 import { makeWasmInterpreter, type InterpFn } from './interp-wasm.js';
 import { makeCountDecay, type CountDecayFn } from './count-decay.js';
 import { compressedTable } from '../compressed.js';
+
+/** What JitHart.fill did. */
+const FILLED = 0;
+const TRAPPED = 1;
+const NOT_FILLED = 2;
 
 /** When blocks get compiled. */
 export interface JitTuning {
@@ -204,6 +213,10 @@ export interface JitStats {
   interpretedWasm: number;
   /** Slow exits: a translated access the interpreter did (a TLB miss, misalignment, a device). */
   slowExits: number;
+  /** TLB misses of the WebAssembly interpreter (and fetch misses of the dispatcher) filled by `fill`. */
+  fills: number;
+  /** Of those misses, the ones whose access faulted, the trap taken there. */
+  fillFaults: number;
   dropped: number;
   flushes: number;
 }
@@ -222,6 +235,12 @@ export class JitHart {
   private parallel: boolean;
   private readonly sharedMemory: boolean;
   private readonly pcView: Float64Array;
+  /** The address of the access the WebAssembly interpreter left to have the TLB filled for (AREA_FILL_VA). */
+  private readonly fillVa: Float64Array;
+  /** The last fill (pc, address, kind): the same again means the fill did not let the access through. */
+  private lastFillPc = NaN;
+  private lastFillVa = NaN;
+  private lastFillKind = -1;
   /** The hart's area as i32s (RETIRED, LAST_EXIT, the link cells). */
   private readonly areaI32: Int32Array;
   /** The console's THR queue in the area (layout.ts AREA_CONSOLE_RING). */
@@ -270,6 +289,8 @@ export class JitHart {
     interpreted: 0,
     interpretedWasm: 0,
     slowExits: 0,
+    fills: 0,
+    fillFaults: 0,
     dropped: 0,
     flushes: 0,
   };
@@ -286,6 +307,7 @@ export class JitHart {
     this.pages = new Array<Map<number, Entry> | undefined>(Math.ceil(h.bus.ram.size / 4096)).fill(undefined);
     this.dependents = new Array<number[] | undefined>(this.pages.length).fill(undefined);
     this.pcView = new Float64Array(h.bus.ram.buffer, h.area + AREA_PC, 1);
+    this.fillVa = new Float64Array(h.bus.ram.buffer, h.area + AREA_FILL_VA, 1);
     this.areaI32 = new Int32Array(h.bus.ram.buffer, h.area, HART_AREA_BYTES / 4);
     this.consoleRing = new Uint8Array(h.bus.ram.buffer, h.area + AREA_CONSOLE_RING, CONSOLE_RING_BYTES);
     this.jcF64 = new Float64Array(h.bus.ram.buffer, h.area + AREA_JCACHE, JCACHE_SIZE * 2);
@@ -630,22 +652,71 @@ export class JitHart {
   private interpret(budget: number, hot: number): number {
     const h = this.h;
     const a32 = this.areaI32;
-    this.pcView[0] = h.pc;
-    a32[AREA_CHAINED >>> 2] = 0;
-    // The hub's blocks may run too.
-    this.toArea();
-    const r = this.interp(h.area, budget, hot < 0x7fff_ffff ? hot : 0x7fff_ffff);
-    this.drainConsole();
-    const retired = this.fromArea();
-    const interpreted = retired - a32[AREA_CHAINED >>> 2]!;
-    this.stats.interpretedWasm += interpreted;
-    this.stats.interpreted += interpreted;
-    this.waited += interpreted;
-    if (r !== EXIT_SLOW) return retired;
-    const n = runBlock(h, 1, this.watch) + 1;
-    this.stats.interpreted += n;
-    this.waited += n;
-    return retired + n;
+    let total = 0;
+    for (;;) {
+      this.pcView[0] = h.pc;
+      a32[AREA_CHAINED >>> 2] = 0;
+      // The hub's blocks may run too.
+      this.toArea();
+      const r = this.interp(h.area, budget - total, hot < 0x7fff_ffff ? hot : 0x7fff_ffff);
+      this.drainConsole();
+      const retired = this.fromArea();
+      const interpreted = retired - a32[AREA_CHAINED >>> 2]!;
+      this.stats.interpretedWasm += interpreted;
+      this.stats.interpreted += interpreted;
+      this.waited += interpreted;
+      total += retired;
+      if (retired > 0) this.lastFillPc = NaN;
+      if (r === EXIT_FILL) {
+        // A TLB miss filled: the instruction runs in WebAssembly again, and what follows it. A fault: the trap
+        // taken (counted as one instruction, as the dispatcher counts one).
+        const f = this.fill(this.fillVa[0]!, a32[AREA_FILL_KIND >>> 2]!);
+        if (f === FILLED) continue;
+        if (f === TRAPPED) {
+          this.stats.interpreted++;
+          this.waited++;
+          return total + 1;
+        }
+      } else if (r !== EXIT_SLOW) return total;
+      const n = runBlock(h, 1, this.watch) + 1;
+      this.stats.interpreted += n;
+      this.waited += n;
+      return total + n;
+    }
+  }
+
+  /**
+   * Fills the TLB for an access of `kind` at `va` by the instruction at h.pc, which then runs in WebAssembly
+   * again (FILLED): a TLB miss costs a page walk instead of a trip through the TypeScript interpreter, whose code
+   * (one instruction a time, ~10 k times a boot) V8 optimizes late. When the access faults, takes the trap the
+   * TypeScript interpreter would (TRAPPED: the WebAssembly interpreter leaves for a fill only once the instruction
+   * could raise nothing else, interp-wasm.ts). Otherwise (NOT_FILLED) the instruction must go to the TypeScript
+   * interpreter: the page is not one the TLB caches (a device, a store to a code page, PMP on part of it), or this
+   * same fill was the last one (it did not let the access through).
+   */
+  private fill(va: number, kind: number): number {
+    const h = this.h;
+    if (h.pc === this.lastFillPc && va === this.lastFillVa && kind === this.lastFillKind) {
+      this.lastFillPc = NaN;
+      return NOT_FILLED;
+    }
+    try {
+      translate(h, va, kind);
+    } catch (e) {
+      if (e !== TRAP) throw e;
+      takeTrap(h, h.trapCause, false, h.trapTvalLo, h.trapTvalHi, h.pc);
+      this.stats.fillFaults++;
+      return TRAPPED;
+    }
+    const tlb = h.tlb;
+    const off = (va | 0) & 0xfff;
+    const tags = kind === ACCESS_FETCH ? tlb.fetchTags : kind === ACCESS_LOAD ? tlb.loadTags : tlb.storeTags;
+    if (tags[((va | 0) >>> 12) & TLB_MASK] !== va - off) return NOT_FILLED;
+    this.lastFillPc = h.pc;
+    this.lastFillVa = va;
+    this.lastFillKind = kind;
+    this.stats.fills++;
+    return FILLED;
   }
 
   /**
@@ -743,7 +814,18 @@ export class JitHart {
       const poff = plo & 0xfff;
       const idx = (plo >>> 12) & TLB_MASK;
       if (tlb.fetchTags[idx] !== pc - poff) {
-        // The interpreter refills the fetch TLB (and with the wasm interpreter, does just that instruction).
+        // The TLB filled for that instruction, which the WebAssembly interpreter runs (not counted as a visit),
+        // or the TypeScript interpreter refills it (with the WebAssembly interpreter, for just that instruction).
+        const f = wasmInterpreter ? this.fill(pc, ACCESS_FETCH) : NOT_FILLED;
+        if (f !== NOT_FILLED) {
+          link = 0;
+          if (f === FILLED) done += this.interpret(1, hot);
+          else {
+            done++;
+            this.stats.interpreted++;
+          }
+          continue;
+        }
         const n = runBlock(h, wasmInterpreter ? 1 : left, watch) + 1;
         done += n;
         this.stats.interpreted += n;
