@@ -646,3 +646,43 @@ test('the same with stores, and a store page fault on a read-only page', () => {
   const jit = fillsAndFault(true, 0x4bn); // V R X A: no W
   assert.equal(jit.h.csr[CSR.mtval * 2]! >>> 0, PT.va + 0x4000 + 16);
 });
+
+test('cold code returning to user mode (SRET) and calling the supervisor (ECALL), over and over, as the interpreter does', () => {
+  // S-mode enters U-mode code that counts and makes an ECALL 50 times; the S-mode handler (ECALL from U
+  // delegated) counts, steps sepc past the ECALL and returns with SRET. The U code ends with EBREAK (to M).
+  const handler = CODE + 0x100;
+  const [, jit] = both((rig) => {
+    place(rig, CODE, [
+      A.addi(6, 0, 50), //             0
+      A.auipc(7, 0), //                4
+      A.addi(7, 7, 20), //             8: CODE + 24
+      A.csrrw(0, CSR.sepc, 7), //     12
+      A.sret(), //                    16: to U (SPP clear)
+      A.ecall(), //                   20: not reached
+      A.addi(5, 5, 1), //             24: U
+      A.ecall(), //                   28
+      A.addi(6, 6, -1), //            32
+      A.bne(6, 0, -12), //            36: → 24
+      A.ebreak(), //                  40
+    ]);
+    place(rig, handler, [
+      A.csrrs(8, CSR.sepc, 0), //      0
+      A.addi(8, 8, 4), //              4
+      A.csrrw(0, CSR.sepc, 8), //      8
+      A.addi(9, 9, 1), //             12
+      A.sret(), //                    16
+    ]);
+    rig.h.medeleg = 1 << CAUSE.ECALL_FROM_U;
+    setCsrRaw(rig.h, CSR.stvec, BigInt(handler));
+    rig.h.priv = PRIV_S;
+    rig.h.updateTlbContext();
+  }, true);
+  const h = jit.h;
+  assert.equal(getX(h, 5), 50n);
+  assert.equal(getX(h, 9), 50n, 'the handler ran once per ECALL');
+  assert.equal(h.csr[CSR.mcause * 2], CAUSE.BREAKPOINT);
+  assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 40);
+  assert.equal(h.csr[CSR.scause * 2], CAUSE.ECALL_FROM_U);
+  // None of the 51 SRETs and 50 ECALLs went to the TypeScript interpreter.
+  assert.equal(h.jit!.stats.returnsAndCalls, 101, JSON.stringify(h.jit!.stats));
+});
