@@ -544,6 +544,33 @@ export function runBlock(h: Hart, budget: number, watch?: BranchWatch): number {
   return n;
 }
 
+/**
+ * Runs the SYSTEM instruction `insn` at h.pc (fetched already: the translator's WebAssembly interpreter and blocks
+ * hand it over) exactly as runBlock runs it, without runBlock's set-up and fetch. Returns the instructions
+ * retired: 1, or 0 when it trapped (the trap taken).
+ */
+export function runSystem(h: Hart, insn: number): number {
+  const pc = h.pc;
+  const x = h.x;
+  try {
+    INSN[0] = insn;
+    h.addr[0] = pc + 4;
+    const trapped = system(h, ((insn >>> 7) & 31) << 1, ((insn >>> 15) & 31) << 1, (insn >>> 12) & 7);
+    x[0] = 0;
+    x[1] = 0;
+    if (trapped) return 0;
+    h.instret += 1;
+    return 1;
+  } catch (e) {
+    if (e !== TRAP) throw e;
+    x[0] = 0;
+    x[1] = 0;
+    h.addr[0] = pc;
+    trapAtAddr(h);
+    return 0;
+  }
+}
+
 const NO_PAGE = new Int32Array(2048);
 /** Zihintpause's PAUSE: FENCE with predecessor W and no successor, the hint spin-wait loops issue. */
 const PAUSE = 0x0100000f;

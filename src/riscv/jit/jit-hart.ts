@@ -15,11 +15,11 @@
  * which returns to the dispatcher. All this happens in JavaScript, never while translated code runs.
  */
 import { TRAP, type Hart } from '../hart.js';
-import { runBlock } from '../execute.js';
+import { runBlock, runSystem } from '../execute.js';
 import { translate } from '../mmu.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, markCompiled, mayBeCompiled, RECENT_MASK, watchIndex, type BranchWatch } from '../branch-watch.js';
-import { checkInterrupts, sret, takeTrap } from '../trap.js';
-import { CAUSE, MSTATUS_TSR, PRIV_S, PRIV_U } from '../constants.js';
+import { checkInterrupts, takeTrap } from '../trap.js';
+import { PRIV_U } from '../constants.js';
 import { ACCESS_FETCH, ACCESS_LOAD, TLB_MASK } from '../tlb.js';
 import { HART_AREA_BYTES } from '../../memory/ram.js';
 import {
@@ -66,10 +66,6 @@ import { loopRegion } from './region.js';
 import { makeWasmInterpreter, type InterpFn } from './interp-wasm.js';
 import { makeCountDecay, type CountDecayFn } from './count-decay.js';
 import { compressedTable } from '../compressed.js';
-
-/** ECALL and SRET (JitHart.returnOrCall). */
-const ECALL = 0x0000_0073;
-const SRET = 0x1020_0073;
 
 /** What JitHart.fill did. */
 const FILLED = 0;
@@ -221,8 +217,11 @@ export interface JitStats {
   fills: number;
   /** Of those misses, the ones whose access faulted, the trap taken there. */
   fillFaults: number;
-  /** SRET and ECALL instructions of the WebAssembly interpreter's done by the translator (returnOrCall). */
-  returnsAndCalls: number;
+  /**
+   * SYSTEM instructions (SRET, ECALL, WFI, CSR accesses...) run by execute.ts runSystem for the WebAssembly
+   * interpreter and the SYSTEM helper, not by a one-instruction runBlock.
+   */
+  systemDirect: number;
   dropped: number;
   flushes: number;
 }
@@ -297,7 +296,7 @@ export class JitHart {
     slowExits: 0,
     fills: 0,
     fillFaults: 0,
-    returnsAndCalls: 0,
+    systemDirect: 0,
     dropped: 0,
     flushes: 0,
   };
@@ -356,7 +355,8 @@ export class JitHart {
     h.pc = pc;
     h.reservation = a32[AREA_RESERVATION >>> 2]!;
     h.instret += before;
-    const retired = runBlock(h, 1);
+    let retired = this.system(pc);
+    if (retired < 0) retired = runBlock(h, 1);
     h.instret -= before + retired;
     // A trap drops the reservation: translated code has it in the area.
     a32[AREA_RESERVATION >>> 2] = h.reservation;
@@ -685,9 +685,8 @@ export class JitHart {
           return total + 1;
         }
       } else if (r !== EXIT_SLOW) return total;
-      const done = this.returnOrCall();
-      if (done >= 0) return total + done;
-      const n = runBlock(h, 1, this.watch) + 1;
+      let n = this.system(h.pc);
+      n = (n >= 0 ? n : runBlock(h, 1, this.watch)) + 1;
       this.stats.interpreted += n;
       this.waited += n;
       return total + n;
@@ -695,34 +694,22 @@ export class JitHart {
   }
 
   /**
-   * SRET and ECALL at h.pc, which the WebAssembly interpreter leaves to TypeScript (~1.6 k and ~1 k a boot, each a
-   * `runBlock` of one instruction before): done as `runBlock` does them, counted as the dispatcher counts that
-   * (SRET retired and one more, ECALL one for its trap). Returns -1 for anything else, and for SRET where it is
-   * illegal (runBlock raises that).
+   * The SYSTEM instruction at `pc` run as runBlock(h, 1) would run it (execute.ts runSystem, without runBlock's
+   * set-up and fetch: ~2.5 k SRET and ECALL a boot that the WebAssembly interpreter leaves, ~25 k CSR accesses
+   * through the SYSTEM helper). Returns what it retired (0: it trapped), or -1 when the instruction is not a
+   * SYSTEM one the fetch TLB holds whole (then runBlock runs it).
    */
-  private returnOrCall(): number {
+  private system(pc: number): number {
     const h = this.h;
-    const pc = h.pc;
     const off = (pc | 0) & 0xfff;
     const idx = ((pc | 0) >>> 12) & TLB_MASK;
     if (off > 0xffc || h.tlb.fetchTags[idx] !== pc - off) return -1;
     const at = (h.tlb.fetchOffs[idx]! + off) >>> 1;
     const u16 = h.bus.ram.u16;
-    const insn = (u16[at]! | (u16[at + 1]! << 16)) >>> 0;
-    if (insn === ECALL) {
-      takeTrap(h, CAUSE.ECALL_FROM_U + h.priv, false, 0, 0, pc);
-      this.stats.returnsAndCalls++;
-      this.stats.interpreted++;
-      this.waited++;
-      return 1;
-    }
-    if (insn !== SRET || h.priv === PRIV_U || (h.priv === PRIV_S && (h.mstatus & MSTATUS_TSR) !== 0)) return -1;
-    sret(h);
-    h.instret++;
-    this.stats.returnsAndCalls++;
-    this.stats.interpreted += 2;
-    this.waited += 2;
-    return 2;
+    const insn = u16[at]! | (u16[at + 1]! << 16);
+    if ((insn & 0x7f) !== 0x73) return -1;
+    this.stats.systemDirect++;
+    return runSystem(h, insn);
   }
 
   /**
