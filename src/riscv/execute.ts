@@ -532,10 +532,7 @@ export function runBlock(h: Hart, budget: number, watch?: BranchWatch): number {
     }
   } catch (e) {
     if (e !== TRAP) throw e;
-    x[0] = 0;
-    x[1] = 0;
-    h.addr[0] = pc;
-    trapAtAddr(h);
+    takeThrownTrap(h, pc);
     h.instret += n - counted;
     return n;
   }
@@ -563,12 +560,17 @@ export function runSystem(h: Hart, insn: number): number {
     return 1;
   } catch (e) {
     if (e !== TRAP) throw e;
-    x[0] = 0;
-    x[1] = 0;
-    h.addr[0] = pc;
-    trapAtAddr(h);
+    takeThrownTrap(h, pc);
     return 0;
   }
+}
+
+/** After an instruction at `pc` threw TRAP (Hart.raise recorded it): x0 zero again, and the trap taken. */
+function takeThrownTrap(h: Hart, pc: number): void {
+  h.x[0] = 0;
+  h.x[1] = 0;
+  h.addr[0] = pc;
+  trapAtAddr(h);
 }
 
 const NO_PAGE = new Int32Array(2048);
