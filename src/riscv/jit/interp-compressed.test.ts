@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MTVEC, RAM_BASE, setCsrRaw, setX, type Rig } from '../testing.js';
-import { makeEngineHart, runUntilIdle } from './test-rig.js';
+import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
 
 const CODE = RAM_BASE + 0x2000;
 const DATA = RAM_BASE + 0x8000;
@@ -61,21 +61,6 @@ function runOne(rig: Rig, window: Uint8Array, parcel: number, regs: readonly big
   runUntilIdle(h, 50);
 }
 
-/** What differs between the two harts (registers, pc, CSRs, FP, the data window), as lines. */
-function differences(a: Rig, b: Rig): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < 64; i++) if (a.h.x[i] !== b.h.x[i]) out.push(`x${i >> 1}.${i & 1 ? 'hi' : 'lo'}: ${a.h.x[i]} vs ${b.h.x[i]}`);
-  if (a.h.pc !== b.h.pc) out.push(`pc: ${a.h.pc.toString(16)} vs ${b.h.pc.toString(16)}`);
-  if (a.h.instret !== b.h.instret) out.push(`instret: ${a.h.instret} vs ${b.h.instret}`);
-  if (a.h.mstatus !== b.h.mstatus) out.push(`mstatus: ${a.h.mstatus} vs ${b.h.mstatus}`);
-  for (let i = 0; i < a.h.csr.length; i++) if (a.h.csr[i] !== b.h.csr[i]) out.push(`csr 0x${(i >> 1).toString(16)}: ${a.h.csr[i]} vs ${b.h.csr[i]}`);
-  for (let i = 0; i < a.h.fp.f.length; i++) if (a.h.fp.f[i] !== b.h.fp.f[i]) out.push(`f[${i}] differs`);
-  const wa = a.ram.u8.subarray(WINDOW_START, WINDOW_END);
-  const wb = b.ram.u8.subarray(WINDOW_START, WINDOW_END);
-  if (Buffer.compare(wa, wb) !== 0) out.push('the data window differs');
-  return out;
-}
-
 test('every compressed parcel runs in the WebAssembly interpreter as in the TypeScript interpreter', () => {
   const a = makeEngineHart('interp');
   const b = makeEngineHart('jit');
@@ -99,7 +84,7 @@ test('every compressed parcel runs in the WebAssembly interpreter as in the Type
       const before = b.h.jit!.stats.interpretedWasm;
       runOne(a, window, parcel, regs, mode);
       runOne(b, window, parcel, regs, mode);
-      const diff = differences(a, b);
+      const diff = diffState(a, b, true, [WINDOW_START, WINDOW_END]);
       assert.deepEqual(diff, [], `parcel 0x${parcel.toString(16).padStart(4, '0')} (${pointers ? 'pointers' : 'random registers'})`);
       if (!pointers || !aligned) continue;
       if (a.h.csr[0x342 * 2] !== 2) legal++; // mcause: not an illegal instruction

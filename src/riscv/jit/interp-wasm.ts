@@ -247,7 +247,7 @@ function body(parallel: boolean): Code {
     c.get(AREA).mem('i32.load', AREA_CONSOLE_IO + entry + 8).op('i32.eq', 'i32.and');
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').i32(reg).op('i32.eq', 'i32.and');
   };
-  /** A byte load that missed the TLB: the UART's LSR, when reading it has no effects; else the interpreter. */
+  /** A byte load that missed the TLB: the UART's LSR, when reading it has no effects; else as missData. */
   const consoleLoad = (): void => {
     consoleRegister(LSET, 0, CONSOLE_LSR);
     c.if(() => {
@@ -259,7 +259,7 @@ function body(parallel: boolean): Code {
     });
     missData(ACCESS_LOAD)();
   };
-  /** A byte store that missed the TLB: the UART's THR, queued when it only transmits; else the interpreter. */
+  /** A byte store that missed the TLB: the UART's THR, queued when it only transmits; else as missData. */
   const consoleStore = (): void => {
     consoleRegister(SSET, 16, CONSOLE_THR);
     c.get(AREA).mem('i32.load', AREA_CONSOLE_THR).op('i32.and');

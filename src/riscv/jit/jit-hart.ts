@@ -213,7 +213,7 @@ export interface JitStats {
   interpretedWasm: number;
   /** Slow exits: a translated access the interpreter did (a TLB miss, misalignment, a device). */
   slowExits: number;
-  /** TLB misses of the WebAssembly interpreter (and fetch misses of the dispatcher) filled by `fill`. */
+  /** TLB misses of the WebAssembly interpreter filled by `fill` (the dispatcher's fetch misses among them). */
   fills: number;
   /** Of those misses, the ones whose access faulted, the trap taken there. */
   fillFaults: number;
@@ -355,7 +355,7 @@ export class JitHart {
     h.pc = pc;
     h.reservation = a32[AREA_RESERVATION >>> 2]!;
     h.instret += before;
-    let retired = this.system(pc);
+    let retired = this.runSystemAt(pc);
     if (retired < 0) retired = runBlock(h, 1);
     h.instret -= before + retired;
     // A trap drops the reservation: translated code has it in the area.
@@ -685,7 +685,7 @@ export class JitHart {
           return total + 1;
         }
       } else if (r !== EXIT_SLOW) return total;
-      let n = this.system(h.pc);
+      let n = this.runSystemAt(h.pc);
       n = (n >= 0 ? n : runBlock(h, 1, this.watch)) + 1;
       this.stats.interpreted += n;
       this.waited += n;
@@ -699,12 +699,12 @@ export class JitHart {
    * through the SYSTEM helper). Returns what it retired (0: it trapped), or -1 when the instruction is not a
    * SYSTEM one the fetch TLB holds whole (then runBlock runs it).
    */
-  private system(pc: number): number {
+  private runSystemAt(pc: number): number {
     const h = this.h;
     const off = (pc | 0) & 0xfff;
-    const idx = ((pc | 0) >>> 12) & TLB_MASK;
-    if (off > 0xffc || h.tlb.fetchTags[idx] !== pc - off) return -1;
-    const at = (h.tlb.fetchOffs[idx]! + off) >>> 1;
+    const ramPage = off > 0xffc ? -1 : this.fetchPage(pc - off);
+    if (ramPage < 0) return -1;
+    const at = (ramPage * 4096 + off) >>> 1;
     const u16 = h.bus.ram.u16;
     const insn = u16[at]! | (u16[at + 1]! << 16);
     if ((insn & 0x7f) !== 0x73) return -1;
@@ -841,22 +841,16 @@ export class JitHart {
       const poff = plo & 0xfff;
       const idx = (plo >>> 12) & TLB_MASK;
       if (tlb.fetchTags[idx] !== pc - poff) {
-        // The TLB filled for that instruction, which the WebAssembly interpreter runs (not counted as a visit),
-        // or the TypeScript interpreter refills it (with the WebAssembly interpreter, for just that instruction).
-        const f = wasmInterpreter ? this.fill(pc, ACCESS_FETCH) : NOT_FILLED;
-        if (f !== NOT_FILLED) {
-          link = 0;
-          if (f === FILLED) done += this.interpret(1, hot);
-          else {
-            done++;
-            this.stats.interpreted++;
-          }
+        // The WebAssembly interpreter runs just that instruction (not counted as a visit), having the TLB filled
+        // for it (fill); the TypeScript interpreter refills it itself.
+        link = 0;
+        if (wasmInterpreter) {
+          done += this.interpret(1, hot);
           continue;
         }
-        const n = runBlock(h, wasmInterpreter ? 1 : left, watch) + 1;
+        const n = runBlock(h, left, watch) + 1;
         done += n;
         this.stats.interpreted += n;
-        link = 0;
         continue;
       }
       const ramPage = tlb.fetchOffs[idx]! >>> 12;

@@ -61,17 +61,17 @@ export const AREA_CONSOLE_LSR = 360;
 export const AREA_CONSOLE_THR = 364;
 export const AREA_CONSOLE_OUT = 368;
 export const AREA_CONSOLE_RING = 1024;
+export const CONSOLE_RING_BYTES = 1024;
+/** The offsets of the 16550's THR and LSR in its page (devices/uart16550.ts UART_REG, one byte per register). */
+export const CONSOLE_THR = 0;
+export const CONSOLE_LSR = 5;
 /**
- * What the WebAssembly interpreter leaves with EXIT_FILL for (compile.ts): the access kind (i32: tlb.ts
+ * What the WebAssembly interpreter leaves with EXIT_FILL (compile.ts) for: the access kind (i32: tlb.ts
  * ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE) and the virtual address (f64) of a fetch, load or store that missed
  * the TLB, for the translator to fill the TLB with (jit-hart.ts fill) before the interpreter goes on.
  */
 export const AREA_FILL_KIND = 372;
 export const AREA_FILL_VA = 376;
-export const CONSOLE_RING_BYTES = 1024;
-/** The offsets of the 16550's THR and LSR in its page (devices/uart16550.ts UART_REG, one byte per register). */
-export const CONSOLE_THR = 0;
-export const CONSOLE_LSR = 5;
 /**
  * The page caches of a block that loops (compile.ts pageCaches): 8 i64 pages, then 8 i32 deltas (a page's RAM
  * offset less its low 32 bits). Only the block running uses them; it empties them at entry.

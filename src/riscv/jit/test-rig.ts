@@ -43,8 +43,11 @@ export function runUntilIdle(h: Hart, max: number, slice = 1000): boolean {
   return h.waiting;
 }
 
-/** Differences between two harts' architectural state and RAM, as readable lines (empty when equal). */
-export function diffState(a: Rig, b: Rig, withInstret = true): string[] {
+/**
+ * Differences between two harts' architectural state and RAM (all of it, or the byte offsets [start, end) of
+ * `window`), as readable lines (empty when equal).
+ */
+export function diffState(a: Rig, b: Rig, withInstret = true, window?: readonly [number, number]): string[] {
   const out: string[] = [];
   for (let i = 0; i < 64; i++) {
     if (a.h.x[i] !== b.h.x[i]) out.push(`x${i >> 1}.${i & 1 ? 'hi' : 'lo'}: ${a.h.x[i]} vs ${b.h.x[i]}`);
@@ -61,11 +64,12 @@ export function diffState(a: Rig, b: Rig, withInstret = true): string[] {
     if (a.h.csr[i] !== b.h.csr[i]) out.push(`csr 0x${(i >> 1).toString(16)}: ${a.h.csr[i]} vs ${b.h.csr[i]}`);
   }
   for (let i = 0; i < a.h.fp.f.length; i++) if (a.h.fp.f[i] !== b.h.fp.f[i]) out.push(`f[${i}] differs`);
-  const ua = a.ram.u8;
-  const ub = b.ram.u8;
+  const [start, end] = window ?? [0, a.ram.u8.length];
+  const ua = a.ram.u8.subarray(start, end);
+  const ub = b.ram.u8.subarray(start, end);
   if (Buffer.compare(ua, ub) !== 0) {
     for (let i = 0; i < ua.length && out.length < 40; i++) {
-      if (ua[i] !== ub[i]) out.push(`ram 0x${(RAM_BASE + i).toString(16)}: ${ua[i]} vs ${ub[i]}`);
+      if (ua[i] !== ub[i]) out.push(`ram 0x${(RAM_BASE + start + i).toString(16)}: ${ua[i]} vs ${ub[i]}`);
     }
   }
   return out;
