@@ -18,7 +18,7 @@ import { Pmp } from './pmp.js';
 import { DecodeCache } from './decode-cache.js';
 import type { Engine } from './engine.js';
 import type { JitHart } from './jit/jit-hart.js';
-import { AREA_CONSOLE_IO, AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
+import { AREA_CONSOLE_IO, AREA_CSR, AREA_F, AREA_LOAD_SET, AREA_TLB, AREA_X } from './jit/layout.js';
 
 /** Thrown (as this one object, with no stack) to unwind the interpreter when an instruction traps. */
 export const TRAP = { trap: true } as const;
@@ -69,7 +69,7 @@ export class Hart {
    * Plain-storage CSRs, indexed by CSR number, as (lo, hi) pairs. CSRs with side effects or packed fields
    * (mstatus, mip, mie, ...) live in fields below instead.
    */
-  readonly csr = new Int32Array(4096 * 2);
+  readonly csr: Int32Array;
   mstatus = 0;
   /** Interrupt-pending bits driven by devices (MEIP, MTIP, MSIP, and the PLIC's SEIP). */
   mipHw = 0;
@@ -145,6 +145,8 @@ export class Hart {
     if (this.area >= 0) {
       const buffer = bus.ram.buffer;
       this.x = new Int32Array(buffer, this.area + AREA_X, 64);
+      // The plain CSRs too, where translated code reaches sscratch, sepc, scause and stval (jit/plain-csrs.ts).
+      this.csr = new Int32Array(buffer, this.area + AREA_CSR, 4096 * 2);
       // FP registers next to the integer ones, where translated FP loads and stores reach them.
       const f = new Int32Array(buffer, this.area + AREA_F, 64);
       f.set(fp.f);
@@ -153,6 +155,7 @@ export class Hart {
       this.tlb = new Tlb({ buffer, byteOffset: this.area + AREA_TLB, selectedAt: this.area + AREA_LOAD_SET, publishedAt: this.area + AREA_CONSOLE_IO });
     } else {
       this.x = new Int32Array(64);
+      this.csr = new Int32Array(4096 * 2);
       this.tlb = new Tlb();
     }
     this.decode = decode ?? new DecodeCache(bus.ram.size);

@@ -17,6 +17,7 @@
  */
 import { Code, F64, I32, I64, moduleBytes, type AtomicName, type MemName } from './wasm-code.js';
 import {
+  AREA_CSR,
   AREA_F,
   AREA_FETCH_SET,
   AREA_LAST_EXIT,
@@ -40,6 +41,7 @@ import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import { emitTlbOffset, emitTlbTag } from './tlb-lookup.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
+import { isPlainCsr, plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
@@ -1005,6 +1007,26 @@ export function compileBlock(
             if (rd === 0) c.op('drop');
             else {
               // rd's local and the area agree after it, as after the helper.
+              c.set(L_REG0 + rd);
+              c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
+            }
+          }, helper);
+        } else if (isPlainCsr(insn >>> 20)) {
+          // sscratch, sepc, scause, stval (and the M-mode ones), as the wasm interpreter does them (plain-csrs.ts).
+          const num = insn >>> 20;
+          plainCsrAllowed(c, L_AREA, () => void c.i32(num));
+          c.if(() => {
+            plainCsrAccess(
+              c,
+              () => void c.get(L_AREA),
+              AREA_CSR + 8 * num,
+              () => void c.i32((num & 0xdff) === 0x141 ? 1 : 0),
+              f3,
+              () => void ((f3 & 4) !== 0 ? c.i64(rs1) : R(rs1)),
+              L_TA,
+            );
+            if (rd === 0) c.op('drop');
+            else {
               c.set(L_REG0 + rd);
               c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
             }

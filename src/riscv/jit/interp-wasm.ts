@@ -1,8 +1,9 @@
 /**
  * The translator's interpreter for cold code, in WebAssembly. It fetches, decodes and executes the instructions
  * translated code has (RV64I, M, A, compressed ones through compressed.ts's table, loads and stores that hit the
- * TLB; CSR accesses and SFENCE.VMA through the translator's helper, but those to sstatus that change only SIE,
- * which it does itself: sstatus-sie.ts) on the hart's area: registers as i64, the TLB sets in use, the jump cache
+ * TLB; CSR accesses and SFENCE.VMA through the translator's helper, but those to sstatus that change only SIE
+ * and those to sscratch, sepc, scause and stval, which it does itself: sstatus-sie.ts, plain-csrs.ts) on the
+ * hart's area: registers as i64, the TLB sets in use, the jump cache
  * and the branch watch's counts and compiled bitmap (layout.ts). Compiling a block costs over 100 µs; boot's cold
  * code runs a few hundred times and never pays for it, and the TypeScript interpreter, on (lo, hi) pairs, runs it
  * at ~60 M instructions/s.
@@ -53,6 +54,7 @@ import {
   AREA_CONSOLE_RING,
   AREA_CONSOLE_THR,
   AREA_COUNTS,
+  AREA_CSR,
   AREA_F,
   AREA_FETCH_SET,
   AREA_FILL_KIND,
@@ -73,6 +75,7 @@ import { EXIT_BUDGET, EXIT_FILL, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPE
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from '../tlb.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
+import { plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import { emitTlbOffset, emitTlbTag } from './tlb-lookup.js';
@@ -235,6 +238,31 @@ function body(parallel: boolean): Code {
         sstatusCommit(c, AREA, X, Y);
         result();
       });
+    });
+  };
+  /**
+   * A CSR access (funct3 not 0 or 4) to sscratch, sepc, scause or stval, or to their M-mode counterparts, at a
+   * privilege that may make it, is done here (plain-csrs.ts); anything else goes on.
+   */
+  const plainCsrs = (): void => {
+    const f3c = caseF3();
+    if ((f3c & 3) === 0) return;
+    c.get(INSN).i32(20).op('i32.shr_u').tee(X).i32(0xdfc).op('i32.and').i32(0x140).op('i32.eq');
+    plainCsrAllowed(c, AREA, () => void c.get(X));
+    c.op('i32.and').if(() => {
+      plainCsrAccess(
+        c,
+        () => void c.get(AREA).get(X).i32(3).op('i32.shl', 'i32.add'),
+        AREA_CSR,
+        () => void c.get(X).i32(0xdff).op('i32.and').i32(0x141).op('i32.eq'),
+        f3c,
+        () => {
+          if ((f3c & 4) !== 0) c.get(INSN).i32(15).op('i32.shr_u').i32(31).op('i32.and', 'i64.extend_i32_u');
+          else c.get(A);
+        },
+        U,
+      );
+      result();
     });
   };
   /**
@@ -567,6 +595,7 @@ function body(parallel: boolean): Code {
   };
   ops[0x73 >> 2] = () => {
     sstatus();
+    plainCsrs();
     // SYSTEM: a CSR access goes to the TypeScript interpreter through the translator's helper (jit-hart.ts
     // systemHelper), with the instructions retired so far for instret. It goes on here unless the access trapped,
     // changed the privilege or mstatus beyond SIE and SUM, or left an interrupt pending and enabled: then the

@@ -104,7 +104,13 @@ export const AREA_COMPILED = AREA_COUNTS + JCACHE_SIZE * 4;
 /** The expansion of every 16-bit parcel (compressed.ts's table), one i32 each, for the wasm interpreter. */
 export const AREA_CEXP = AREA_COMPILED + COMPILED_BYTES;
 /**
+ * The hart's plain CSRs (Hart.csr: 4,096 (lo, hi) pairs, little-endian i64s by CSR number): the wasm interpreter and
+ * translated blocks read and write sscratch, sepc, scause and stval (and their M-mode counterparts) here
+ * (plain-csrs.ts).
+ */
+export const AREA_CSR = AREA_CEXP + 65536 * 4;
+/**
  * Link cells, one i32 per chainable exit of a compiled block: the table slot + 1 of the block the exit jumps to,
  * or 0 while unlinked. They run to the end of the area.
  */
-export const AREA_CELLS = AREA_CEXP + 65536 * 4;
+export const AREA_CELLS = AREA_CSR + 4096 * 8;
