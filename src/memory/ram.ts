@@ -7,7 +7,7 @@ export interface PendingPages {
 }
 
 /** Bytes of WebAssembly memory reserved per hart after the RAM (registers, TLB: see src/riscv/jit/layout.ts). */
-export const HART_AREA_BYTES = 2 * 1024 * 1024;
+export const HART_AREA_BYTES = 3 * 1024 * 1024;
 /** Harts whose areas a wasm-backed RAM reserves. */
 export const MAX_HARTS = 8;
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, EMPTY_TAG64, MAX_STORE_PAGES, Tlb, TLB_MASK, TLB_SET_BYTES, TLB_SIZE, TLB_TAGS64_AT,
+  ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE, EMPTY_TAG64, MAX_STORE_PAGES, Tlb, TLB_MASK, TLB_OFFS_AT, TLB_SET_BYTES, TLB_SETS, TLB_SIZE, TLB_TAGS64_AT, TLB_WAY2_AT,
 } from './tlb.js';
 
 const slot = (va: number): number => ((va | 0) >>> 12) & TLB_MASK;
@@ -95,8 +95,8 @@ test('dropStorePage still finds store entries after the list of stored-to pages 
 });
 
 test("with a backing, the i64 tags translated code compares always agree with the f64 tags", () => {
-  const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
-  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+  const buffer = new ArrayBuffer(2 * 12 * TLB_SET_BYTES + 64);
+  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 2 * 12 * TLB_SET_BYTES });
   const tag64 = (k: number, va: number): bigint => new BigInt64Array(buffer, k * TLB_SET_BYTES + TLB_TAGS64_AT, TLB_SIZE)[slot(va)]!;
   const kernel = -0x3f_ffff_f000; // 0xffffffc000001000
   const user = 0x3f_ffff_f000; // the top user page of Sv39
@@ -121,10 +121,41 @@ test("with a backing, the i64 tags translated code compares always agree with th
   assert.equal(tag64(3 * 3 + ACCESS_FETCH, 0x8000_0000), BigInt(EMPTY_TAG64));
 });
 
+test('with a backing, the second way is there too, its i64 tags agreeing with its f64 tags', () => {
+  const buffer = new ArrayBuffer(2 * TLB_SETS * TLB_SET_BYTES + 64);
+  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 2 * TLB_SETS * TLB_SET_BYTES });
+  const S_LOAD = 1 * 3 + ACCESS_LOAD;
+  const way = (w: number, va: number): [bigint, number] => {
+    const at = S_LOAD * TLB_SET_BYTES + w * TLB_WAY2_AT;
+    return [new BigInt64Array(buffer, at + TLB_TAGS64_AT, TLB_SIZE)[slot(va)]!, new Int32Array(buffer, at + TLB_OFFS_AT, TLB_SIZE)[slot(va)]!];
+  };
+  const a = 0x4000_0000;
+  const b = a + TLB_SIZE * 4096; // the same entry
+  t.insert(1, ACCESS_LOAD, a, 0x1000);
+  assert.equal(way(1, a)[0], BigInt(EMPTY_TAG64), 'empty at first');
+  t.insert(1, ACCESS_LOAD, b, 0x2000);
+  assert.deepEqual(way(0, b), [BigInt(b), 0x2000]);
+  assert.deepEqual(way(1, a), [BigInt(a), 0x1000], 'the page replaced went to the second way');
+  assert.equal(t.lookupWay2(1, ACCESS_LOAD, a), 0x1000);
+  assert.deepEqual(way(0, a), [BigInt(a), 0x1000], 'a hit there swaps the ways');
+  assert.deepEqual(way(1, b), [BigInt(b), 0x2000]);
+  t.flushPage(b);
+  assert.equal(way(1, b)[0], BigInt(EMPTY_TAG64), 'a flush of the page in the second way empties it');
+  t.insert(1, ACCESS_LOAD, b, 0x2000);
+  t.flushTranslated();
+  assert.equal(way(0, b)[0], BigInt(EMPTY_TAG64));
+  assert.equal(way(1, a)[0], BigInt(EMPTY_TAG64), 'and flushes empty both ways');
+  for (let n = 0; n < 2 * TLB_SIZE; n++) t.insert(1, ACCESS_LOAD, a + n * 4096, n * 4096);
+  t.flushAll();
+  for (let i = 0; i < TLB_SIZE; i += 97) {
+    assert.equal(new BigInt64Array(buffer, S_LOAD * TLB_SET_BYTES + TLB_WAY2_AT + TLB_TAGS64_AT, TLB_SIZE)[i], BigInt(EMPTY_TAG64));
+  }
+});
+
 test('flushTranslated empties every U and S entry filled since the last flush, few or many, and keeps M-mode ones', () => {
   for (const fills of [3, 100, 2000]) {
-    const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
-    const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+    const buffer = new ArrayBuffer(2 * 12 * TLB_SET_BYTES + 64);
+    const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 2 * 12 * TLB_SET_BYTES });
     const pages: number[] = [];
     for (let n = 0; n < fills; n++) {
       const va = 0x4000_0000 + n * 0x1000;
@@ -177,8 +208,8 @@ test('flushNonGlobal empties the non-global entries, few or many, and keeps glob
 });
 
 test('two pages that take the same entry both stay cached: the one pushed out goes to the second way', () => {
-  const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
-  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+  const buffer = new ArrayBuffer(2 * 12 * TLB_SET_BYTES + 64);
+  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 2 * 12 * TLB_SET_BYTES });
   const a = 0x4000_0000;
   const b = a + TLB_SIZE * 4096; // the same index
   const k = 1 * 3 + ACCESS_LOAD;
@@ -230,8 +261,8 @@ test('flushAll empties every entry of every context, both ways, whether few or m
     }
   };
   for (const pages of [2, 30, 500]) {
-    const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 64);
-    const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES });
+    const buffer = new ArrayBuffer(2 * 12 * TLB_SET_BYTES + 64);
+    const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 2 * 12 * TLB_SET_BYTES });
     const tag64 = (k: number): BigInt64Array => new BigInt64Array(buffer, k * TLB_SET_BYTES + TLB_TAGS64_AT, TLB_SIZE);
     fill(t, pages);
     t.flushAll();
@@ -247,9 +278,9 @@ test('flushAll empties every entry of every context, both ways, whether few or m
 });
 
 test('publishIoPage: the last load and store translations of one device page, for the set of their context, until device pages are emptied', () => {
-  const buffer = new ArrayBuffer(12 * TLB_SET_BYTES + 4096);
-  const at = 12 * TLB_SET_BYTES + 64;
-  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 12 * TLB_SET_BYTES, publishedAt: at });
+  const buffer = new ArrayBuffer(2 * 12 * TLB_SET_BYTES + 4096);
+  const at = 2 * 12 * TLB_SET_BYTES + 64;
+  const t = new Tlb({ buffer, byteOffset: 0, selectedAt: 2 * 12 * TLB_SET_BYTES, publishedAt: at });
   const pub = new Int32Array(buffer, at, 8);
   const uart = 0x1000_0000;
   const va = -0x3e_0000_0000; // 0xffffffc200000000, where Linux's ioremap puts it

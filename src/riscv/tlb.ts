@@ -10,9 +10,9 @@
  *
  * Each entry has a second way: a fill moves the entry it replaces there, and a miss looks there before walking
  * (lookupWay2). Two pages a loop uses that map to the same entry (the guest places stacks and heaps at random)
- * evict each other on every pass, and translated code checks only the first way (see translator.md): the second
- * way saves those trips out of translated code the page walk, not the trip. It is kept in the TLB's own arrays,
- * not in the backing.
+ * evict each other on every pass. Translated blocks check only the first way (see translator.md) and leave
+ * before such an access; the WebAssembly interpreter, which goes on with it, looks in the second way too, so the
+ * trip stays in WebAssembly. With a backing the second way is there as well, set k's at TLB_WAY2_AT past set k.
  *
  * 4096 entries, not 1024: with 1024, a shell loop of 50k had 0.3-3.4 M such trips in 4 runs of 10 (1.1-1.4x its
  * time) where the others had ~570; with 4096, none in 10 runs, and the same boot time (flushes use the fill log).
@@ -48,6 +48,12 @@ const IO_SIZE = 64;
 
 /** Bytes of one set with a backing: f64 tags, i32 RAM offsets, i64 tags. */
 export const TLB_SET_BYTES = TLB_SIZE * 20;
+/**
+ * With a backing: from a set's address to its second way's, laid out as the set is (the second ways of all the
+ * sets follow the sets). The backing holds 2 * TLB_SETS * TLB_SET_BYTES.
+ */
+export const TLB_SETS = CONTEXTS * 3;
+export const TLB_WAY2_AT = TLB_SETS * TLB_SET_BYTES;
 /** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
 export const TLB_OFFS_AT = TLB_SIZE * 8;
 export const TLB_TAGS64_AT = TLB_SIZE * 12;
@@ -139,9 +145,11 @@ export class Tlb {
    */
   private publishedPage = -1;
   private readonly published: Int32Array | undefined;
-  /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill. */
+  /** With a backing: each set's i64 tags, as (lo, hi) pairs to write and as i64s to fill; the second way's too. */
   private readonly tags64: Int32Array[] | undefined;
   private readonly tags64Fill: BigInt64Array[] | undefined;
+  private readonly tags64b: Int32Array[] | undefined;
+  private readonly tags64bFill: BigInt64Array[] | undefined;
   /** With a backing: the byte addresses of the load, store and fetch sets in use, for translated code. */
   private readonly selected: Int32Array | undefined;
   private readonly setBytes: number;
@@ -150,7 +158,7 @@ export class Tlb {
   /**
    * Without `backing` the arrays are the TLB's own. With it they are views of `backing.buffer` (a WebAssembly
    * memory), set k (context * 3 + kind) at byteOffset + k * TLB_SET_BYTES: tags (f64), offsets (i32, at
-   * TLB_OFFS_AT), tags (i64, at TLB_TAGS64_AT); `select` also writes the byte addresses of the load, store and
+   * TLB_OFFS_AT), tags (i64, at TLB_TAGS64_AT), and its second way alike TLB_WAY2_AT further; `select` also writes the byte addresses of the load, store and
    * fetch sets in use at selectedAt; with `publishedAt`, insertIo publishes a device page's translations there
    * (publishIoPage), which start empty.
    */
@@ -160,20 +168,24 @@ export class Tlb {
     if (backing !== undefined) {
       this.tags64 = [];
       this.tags64Fill = [];
+      this.tags64b = [];
+      this.tags64bFill = [];
     }
-    for (let i = 0; i < CONTEXTS * 3; i++) {
+    for (let i = 0; i < TLB_SETS; i++) {
       if (backing !== undefined) {
-        const at = backing.byteOffset + i * this.setBytes;
-        this.tags.push(new Float64Array(backing.buffer, at, TLB_SIZE).fill(NaN));
-        this.offs.push(new Int32Array(backing.buffer, at + TLB_OFFS_AT, TLB_SIZE));
-        this.tags64!.push(new Int32Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE * 2));
-        this.tags64Fill!.push(new BigInt64Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE).fill(EMPTY_TAG64N));
+        for (const way of [0, 1]) {
+          const at = backing.byteOffset + i * this.setBytes + way * TLB_WAY2_AT;
+          (way === 0 ? this.tags : this.tags2).push(new Float64Array(backing.buffer, at, TLB_SIZE).fill(NaN));
+          (way === 0 ? this.offs : this.offs2).push(new Int32Array(backing.buffer, at + TLB_OFFS_AT, TLB_SIZE));
+          (way === 0 ? this.tags64 : this.tags64b)!.push(new Int32Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE * 2));
+          (way === 0 ? this.tags64Fill : this.tags64bFill)!.push(new BigInt64Array(backing.buffer, at + TLB_TAGS64_AT, TLB_SIZE).fill(EMPTY_TAG64N));
+        }
       } else {
         this.tags.push(new Float64Array(TLB_SIZE).fill(NaN));
         this.offs.push(new Int32Array(TLB_SIZE));
+        this.tags2.push(new Float64Array(TLB_SIZE).fill(NaN));
+        this.offs2.push(new Int32Array(TLB_SIZE));
       }
-      this.tags2.push(new Float64Array(TLB_SIZE).fill(NaN));
-      this.offs2.push(new Int32Array(TLB_SIZE));
     }
     this.selected = backing !== undefined ? new Int32Array(backing.buffer, backing.selectedAt, 3) : undefined;
     this.published = backing?.publishedAt !== undefined ? new Int32Array(backing.buffer, backing.publishedAt, 8) : undefined;
@@ -248,6 +260,7 @@ export class Tlb {
     this.tags[k]!.fill(NaN);
     this.tags64Fill?.[k]!.fill(EMPTY_TAG64N);
     this.tags2[k]!.fill(NaN);
+    this.tags64bFill?.[k]!.fill(EMPTY_TAG64N);
   }
 
   /** Empties entry i of set k, both ways. */
@@ -258,6 +271,9 @@ export class Tlb {
     if (t64 !== undefined) {
       t64[2 * i] = EMPTY_TAG64;
       t64[2 * i + 1] = 0;
+      const b64 = this.tags64b![k]!;
+      b64[2 * i] = EMPTY_TAG64;
+      b64[2 * i + 1] = 0;
     }
   }
 
@@ -429,11 +445,8 @@ export class Tlb {
     if (this.allCount < ALL_FILL_LOG) this.allFilled[this.allCount] = (k << TLB_BITS) | i;
     this.allCount++;
     const old = this.tags[k]![i]!;
-    if (!Number.isNaN(old) && old !== pageVa) {
-      // The entry replaced goes to the second way (what was there goes).
-      this.tags2[k]![i] = old;
-      this.offs2[k]![i] = this.offs[k]![i]!;
-    }
+    // The entry replaced goes to the second way (what was there goes).
+    if (!Number.isNaN(old) && old !== pageVa) this.setSecond(k, i, old, this.offs[k]![i]!);
     this.setFirst(k, i, pageVa, ramOffset);
   }
 
@@ -449,6 +462,18 @@ export class Tlb {
     }
   }
 
+  /** Writes entry i of set k's second way, both tag forms (NaN: empty). */
+  private setSecond(k: number, i: number, pageVa: number, ramOffset: number): void {
+    this.tags2[k]![i] = pageVa;
+    this.offs2[k]![i] = ramOffset;
+    const t64 = this.tags64b?.[k];
+    if (t64 !== undefined) {
+      const empty = Number.isNaN(pageVa);
+      t64[2 * i] = empty ? EMPTY_TAG64 : pageVa | 0;
+      t64[2 * i + 1] = empty ? 0 : Math.floor(pageVa / 4294967296) | 0;
+    }
+  }
+
   /**
    * The RAM offset the second way holds for page `pageVa` in context `context`, kind `kind`, or -1; a hit moves
    * the entry to the first way (and the first way's to the second), where the interpreter's fast path looks.
@@ -460,8 +485,7 @@ export class Tlb {
     const ramOffset = this.offs2[k]![i]!;
     // Not logged again: the fill that first cached it was (and a flush since would have emptied it). An empty
     // first way leaves an empty second way (NaN), which is what it is.
-    this.tags2[k]![i] = this.tags[k]![i]!;
-    this.offs2[k]![i] = this.offs[k]![i]!;
+    this.setSecond(k, i, this.tags[k]![i]!, this.offs[k]![i]!);
     this.setFirst(k, i, pageVa, ramOffset);
     return ramOffset;
   }

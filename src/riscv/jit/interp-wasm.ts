@@ -78,7 +78,7 @@ import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
 import { plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
-import { emitTlbOffset, emitTlbTag } from './tlb-lookup.js';
+import { emitTlbOffset, emitTlbTag, emitTlbWays } from './tlb-lookup.js';
 import type { HubFn } from './hub.js';
 
 /** (area, budget, hot) -> exit code. */
@@ -207,15 +207,14 @@ function body(parallel: boolean): Code {
     fill(kind, VA)();
   };
   /**
-   * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes;
-   * unless it hits and is aligned, runs `miss` (which leaves: by default, missData), else pushes the linear address
-   * (an i32).
+   * The TLB lookup of an access at VA through the set whose address is in `set`, of 1 << (funct3 & 3) bytes, in
+   * both ways (a page a block left for because another took its entry is in the second: tlb-lookup.ts
+   * emitTlbWays); unless it hits and is aligned, runs `miss` (which leaves: by default, missData), else pushes the
+   * linear address (an i32).
    */
   const access = (set: number, miss: () => void = missData(set === SSET ? ACCESS_STORE : ACCESS_LOAD)): void => {
-    tlbTag(VA, set);
-    c.get(VA).i64(-4096 | ((1 << (caseF3() & 3)) - 1)).op('i64.and', 'i64.ne');
-    c.if(miss);
-    tlbOffset(set);
+    const mask = -4096 | ((1 << (caseF3() & 3)) - 1);
+    emitTlbWays(c, VA, IDX, () => pushSet(set), () => void c.get(VA).i64(mask).op('i64.and'), miss);
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
   };
 
@@ -710,11 +709,9 @@ function body(parallel: boolean): Code {
       // Fetch: the page of the last fetch, else the fetch TLB.
       c.get(PC).i64(-4096).op('i64.and').get(FPAGE).op('i64.ne');
       c.if(() => {
-        tlbTag(PC, FSET);
-        c.get(PC).i64(-4096).op('i64.and').op('i64.ne').if(fill(ACCESS_FETCH, PC));
-        c.get(PC).i64(-4096).op('i64.and').set(FPAGE);
-        tlbOffset(FSET);
+        emitTlbWays(c, PC, IDX, () => pushSet(FSET), () => void c.get(PC).i64(-4096).op('i64.and'), fill(ACCESS_FETCH, PC));
         c.set(FBASE);
+        c.get(PC).i64(-4096).op('i64.and').set(FPAGE);
       });
       c.get(PC).op('i32.wrap_i64').i32(0xfff).op('i32.and').set(X);
       c.get(FBASE).get(X).op('i32.add').mem('i32.load16_u').set(INSN);
@@ -728,9 +725,7 @@ function body(parallel: boolean): Code {
           c.if(
             () => {
               c.get(PC).i64(-4096).op('i64.and').i64(4096).op('i64.add').set(VA);
-              tlbTag(VA, FSET);
-              c.get(VA).op('i64.ne').if(fill(ACCESS_FETCH, VA));
-              tlbOffset(FSET);
+              emitTlbWays(c, VA, IDX, () => pushSet(FSET), () => void c.get(VA), fill(ACCESS_FETCH, VA));
               c.mem('i32.load16_u').i32(16).op('i32.shl').get(INSN).op('i32.or').set(INSN);
             },
             () => void c.get(FBASE).get(X).op('i32.add').mem('i32.load').set(INSN),

@@ -2,7 +2,7 @@
  * Layout of a hart's area in the WebAssembly memory (after guest RAM, see GuestRam.hartArea): the state that
  * translated code reads and writes directly. Byte offsets from the start of the area.
  */
-import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_TAGS64_AT } from '../tlb.js';
+import { TLB_OFFS_AT, TLB_SET_BYTES, TLB_SETS, TLB_TAGS64_AT, TLB_WAY2_AT } from '../tlb.js';
 import { COMPILED_BYTES, WATCH_SIZE, watchIndex } from '../branch-watch.js';
 
 /** x0..x31 as 32 little-endian i64 (the same bytes as Hart.x's (lo, hi) pairs). */
@@ -80,11 +80,16 @@ export const AREA_PAGE_CACHES = 384;
 export const AREA_PAGE_DELTAS = 448;
 /** f0..f31 as 32 little-endian 64-bit values: Hart.fp.f is a view of these bytes. */
 export const AREA_F = 512;
-/** The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts). */
+/**
+ * The TLB sets: 12 of them (4 contexts x fetch, load, store), each f64 tags, i32 offsets, i64 tags (tlb.ts), then
+ * their second ways, laid out alike.
+ */
 export const AREA_TLB = 4096;
 /** Within a set: where the i32 RAM offsets start, and where the i64 tags start. */
 export const TLB_SET_OFFS = TLB_OFFS_AT;
 export const TLB_SET_TAGS64 = TLB_TAGS64_AT;
+/** From a set to its second way. */
+export const TLB_SET_WAY2 = TLB_WAY2_AT;
 export { TLB_SET_BYTES };
 /**
  * The jump cache, which translated code consults for jumps the link cells do not cover (indirect jumps, other
@@ -92,7 +97,7 @@ export { TLB_SET_BYTES };
  * RAM offset of its page (i32, checked against the fetch TLB's) and its table slot (i32). NaN pc = empty. The
  * interpreter stops at jumps to the pcs here (branch-watch.ts), which is how cold code finds compiled blocks.
  */
-export const AREA_JCACHE = AREA_TLB + 12 * TLB_SET_BYTES;
+export const AREA_JCACHE = AREA_TLB + 2 * TLB_SETS * TLB_SET_BYTES;
 export const JCACHE_SIZE = WATCH_SIZE;
 
 /** The jump cache entry for a pc (the hub computes the same from the pc's low 32 bits). */

@@ -303,10 +303,10 @@ export class Code extends Bytes {
     this.len += 8;
     return this;
   }
-  private scope(op: number, name: string | null, body: () => void, els?: () => void): this {
+  private scope(op: number, name: string | null, body: () => void, els?: () => void, type = 0x40): this {
     const buf = this.room(2);
     buf[this.len++] = op;
-    buf[this.len++] = 0x40;
+    buf[this.len++] = type;
     this.labels.push(name);
     body();
     if (els !== undefined) {
@@ -325,6 +325,10 @@ export class Code extends Bytes {
   }
   if(body: () => void, els?: () => void): this {
     return this.scope(0x04, null, body, els);
+  }
+  /** An if whose arms each leave one value of `type` (I32, I64...) on the stack, or branch away. */
+  ifValue(type: number, body: () => void, els: () => void): this {
+    return this.scope(0x04, null, body, els, type);
   }
   /** How many blocks out the label `name` is from here (br_table's targets are depths). */
   depth(name: string): number {
