@@ -43,7 +43,7 @@
  * decoded code, so writes to code need nothing here.
  */
 import { readFileSync } from 'node:fs';
-import { Code, I32, I64, isShared, moduleBytes } from './wasm-code.js';
+import { Code, F64, I32, I64, isShared, moduleBytes } from './wasm-code.js';
 import {
   AREA_CEXP,
   AREA_CHAINED,
@@ -110,11 +110,17 @@ const Y = 16;
 const CODE = 17;
 const U = 18; // i64: a partial product of mulhu, an AMO's old value
 const V = 19; // i64: an AMO's operand
+const SW32 = 20; // i32: emitTlbWays' temporaries (tlb-lookup.ts)
+const SWF = 21; // f64
 const LOCALS: readonly (readonly [number, number])[] = [
   [6, I64],
   [9, I32],
   [2, I64],
+  [1, I32],
+  [1, F64],
 ];
+/** emitTlbWays' temporaries: U is free around every lookup (an AMO sets it after its access). */
+const SWAP = { i32: SW32, i64: U, f64: SWF } as const;
 
 /**
  * The TLB sets a fetch, load or store looks up, named by where the area holds the address of the set in use
@@ -214,7 +220,7 @@ function body(parallel: boolean): Code {
    */
   const access = (set: number, miss: () => void = missData(set === SSET ? ACCESS_STORE : ACCESS_LOAD)): void => {
     const mask = -4096 | ((1 << (caseF3() & 3)) - 1);
-    emitTlbWays(c, VA, IDX, () => pushSet(set), () => void c.get(VA).i64(mask).op('i64.and'), miss);
+    emitTlbWays(c, VA, IDX, () => pushSet(set), () => void c.get(VA).i64(mask).op('i64.and'), miss, SWAP);
     c.get(VA).op('i32.wrap_i64').i32(0xfff).op('i32.and').op('i32.add');
   };
 
@@ -709,7 +715,7 @@ function body(parallel: boolean): Code {
       // Fetch: the page of the last fetch, else the fetch TLB.
       c.get(PC).i64(-4096).op('i64.and').get(FPAGE).op('i64.ne');
       c.if(() => {
-        emitTlbWays(c, PC, IDX, () => pushSet(FSET), () => void c.get(PC).i64(-4096).op('i64.and'), fill(ACCESS_FETCH, PC));
+        emitTlbWays(c, PC, IDX, () => pushSet(FSET), () => void c.get(PC).i64(-4096).op('i64.and'), fill(ACCESS_FETCH, PC), SWAP);
         c.set(FBASE);
         c.get(PC).i64(-4096).op('i64.and').set(FPAGE);
       });
@@ -725,7 +731,7 @@ function body(parallel: boolean): Code {
           c.if(
             () => {
               c.get(PC).i64(-4096).op('i64.and').i64(4096).op('i64.add').set(VA);
-              emitTlbWays(c, VA, IDX, () => pushSet(FSET), () => void c.get(VA), fill(ACCESS_FETCH, VA));
+              emitTlbWays(c, VA, IDX, () => pushSet(FSET), () => void c.get(VA), fill(ACCESS_FETCH, VA), SWAP);
               c.mem('i32.load16_u').i32(16).op('i32.shl').get(INSN).op('i32.or').set(INSN);
             },
             () => void c.get(FBASE).get(X).op('i32.add').mem('i32.load').set(INSN),

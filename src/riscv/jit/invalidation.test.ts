@@ -360,6 +360,41 @@ test('a translated loop loading from two pages that take the same TLB entry: the
   assert.ok(stats.fills <= 10 && stats.slowExits <= 20, JSON.stringify(stats));
 });
 
+test('a page another evicted to the TLB\'s second way comes back to the first: the loop over it stays in its block', () => {
+  // Page A is loaded, then page B, which takes A's entry (A goes to the second way); then a loop loads from A
+  // alone. The first load of A the interpreter makes finds it in the second way and swaps the ways back, so the
+  // block compiled for the loop finds A in the first way: one trip out, not one a pass.
+  const pageA = RAM_BASE + 0x20000;
+  const pageB = RAM_BASE + 0x21000;
+  const l0b = RAM_BASE + 0x13000;
+  const span = TLB_SIZE * 4096;
+  const vaB = PT.va + span;
+  const [, jit] = both((rig) => {
+    if (rig.h.jit !== undefined) Object.assign(rig.h.jit.tuning, { hot: 4, hotPrivileged: 4 });
+    place(rig, CODE, [
+      A.ld(5, 10, 0), //        0: page A
+      A.ld(6, 11, 0), //        4: page B, the same TLB entry: A to the second way
+      A.addi(31, 0, 2000), //   8
+      A.ld(5, 10, 0), //       12: loop: page A
+      A.add(7, 7, 5), //       16
+      A.addi(31, 31, -1), //   20
+      A.bne(31, 0, -12), //    24: → 12
+      A.ecall(), //            28
+    ]);
+    write64(rig, pageA, 3n);
+    write64(rig, pageB, 4n);
+    sv39(rig, [pageA]);
+    write64(rig, PT.l1 + 8 * (128 + span / (2 * 1024 * 1024)), (BigInt(l0b / 4096) << 10n) | 1n);
+    write64(rig, l0b, leaf(pageB));
+    setX(rig.h, 10, BigInt(PT.va));
+    setX(rig.h, 11, BigInt(vaB));
+  });
+  assert.equal(getX(jit.h, 7), 6000n);
+  const stats = jit.h.jit!.stats;
+  assert.ok(stats.compiled > 0, JSON.stringify(stats));
+  assert.ok(stats.interpretedWasm < 200 && stats.slowExits <= 5, JSON.stringify(stats));
+});
+
 test('a translated loop walking virtual pages mapped to RAM pages in another order reads and writes each through its own', () => {
   // The loop's load and store go through a page cache (compile.ts pageCaches, in the area for a loop): each new
   // virtual page (every 512 passes) must be looked up again, and the cache's delta must be the new page's.
