@@ -11,8 +11,9 @@
  * Each entry has a second way: a fill moves the entry it replaces there, and a miss looks there before walking
  * (lookupWay2). Two pages a loop uses that map to the same entry (the guest places stacks and heaps at random)
  * evict each other on every pass. Translated blocks check only the first way (see translator.md) and leave
- * before such an access; the WebAssembly interpreter, which goes on with it, looks in the second way too, so the
- * trip stays in WebAssembly. With a backing the second way is there as well, set k's at TLB_WAY2_AT past set k.
+ * before such an access; the WebAssembly interpreter, which goes on with it, looks in the second way too and swaps
+ * the ways on a hit there (as lookupWay2 does), so the trip stays in WebAssembly. With a backing the second way is
+ * there as well, set k's at TLB_WAY2_AT past set k.
  *
  * 4096 entries, not 1024: with 1024, a shell loop of 50k had 0.3-3.4 M such trips in 4 runs of 10 (1.1-1.4x its
  * time) where the others had ~570; with 4096, none in 10 runs, and the same boot time (flushes use the fill log).
