@@ -316,18 +316,28 @@ test('a CSR access inside a block that clears sstatus.SUM makes the next load of
   assert.ok(h.jit!.stats.compiled > 0);
 });
 
-test('a translated loop loading from two pages that take the same TLB entry: the WebAssembly interpreter finds each in the second way', () => {
-  // Virtual pages TLB_SIZE pages apart share an entry of the TLB. Translated code checks only the first way, so
-  // the load of the page in the second way leaves the block (a slow exit, to the WebAssembly interpreter through
-  // the hub); the interpreter finds the page in the second way (tlb-lookup.ts emitTlbWays) and goes on, back into
-  // the block at the loop's branch, without leaving WebAssembly. Before it looked there, each such load left for
-  // a TLB fill in TypeScript (~1.5 us, the fill then finding the page in the second way): a shell loop whose
-  // stack and data took one entry ran at half its speed.
-  const pageA = RAM_BASE + 0x20000;
-  const pageB = RAM_BASE + 0x21000;
+/** Two virtual pages TLB_SIZE pages apart, which share an entry of the TLB: A at PT.va, B at vaB. */
+const CONFLICT = { pageA: RAM_BASE + 0x20000, pageB: RAM_BASE + 0x21000, vaB: PT.va + TLB_SIZE * 4096 };
+
+/** Maps CONFLICT's pages (holding 3 and 4) and runs the hart in S-mode with x10 pointing at A and x11 at B. */
+function conflictingPages(rig: Rig): void {
   const l0b = RAM_BASE + 0x13000;
-  const span = TLB_SIZE * 4096;
-  const vaB = PT.va + span;
+  write64(rig, CONFLICT.pageA, 3n);
+  write64(rig, CONFLICT.pageB, 4n);
+  sv39(rig, [CONFLICT.pageA]);
+  write64(rig, PT.l1 + 8 * (128 + (CONFLICT.vaB - PT.va) / (2 * 1024 * 1024)), (BigInt(l0b / 4096) << 10n) | 1n);
+  write64(rig, l0b, leaf(CONFLICT.pageB));
+  setX(rig.h, 10, BigInt(PT.va));
+  setX(rig.h, 11, BigInt(CONFLICT.vaB));
+}
+
+test('a translated loop loading from two pages that take the same TLB entry: the WebAssembly interpreter finds each in the second way', () => {
+  // Translated code checks only the first way of the TLB, so the load of the page in the second way leaves the
+  // block (a slow exit, to the WebAssembly interpreter through the hub); the interpreter finds the page in the
+  // second way (tlb-lookup.ts emitTlbWays), swaps the ways and goes on, back into the block at the loop's branch,
+  // without leaving WebAssembly. Before it looked there, each such load left for a TLB fill in TypeScript (which
+  // then found the page in the second way), likely what once made a shell loop take twice QEMU's time.
+  const { pageA, pageB, vaB } = CONFLICT;
   const [, jit] = both((rig) => {
     place(rig, CODE, [
       A.addi(31, 0, 1000), //   0
@@ -341,13 +351,7 @@ test('a translated loop loading from two pages that take the same TLB entry: the
       A.bne(31, 0, -28), //    32: → 4
       A.ecall(), //            36
     ]);
-    write64(rig, pageA, 3n);
-    write64(rig, pageB, 4n);
-    sv39(rig, [pageA]);
-    write64(rig, PT.l1 + 8 * (128 + span / (2 * 1024 * 1024)), (BigInt(l0b / 4096) << 10n) | 1n);
-    write64(rig, l0b, leaf(pageB));
-    setX(rig.h, 10, BigInt(PT.va));
-    setX(rig.h, 11, BigInt(vaB));
+    conflictingPages(rig);
   });
   assert.equal(((PT.va >>> 12) & TLB_MASK), ((vaB >>> 12) & TLB_MASK), 'the two pages share an entry');
   assert.equal(getX(jit.h, 7), 7000n);
@@ -364,11 +368,6 @@ test('a page another evicted to the TLB\'s second way comes back to the first: t
   // Page A is loaded, then page B, which takes A's entry (A goes to the second way); then a loop loads from A
   // alone. The first load of A the interpreter makes finds it in the second way and swaps the ways back, so the
   // block compiled for the loop finds A in the first way: one trip out, not one a pass.
-  const pageA = RAM_BASE + 0x20000;
-  const pageB = RAM_BASE + 0x21000;
-  const l0b = RAM_BASE + 0x13000;
-  const span = TLB_SIZE * 4096;
-  const vaB = PT.va + span;
   const [, jit] = both((rig) => {
     if (rig.h.jit !== undefined) Object.assign(rig.h.jit.tuning, { hot: 4, hotPrivileged: 4 });
     place(rig, CODE, [
@@ -381,13 +380,7 @@ test('a page another evicted to the TLB\'s second way comes back to the first: t
       A.bne(31, 0, -12), //    24: → 12
       A.ecall(), //            28
     ]);
-    write64(rig, pageA, 3n);
-    write64(rig, pageB, 4n);
-    sv39(rig, [pageA]);
-    write64(rig, PT.l1 + 8 * (128 + span / (2 * 1024 * 1024)), (BigInt(l0b / 4096) << 10n) | 1n);
-    write64(rig, l0b, leaf(pageB));
-    setX(rig.h, 10, BigInt(PT.va));
-    setX(rig.h, 11, BigInt(vaB));
+    conflictingPages(rig);
   });
   assert.equal(getX(jit.h, 7), 6000n);
   const stats = jit.h.jit!.stats;
