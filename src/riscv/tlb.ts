@@ -159,9 +159,9 @@ export class Tlb {
   /**
    * Without `backing` the arrays are the TLB's own. With it they are views of `backing.buffer` (a WebAssembly
    * memory), set k (context * 3 + kind) at byteOffset + k * TLB_SET_BYTES: tags (f64), offsets (i32, at
-   * TLB_OFFS_AT), tags (i64, at TLB_TAGS64_AT), and its second way alike TLB_WAY2_AT further; `select` also writes the byte addresses of the load, store and
-   * fetch sets in use at selectedAt; with `publishedAt`, insertIo publishes a device page's translations there
-   * (publishIoPage), which start empty.
+   * TLB_OFFS_AT), tags (i64, at TLB_TAGS64_AT), and its second way alike TLB_WAY2_AT further; `select` also
+   * writes the byte addresses of the load, store and fetch sets in use at selectedAt; with `publishedAt`, insertIo
+   * publishes a device page's translations there (publishIoPage), which start empty.
    */
   constructor(backing?: { buffer: ArrayBuffer; byteOffset: number; selectedAt: number; publishedAt?: number }) {
     this.setBytes = TLB_SET_BYTES;
