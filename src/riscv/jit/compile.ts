@@ -439,11 +439,6 @@ export function compileBlock(
     if (lazy) c.get(set);
     else c.get(L_AREA).mem('i32.load', set === L_LSET ? AREA_LOAD_SET : AREA_STORE_SET);
   };
-  /**
-   * The TLB lookup of a `size`-byte access at rs1 + imm through the load or store set (`set` is L_LSET or
-   * L_SSET); exits with the slow flag unless it hits and is aligned. Leaves the access's linear address (an i32)
-   * on the stack.
-   */
   /** Sets L_IDX to the TLB entry of L_VA and pushes that entry's i64 tag in `set`. */
   const tlbTag = (set: number): void => emitTlbTag(c, L_VA, L_IDX, () => pushSet(set));
   /** Pushes the RAM offset of entry L_IDX in `set`. */
@@ -453,6 +448,11 @@ export function compileBlock(
     setCacheDelta(cache, delta);
     setCachePage(cache, () => void c.get(L_VA).i64(-4096).op('i64.and'));
   };
+  /**
+   * The TLB lookup of a `size`-byte access at rs1 + imm through the load or store set (`set` is L_LSET or
+   * L_SSET); exits with the slow flag unless it hits and is aligned. Leaves the access's linear address (an i32)
+   * on the stack.
+   */
   const access = (k: number, pc: number, rs1: number, imm: number, set: number, size: number): void => {
     R(rs1);
     c.i64(imm).op('i64.add').set(L_VA);
@@ -998,18 +998,21 @@ export function compileBlock(
             );
           });
         };
+        /** The value read, on the stack, into rd (or dropped): rd's local and the area agree after it, as after the helper. */
+        const setRd = (): void => {
+          if (rd === 0) c.op('drop');
+          else {
+            c.set(L_REG0 + rd);
+            c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
+          }
+        };
         if (insn >>> 20 === CSR.sstatus) {
           // Changing only SIE (Linux's local_irq_save and restore), done here as the wasm interpreter does
           // (interp-wasm.ts sstatusSie); anything else through the helper.
           sstatusSie(c, L_AREA, L_XA, L_XB, f3, () => void ((f3 & 4) !== 0 ? c.i32(rs1) : R32(rs1)));
           c.if(() => {
             sstatusCommit(c, L_AREA, L_XA, L_XB);
-            if (rd === 0) c.op('drop');
-            else {
-              // rd's local and the area agree after it, as after the helper.
-              c.set(L_REG0 + rd);
-              c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
-            }
+            setRd();
           }, helper);
         } else if (isPlainCsr(insn >>> 20)) {
           // sscratch, sepc, scause, stval (and the M-mode ones), as the wasm interpreter does them (plain-csrs.ts).
@@ -1025,11 +1028,7 @@ export function compileBlock(
               () => void ((f3 & 4) !== 0 ? c.i64(rs1) : R(rs1)),
               L_TA,
             );
-            if (rd === 0) c.op('drop');
-            else {
-              c.set(L_REG0 + rd);
-              c.get(L_AREA).get(L_REG0 + rd).mem('i64.store', AREA_X + 8 * rd);
-            }
+            setRd();
           }, helper);
         } else helper();
         // sstatus.SUM may have changed the TLB sets in use.
