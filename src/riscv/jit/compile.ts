@@ -1007,8 +1007,8 @@ export function compileBlock(
           }
         };
         if (insn >>> 20 === CSR.sstatus) {
-          // Changing only SIE (Linux's local_irq_save and restore), done here as the wasm interpreter does
-          // (interp-wasm.ts sstatusSie); anything else through the helper.
+          // Changing only SIE and FS (Linux's local_irq_save and restore, its FP state's switches), done here as
+          // the wasm interpreter does (interp-wasm.ts sstatusSie); anything else through the helper.
           sstatusSie(c, L_AREA, L_XA, L_XB, f3, () => void ((f3 & 4) !== 0 ? c.i32(rs1) : R32(rs1)));
           c.if(() => {
             sstatusCommit(c, L_AREA, L_XA, L_XB);

@@ -2,7 +2,7 @@
  * The translator's interpreter for cold code, in WebAssembly. It fetches, decodes and executes the instructions
  * translated code has (RV64I, M, A, compressed ones through compressed.ts's table, loads and stores that hit the
  * TLB; CSR accesses and SFENCE.VMA through the translator's helper, but those to sstatus that change only SIE
- * and those to sscratch, sepc, scause and stval, which it does itself: sstatus-sie.ts, plain-csrs.ts) on the
+ * and FS and those to sscratch, sepc, scause and stval, which it does itself: sstatus-sie.ts, plain-csrs.ts) on the
  * hart's area: registers as i64, the TLB sets in use, the jump cache
  * and the branch watch's counts and compiled bitmap (layout.ts). Compiling a block costs over 100 µs; boot's cold
  * code runs a few hundred times and never pays for it, and the TypeScript interpreter, on (lo, hi) pairs, runs it
@@ -229,8 +229,8 @@ function body(parallel: boolean): Code {
     c.i64(1).set(FPAGE);
   };
   /**
-   * A CSR access (funct3 not 0 or 4) to sstatus that changes only SIE is done here (sstatus-sie.ts); anything
-   * else goes on.
+   * A CSR access (funct3 not 0 or 4) to sstatus that changes only SIE and FS is done here (sstatus-sie.ts);
+   * anything else goes on.
    */
   const sstatus = (): void => {
     if ((caseF3() & 3) === 0) return;

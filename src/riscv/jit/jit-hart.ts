@@ -349,7 +349,7 @@ export class JitHart {
     const h = this.h;
     const a32 = this.areaI32;
     const priv = h.priv;
-    // The wasm interpreter or a block may have changed sstatus.SIE in the area (sstatus-sie.ts).
+    // The wasm interpreter or a block may have changed sstatus.SIE and FS in the area (sstatus-sie.ts).
     const mstatus = a32[AREA_MSTATUS >>> 2]!;
     h.mstatus = mstatus;
     h.pc = pc;

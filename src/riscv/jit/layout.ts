@@ -40,8 +40,8 @@ export const AREA_CHAINED = 312;
  * i32: mstatus (Hart.mstatus, whose bits all lie in the low word), the privilege (Hart.priv) and the interrupts
  * pending and enabled ((mipHw | mipSw) & mie), copied in by the dispatcher before translated code or the wasm
  * interpreter runs and after each call of the SYSTEM helper. The wasm interpreter and translated blocks change
- * sstatus.SIE here (sstatus-sie.ts) and read mstatus.FS (an FP load or store), the rest only TypeScript changes;
- * mstatus is copied back after each run.
+ * sstatus.SIE and FS here (sstatus-sie.ts) and read mstatus.FS (an FP load or store), the rest only TypeScript
+ * changes; mstatus is copied back after each run.
  */
 export const AREA_MSTATUS = 316;
 export const AREA_PRIV = 320;

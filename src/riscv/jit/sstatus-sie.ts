@@ -1,8 +1,11 @@
 /**
- * CSR accesses to sstatus that change nothing but SIE, done in WebAssembly by the wasm interpreter and by
+ * CSR accesses to sstatus that change nothing but SIE and FS, done in WebAssembly by the wasm interpreter and by
  * translated blocks instead of through the SYSTEM helper and the TypeScript interpreter: Linux's
  * local_irq_save and local_irq_restore (csrrc, csrrs, csrrw of SIE), ~100 k of them in a boot, each a call of the
- * helper and a run of the TypeScript interpreter (~60 ns once V8 has optimized them, much more before; ~6 ns here).
+ * helper and a run of the TypeScript interpreter (~60 ns once V8 has optimized them, much more before; ~6 ns here),
+ * and its FP state's switches (csrs, csrc and csrw of FS around saving and restoring a task's FP registers, ~6 at
+ * every switch between tasks: ~53 k in a boot and one piped sha256sum of 32 MiB). FS has no effect but on FP
+ * instructions, which check it where they run (in the area, or h.mstatus), so nothing else needs to know.
  * mstatus, the privilege and the interrupts pending and enabled are in the area (layout.ts); an
  * access that would change any other bit, or set SIE while an interrupt is pending and enabled (it must be taken
  * after the instruction), or one in U-mode (illegal) goes to the helper as before.
@@ -30,8 +33,8 @@ export function sstatusSie(c: Code, area: number, old: number, next: number, f3:
   else if (op === 2) set();
   else clear();
   c.set(next);
-  // Nothing but SIE changes...
-  c.get(next).get(old).op('i32.xor').i32(~MSTATUS_SIE).op('i32.and').op('i32.eqz');
+  // Nothing but SIE and FS changes...
+  c.get(next).get(old).op('i32.xor').i32(~(MSTATUS_SIE | MSTATUS_FS)).op('i32.and').op('i32.eqz');
   // ... and SIE is not set while an interrupt is pending and enabled...
   c.get(next).get(old).i32(-1).op('i32.xor', 'i32.and').i32(MSTATUS_SIE).op('i32.and').i32(0).op('i32.ne');
   c.get(area).mem('i32.load', AREA_PENDING).i32(0).op('i32.ne', 'i32.and', 'i32.eqz');

@@ -1,12 +1,12 @@
 /**
- * sstatus accesses that change only SIE, which the WebAssembly interpreter and translated blocks do without the
- * TypeScript interpreter (sstatus-sie.ts): the same values and the same interrupt trap as on the interpreter,
- * in S-mode.
+ * sstatus accesses that change only SIE and FS, which the WebAssembly interpreter and translated blocks do
+ * without the TypeScript interpreter (sstatus-sie.ts): the same values, the same interrupt trap and the same
+ * illegal FP instruction as on the interpreter, in S-mode.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CSR, IRQ, MIP_SSIP, MSTATUS_FS, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, PRIV_S } from '../constants.js';
-import { A, MTVEC, RAM_BASE, STVEC, getX, getXU, iType, place, setCsrRaw, type Rig } from '../testing.js';
+import { A, MTVEC, RAM_BASE, STVEC, getX, getXU, iType, place, setCsrRaw, setX, type Rig } from '../testing.js';
 import { diffState, makeEngineHart, runUntilIdle } from './test-rig.js';
 
 const CODE = RAM_BASE + 0x1000;
@@ -76,6 +76,72 @@ for (const cold of [true, false]) {
     assert.equal(getXU(b.h, 16), (1n << 63n) | BigInt(IRQ.SSI));
     assert.equal(getXU(b.h, 17), base | BigInt(MSTATUS_SPIE | MSTATUS_SPP));
     const stats = b.h.jit!.stats;
+    assert.ok(cold ? stats.interpretedWasm > LOOPS * 7 && stats.compiled === 0 : stats.compiled > 0, JSON.stringify(stats));
+  });
+}
+
+const fld = (rd: number, rs1: number, imm: number): number => iType(0x07, rd, 3, rs1, imm);
+const DATA = RAM_BASE + 0x8000;
+const FS_INITIAL = 1 << 13;
+
+/**
+ * In S-mode, a loop turning FS off, to Initial and back to Dirty with csrrc, csrrs and csrrw (as Linux does around
+ * a task's FP registers), an FP load with FS on in each pass; then, with FS off, an FP load, which is illegal.
+ */
+function fsProgram(rig: Rig): void {
+  const { h } = rig;
+  place(rig, CODE, [
+    A.addi(31, 0, LOOPS),
+    A.addi(5, 0, 3),
+    A.slli(5, 5, 13), //             t0 = FS (0x6000)
+    A.addi(6, 0, 1),
+    A.slli(6, 6, 13), //             t1 = FS Initial (0x2000)
+    A.csrrc(10, CSR.sstatus, 5), //  loop: a0 = sstatus (FS dirty, SD); FS off
+    A.csrrs(11, CSR.sstatus, 0), //  a1 = sstatus (FS off)
+    A.csrrs(0, CSR.sstatus, 6), //   FS Initial
+    A.csrrs(12, CSR.sstatus, 0), //  a2 = sstatus (FS Initial)
+    A.csrrw(13, CSR.sstatus, 10), // a3 = sstatus; write back what a0 read: FS dirty, SIE as it was
+    fld(1, 8, 0), //                 f1 = the data (legal: FS dirty)
+    A.addi(31, 31, -1),
+    A.bne(31, 0, -4 * 7),
+    A.csrrc(0, CSR.sstatus, 5), //   FS off
+    fld(2, 8, 8), //                 illegal: the trap to M-mode (mtvec: a WFI)
+  ]);
+  place(rig, MTVEC, [WFI]);
+  rig.ram.i32[(DATA - RAM_BASE) / 4] = 0x1234_5678;
+  rig.ram.i32[(DATA - RAM_BASE) / 4 + 1] = 0x4000_0000;
+  setX(h, 8, BigInt(DATA));
+  h.mstatus = MSTATUS_FS;
+  h.pc = CODE;
+  h.priv = PRIV_S;
+  h.updateTlbContext();
+}
+
+for (const cold of [true, false]) {
+  const where = cold ? 'the WebAssembly interpreter' : 'translated blocks';
+  test(`sstatus.FS turned off, to Initial and to Dirty in ${where}: the values, FP loads legal only with FS on`, () => {
+    const [a, b] = (['interp', 'jit'] as const).map((engine) => {
+      const rig = makeEngineHart(engine);
+      if (cold && rig.h.jit !== undefined) rig.h.jit.tuning.hot = Infinity;
+      fsProgram(rig);
+      assert.ok(runUntilIdle(rig.h, 10_000), `${engine}: the trap ends in WFI`);
+      return rig;
+    }) as [Rig, Rig];
+    assert.deepEqual(diffState(a, b), []);
+    const h = b.h;
+    // sstatus as read: UXL = 2; SD with FS dirty.
+    const uxl = 2n << 32n;
+    assert.equal(getXU(h, 10), (1n << 63n) | uxl | BigInt(MSTATUS_FS));
+    assert.equal(getXU(h, 11), uxl);
+    assert.equal(getXU(h, 12), uxl | BigInt(FS_INITIAL));
+    assert.equal(getXU(h, 13), uxl | BigInt(FS_INITIAL));
+    assert.equal(h.fp.f[2], 0x1234_5678, "f1's low half: the FP loads with FS on");
+    assert.equal(h.csr[CSR.mcause * 2], 2, 'the FP load with FS off: illegal instruction');
+    assert.equal(h.csr[CSR.mepc * 2]! >>> 0, CODE + 4 * 14);
+    assert.equal(h.mstatus & MSTATUS_FS, 0);
+    const stats = h.jit!.stats;
+    // The FS changes did not go through the SYSTEM helper (the TypeScript interpreter's CSR code).
+    assert.ok(stats.systemDirect < LOOPS, JSON.stringify(stats));
     assert.ok(cold ? stats.interpretedWasm > LOOPS * 7 && stats.compiled === 0 : stats.compiled > 0, JSON.stringify(stats));
   });
 }
