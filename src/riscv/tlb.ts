@@ -83,6 +83,20 @@ function ioIndex(pageVa: number, k: number): number {
   return (((pageVa | 0) >>> 12) * (CONTEXTS * 3) + k) & (IO_SIZE - 1);
 }
 
+/**
+ * Writes entry i of one way of a set: its f64 tag (NaN: empty), its RAM offset and, with a backing, its i64 tag
+ * (`tags64`, as (lo, hi) pairs): the two's complement halves of the integral page address (|x| < 2^53), or
+ * EMPTY_TAG64, which no address matches.
+ */
+function writeEntry(tags: Float64Array, offs: Int32Array, tags64: Int32Array | undefined, i: number, pageVa: number, ramOffset: number): void {
+  tags[i] = pageVa;
+  offs[i] = ramOffset;
+  if (tags64 === undefined) return;
+  const empty = Number.isNaN(pageVa);
+  tags64[2 * i] = empty ? EMPTY_TAG64 : pageVa | 0;
+  tags64[2 * i + 1] = empty ? 0 : Math.floor(pageVa / 4294967296) | 0;
+}
+
 export class Tlb {
   /** tags[context * 3 + kind] */
   readonly tags: Float64Array[] = [];
@@ -453,26 +467,12 @@ export class Tlb {
 
   /** Writes entry i of set k's first way, both tag forms. */
   private setFirst(k: number, i: number, pageVa: number, ramOffset: number): void {
-    this.tags[k]![i] = pageVa;
-    this.offs[k]![i] = ramOffset;
-    const t64 = this.tags64?.[k];
-    if (t64 !== undefined) {
-      // The two's complement halves of the (integral, |x| < 2^53) page address.
-      t64[2 * i] = pageVa | 0;
-      t64[2 * i + 1] = Math.floor(pageVa / 4294967296) | 0;
-    }
+    writeEntry(this.tags[k]!, this.offs[k]!, this.tags64?.[k], i, pageVa, ramOffset);
   }
 
   /** Writes entry i of set k's second way, both tag forms (NaN: empty). */
   private setSecond(k: number, i: number, pageVa: number, ramOffset: number): void {
-    this.tags2[k]![i] = pageVa;
-    this.offs2[k]![i] = ramOffset;
-    const t64 = this.tags64b?.[k];
-    if (t64 !== undefined) {
-      const empty = Number.isNaN(pageVa);
-      t64[2 * i] = empty ? EMPTY_TAG64 : pageVa | 0;
-      t64[2 * i + 1] = empty ? 0 : Math.floor(pageVa / 4294967296) | 0;
-    }
+    writeEntry(this.tags2[k]!, this.offs2[k]!, this.tags64b?.[k], i, pageVa, ramOffset);
   }
 
   /**

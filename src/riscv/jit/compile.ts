@@ -41,7 +41,7 @@ import { TLB_MASK } from '../tlb.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import { emitTlbOffset, emitTlbTag } from './tlb-lookup.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
-import { isPlainCsr, plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
+import { isEpc, isPlainCsr, plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 
 // Locals: parameters, i32 temporaries, i64 temporaries, f64s, then guest registers x1..x31.
@@ -1023,7 +1023,7 @@ export function compileBlock(
               c,
               () => void c.get(L_AREA),
               AREA_CSR + 8 * num,
-              () => void c.i32((num & 0xdff) === 0x141 ? 1 : 0),
+              () => void c.i32(isEpc(num) ? 1 : 0),
               f3,
               () => void ((f3 & 4) !== 0 ? c.i64(rs1) : R(rs1)),
               L_TA,

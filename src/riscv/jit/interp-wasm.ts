@@ -75,7 +75,7 @@ import { EXIT_BUDGET, EXIT_FILL, EXIT_JUMP, EXIT_SLOW, EXIT_SYSTEM, SYSTEM_HELPE
 import { ACCESS_FETCH, ACCESS_LOAD, ACCESS_STORE } from '../tlb.js';
 import { COMPILED_BYTES, COUNT_ONE, HOT_TOTAL, RECENT_MASK } from '../branch-watch.js';
 import { sstatusCommit, sstatusSie } from './sstatus-sie.js';
-import { plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
+import { emitIsEpc, emitIsPlainCsr, plainCsrAccess, plainCsrAllowed } from './plain-csrs.js';
 import { CSR, MSTATUS_FS } from '../constants.js';
 import { emitDivRem, emitMulh } from './wasm-muldiv.js';
 import { emitTlbOffset, emitTlbTag, emitTlbWays } from './tlb-lookup.js';
@@ -252,14 +252,14 @@ function body(parallel: boolean): Code {
   const plainCsrs = (): void => {
     const f3c = caseF3();
     if ((f3c & 3) === 0) return;
-    c.get(INSN).i32(20).op('i32.shr_u').tee(X).i32(0xdfc).op('i32.and').i32(0x140).op('i32.eq');
+    emitIsPlainCsr(c, () => void c.get(INSN).i32(20).op('i32.shr_u').tee(X));
     plainCsrAllowed(c, AREA, () => void c.get(X));
     c.op('i32.and').if(() => {
       plainCsrAccess(
         c,
         () => void c.get(AREA).get(X).i32(3).op('i32.shl', 'i32.add'),
         AREA_CSR,
-        () => void c.get(X).i32(0xdff).op('i32.and').i32(0x141).op('i32.eq'),
+        () => emitIsEpc(c, () => void c.get(X)),
         f3c,
         () => {
           if ((f3c & 4) !== 0) c.get(INSN).i32(15).op('i32.shr_u').i32(31).op('i32.and', 'i64.extend_i32_u');

@@ -11,9 +11,33 @@
 import { AREA_PRIV } from './layout.js';
 import type { Code } from './wasm-code.js';
 
-/** Whether a CSR number is one of the eight done here: 0x140..0x143 and 0x340..0x343. */
+/** The CSR numbers done here, 0x140..0x143 and 0x340..0x343: those with (num & PLAIN_MASK) === PLAIN_MATCH. */
+const PLAIN_MASK = 0xdfc;
+const PLAIN_MATCH = 0x140;
+/** sepc and mepc (0x141, 0x341): (num & EPC_MASK) === EPC_MATCH. */
+const EPC_MASK = 0xdff;
+const EPC_MATCH = 0x141;
+
+/** Whether a CSR number is one of the eight done here. */
 export function isPlainCsr(num: number): boolean {
-  return (num & 0xdfc) === 0x140;
+  return (num & PLAIN_MASK) === PLAIN_MATCH;
+}
+
+/** Whether a CSR number is sepc's or mepc's, whose bit 0 writes clear. */
+export function isEpc(num: number): boolean {
+  return (num & EPC_MASK) === EPC_MATCH;
+}
+
+/** isPlainCsr in WebAssembly: pushes it (an i32) for the CSR number `num` pushes. */
+export function emitIsPlainCsr(c: Code, num: () => void): void {
+  num();
+  c.i32(PLAIN_MASK).op('i32.and').i32(PLAIN_MATCH).op('i32.eq');
+}
+
+/** isEpc in WebAssembly: pushes it (an i32) for the CSR number `num` pushes. */
+export function emitIsEpc(c: Code, num: () => void): void {
+  num();
+  c.i32(EPC_MASK).op('i32.and').i32(EPC_MATCH).op('i32.eq');
 }
 
 /**
