@@ -1,4 +1,4 @@
-#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1 --max-inlined-bytecode-size-cumulative=230 --wasm-tiering-budget=700000
+#!/usr/bin/env -S -u NODE_EXTRA_CA_CERTS node --v8-pool-size=1
 // The command line as one bundle, compiled from V8's code cache of it (src/cli/bundle-loader.ts).
 'use strict';
 const { runBundle } = require('../dist/bundle/loader.cjs');

@@ -6,7 +6,8 @@
 // mean times and the median of the rounds' B/A ratios. Runs in separate processes moved with the host by ±15%;
 // in one process, in turns, the same build against itself gives ~1.00. Environment: WORK (loop, sha, gzip;
 // comma-separated; default loop), ROUNDS (default 13), N (shell loop iterations, default 20000), MB (sha256sum
-// 8, gzip 4). Run it with the executable's Node options (cli/node-flags.ts NODE_FLAGS).
+// 8, gzip 4). Run it with the executable's Node options and the V8 options a VM's session sets
+// (cli/node-flags.ts NODE_FLAGS, V8_FLAGS).
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { median } from '../bench/peer.mjs';

@@ -1,3 +1,4 @@
+import { setFlagsFromString } from 'node:v8';
 import { TYPEVISOR_BIN_PATH } from './bundled.js';
 
 /**
@@ -10,13 +11,23 @@ import { TYPEVISOR_BIN_PATH } from './bundled.js';
  * functions) on its pool: ~0.7 s of CPU in a boot of ~0.6 s. With four pool threads on a 2-core host, the main
  * thread waited ~180 ms of a boot on the run queue; with one, ~2 ms, and the boot to the shell took ~100 ms
  * less (docs/benchmarks.md, 2026-11-26 fifth session). Options of this kind cannot be set once Node has started.
+ */
+export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
+
+/**
+ * V8's options for a process that runs a VM, set by applyV8Flags once the VM's console is up rather than on the
+ * command line: V8 takes a code cache only under the options it was made with, and that holds for the cache of
+ * Node's own built-in modules inside the node executable too. Started with these, Node compiled from source
+ * every built-in module it loads after its start-up snapshot (the streams of stdin and stdout, timers/promises,
+ * worker_threads, vm, ...): ~15 ms of every `typevisor run` (stdin and stdout alone: ~15 ms against ~3 ms).
+ * Both are read where they act (TurboFan's inlining at each compile, the tiering budget when a WebAssembly
+ * instance is made and each time it runs out), so setting them later changes nothing else.
  *
  * `--max-inlined-bytecode-size-cumulative=230` (V8's default 920): TurboFan inlines less into each function it
  * optimizes, so each compile is shorter. A boot queues ~0.3 s of TurboFan compiles of the emulator's own
  * functions on that one pool thread, and what waits there runs unoptimized meanwhile. In-process boot medians
  * of 8 pairs 463 -> 443 ms and 495 -> 463 ms (6 runs), CLI boot 588 -> 579 ms (12 pairs) and 620 -> 612 ms
- * (16 pairs); sha256 and a shell loop no slower. A V8 option: V8 takes a code cache only under the options it was
- * made with (tools/code-cache.mjs runs with these).
+ * (16 pairs); sha256 and a shell loop no slower.
  *
  * `--wasm-tiering-budget=700000` (V8's default 1800000, roughly bytes of Liftoff code run): a translated block
  * is recompiled by TurboFan after about a third of the running it took before. A workload's first run after the
@@ -25,8 +36,30 @@ import { TYPEVISOR_BIN_PATH } from './bundled.js';
  * second run 0.926; bench:mips' loop from the command line 0.907 (12 pairs); command line boot 0.954 and 0.997
  * (24 pairs each); sha256sum and gzip the same within noise. 200000 made boots slower (1.079: more of the
  * kernel's blocks recompiled on the one pool thread).
+ *
+ * Programs that run a Machine in their own process (tools/duo.mjs, the benchmarks' in-process runs) pass them
+ * on their command line, where they act the same.
  */
-export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1', '--max-inlined-bytecode-size-cumulative=230', '--wasm-tiering-budget=700000'];
+export const V8_FLAGS: readonly string[] = ['--max-inlined-bytecode-size-cumulative=230', '--wasm-tiering-budget=700000'];
+
+/**
+ * The environment variable that replaces V8_FLAGS for this process: space-separated V8 options, or empty for
+ * none. tools/code-cache.mjs empties it: a code cache made after the options changed is refused by every start.
+ */
+export const V8_FLAGS_ENV = 'TYPEVISOR_V8_FLAGS';
+
+let applied = false;
+
+/**
+ * Sets V8_FLAGS (or $TYPEVISOR_V8_FLAGS) in this process, once: VmSession calls it when the console's streams
+ * exist, the last of Node's built-in modules a run needs.
+ */
+export function applyV8Flags(env: NodeJS.ProcessEnv = process.env): void {
+  if (applied) return;
+  applied = true;
+  const flags = env[V8_FLAGS_ENV] ?? V8_FLAGS.join(' ');
+  if (flags.trim() !== '') setFlagsFromString(flags);
+}
 
 /**
  * Environment variables a `typevisor` process starts without: the shebang line unsets them (`env -u`), and

@@ -8,6 +8,7 @@ import { exitCodeOf } from '../machine/baremetal.js';
 import type { MachineExit } from '../machine/machine.js';
 import type { LazyRamLoader } from '../snapshot/lazy-ram.js';
 import { ConsoleInput, ESCAPE_HELP } from './console-input.js';
+import { applyV8Flags } from './node-flags.js';
 import { asUsageError, UsageError } from './usage-error.js';
 import { bootVm, readBootFiles, releaseAll, type BuiltVm, type MachineExtras } from './vm-build.js';
 import type { VmConfig } from './vm-config.js';
@@ -74,6 +75,9 @@ export class VmSession implements ControlledVm {
         throw new UsageError(`--api-sock ${this.o.apiSock}: ${(e as Error).message}`);
       }
     }
+    // Node's built-in modules this run needs are loaded now (the streams last): V8's options for running the VM
+    // can be set without making V8 refuse Node's code cache of those modules (node-flags.ts).
+    applyV8Flags();
     const input = new ConsoleInput({
       toGuest: (bytes) => this.vm.machine.sendInput(bytes),
       quit: () => this.vm.machine.stop({ kind: 'stopped' }),
