@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -34,6 +34,18 @@ test('a file that cannot be opened is a UsageError at once; an empty or device f
   assert.throws(() => readBootFiles(config({ initrd: dir })), (e) => e instanceof UsageError && /is a directory/.test(e.message));
   assert.equal((await readBootFiles(config({ initrd: file('empty', new Uint8Array(0)) })).initrd)?.length, 0);
   assert.equal((await readBootFiles(config({ initrd: '/dev/null' })).initrd)?.length, 0);
+});
+
+test('a file larger than the largest guest RAM is refused when it would be read, without a buffer for it', async () => {
+  const huge = join(dir, 'huge');
+  writeFileSync(huge, Uint8Array.of(0x30, 0x37));
+  truncateSync(huge, 2 ** 31 + 4096); // sparse: no disk space
+  try {
+    const files = readBootFiles(config({ kernel: file('kernel', Uint8Array.of(0)), initrd: huge }));
+    await assert.rejects(files.initrd!, (e) => e instanceof UsageError && /cannot read initrd .*2147487744 bytes, more than the largest guest RAM/.test(e.message));
+  } finally {
+    rmSync(huge);
+  }
 });
 
 test('a gzip-compressed kernel is inflated, any other read as it is; a missing kernel or directory is a UsageError at once', async () => {

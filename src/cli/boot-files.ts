@@ -2,7 +2,7 @@
  * Reading the firmware, kernel and initrd a VM boots from. Apart from vm-build.ts, which loads the machine and
  * its CPU, so that the kernel starts inflating on libuv's thread pool while those modules load.
  */
-import { closeSync, fstatSync, openSync, readFile, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, read, readFile, readFileSync, readSync } from 'node:fs';
 import { inflateKernel, isGzip } from '../machine/linux-image.js';
 import { UsageError } from './usage-error.js';
 import type { VmConfig } from './vm-config.js';
@@ -42,8 +42,14 @@ function readInputAsync(what: string, path: string): Promise<Uint8Array> {
   return readOpened(what, path, openInput(what, path));
 }
 
+/** An open file to read: its descriptor, and its size if it is a regular file (undefined: read to its end). */
+interface OpenInput {
+  readonly fd: number;
+  readonly size: number | undefined;
+}
+
 /** Opens a file to read (not a directory), or throws the UsageError that says why not. */
-function openInput(what: string, path: string): number {
+function openInput(what: string, path: string): OpenInput {
   let fd: number;
   try {
     fd = openSync(path, 'r');
@@ -51,12 +57,13 @@ function openInput(what: string, path: string): number {
     throw cannotRead(what, path, e);
   }
   try {
-    if (fstatSync(fd).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    return { fd, size: stat.isFile() ? stat.size : undefined };
   } catch (e) {
     closeSync(fd);
     throw cannotRead(what, path, e);
   }
-  return fd;
 }
 
 /**
@@ -65,7 +72,8 @@ function openInput(what: string, path: string): number {
  * before it waits for the kernel); any other is read on the thread pool.
  */
 function readKernel(path: string): Promise<Uint8Array> {
-  const fd = openInput('kernel', path);
+  const input = openInput('kernel', path);
+  const fd = input.fd;
   const head = new Uint8Array(2);
   let gzip: boolean;
   try {
@@ -74,7 +82,7 @@ function readKernel(path: string): Promise<Uint8Array> {
     closeSync(fd);
     throw cannotRead('kernel', path, e);
   }
-  if (!gzip) return readOpened('kernel', path, fd);
+  if (!gzip) return readOpened('kernel', path, input);
   let file: Uint8Array;
   try {
     file = readFileSync(fd);
@@ -86,14 +94,37 @@ function readKernel(path: string): Promise<Uint8Array> {
   return inflateKernel(file);
 }
 
-/** Reads the open file `fd` on libuv's thread pool, and closes it. */
-function readOpened(what: string, path: string, fd: number): Promise<Uint8Array> {
+/**
+ * Reads the open file on libuv's thread pool, and closes it. A regular file is read into a buffer of its size
+ * in one request (fs.readFile reads 512 KiB at a time, each next read started by the main thread, which is busy
+ * building the machine: the kernel then arrived ~5-8 ms after the machine was built); anything else (a pipe, a
+ * device) with fs.readFile, to its end.
+ */
+function readOpened(what: string, path: string, input: OpenInput): Promise<Uint8Array> {
+  const { fd, size } = input;
   return new Promise<Uint8Array>((resolve, reject) => {
-    readFile(fd, (e, data) => {
+    const done = (e: Error | null, data?: Uint8Array): void => {
       closeSync(fd);
       if (e !== null) reject(cannotRead(what, path, e));
-      else resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    });
+      else resolve(data!);
+    };
+    if (size === undefined) {
+      readFile(fd, (e, data) => done(e, e === null ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined));
+      return;
+    }
+    // No guest RAM is larger (cli/run-command.ts MAX_MEMORY).
+    if (size > 2 ** 31) return done(new Error(`it is ${size} bytes, more than the largest guest RAM (2 GiB)`));
+    const buf = new Uint8Array(size);
+    // Until the size read, or the end of a file that shrank meanwhile.
+    const from = (offset: number): void => {
+      if (offset === size) return done(null, buf);
+      read(fd, buf, offset, size - offset, offset, (e, n) => {
+        if (e !== null) done(e);
+        else if (n === 0) done(null, buf.subarray(0, offset));
+        else from(offset + n);
+      });
+    };
+    from(0);
   });
 }
 
