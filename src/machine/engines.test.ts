@@ -49,3 +49,12 @@ for (const file of readdirSync(BIN_DIR).filter((f) => f.endsWith('.elf')).sort()
     assert.ok(Buffer.compare(a.machine.ram.u8, b.machine.ram.u8) === 0, 'RAM');
   });
 }
+
+test("the translator's RAM is a shared WebAssembly memory with one hart too, the interpreter's a plain buffer", () => {
+  // Shared, V8 does not count it as its heap's external memory and collects no garbage for it (machine.ts).
+  const jit = new Machine({ memBytes: 16 * 1048576, engine: 'jit', onOutput: () => undefined });
+  assert.equal(jit.ram.shared, true);
+  assert.ok(jit.ram.memory instanceof WebAssembly.Memory);
+  const interp = new Machine({ memBytes: 16 * 1048576, engine: 'interp', onOutput: () => undefined });
+  assert.equal(interp.ram.shared, false);
+});
