@@ -19,7 +19,8 @@ export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
  * command line: V8 takes a code cache only under the options it was made with, and that holds for the cache of
  * Node's own built-in modules inside the node executable too. Started with these, Node compiled from source
  * every built-in module it loads after its start-up snapshot (the streams of stdin and stdout, timers/promises,
- * worker_threads, vm, ...): ~15 ms of every `typevisor run` (stdin and stdout alone: ~15 ms against ~3 ms).
+ * vm, v8, ...): ~20 ms of every `typevisor run` before its first guest instruction (stdin's and stdout's streams
+ * alone 12-18 ms against 2-3 ms; docs/benchmarks.md, eighteenth session).
  * Both are read where they act (TurboFan's inlining at each compile, the tiering budget when a WebAssembly
  * instance is made and each time it runs out), so setting them later changes nothing else.
  *
