@@ -10,7 +10,7 @@
 // host, as fast as both engines' best runs: it measured the host's clock. This loop runs natively at ~13,000.
 // `MIPS_LOOP=chained` runs the old one.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -117,6 +117,7 @@ for (let run = 0; run < runs; run++) {
     console.log(`  ${e.name.padEnd(9)} run ${run + 1}: ${(ms / 1000).toFixed(2)} s (start-up ${(base / 1000).toFixed(2)} s): ${m.toFixed(0)} MIPS`);
   }
 }
+rmSync(dir, { recursive: true, force: true });
 console.log('\nengine      MIPS (median)');
 for (const [name, xs] of mips) console.log(`${name.padEnd(12)}${median(xs).toFixed(0)}`);
 const jit = mips.get('jit');
