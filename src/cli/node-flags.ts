@@ -38,14 +38,15 @@ export const NODE_FLAGS: readonly string[] = ['--v8-pool-size=1'];
  * (24 pairs each); sha256sum and gzip the same within noise. 200000 made boots slower (1.079: more of the
  * kernel's blocks recompiled on the one pool thread).
  *
- * Programs that run a Machine in their own process (tools/duo.mjs, the benchmarks' in-process runs) pass them
- * on their command line, where they act the same.
+ * Programs that run a Machine in their own process (tools/duo.mjs) pass them on their command line, where they
+ * act the same.
  */
 export const V8_FLAGS: readonly string[] = ['--max-inlined-bytecode-size-cumulative=230', '--wasm-tiering-budget=700000'];
 
 /**
  * The environment variable that replaces V8_FLAGS for this process: space-separated V8 options, or empty for
- * none. tools/code-cache.mjs empties it: a code cache made after the options changed is refused by every start.
+ * none (V8 prints "unrecognized flag" for one it does not know, and goes on). tools/code-cache.mjs empties it: a
+ * code cache made after the options changed is refused by every start.
  */
 export const V8_FLAGS_ENV = 'TYPEVISOR_V8_FLAGS';
 
