@@ -51,6 +51,8 @@ async function boot(dir) {
     }
   }, machineExtras(options));
   const prompt = new Promise((r) => (state.waiter = r));
+  // The kernel and initramfs may still be arriving in RAM (cli/vm-build.ts BuiltVm.loaded).
+  await vm.loaded;
   void vm.machine.run();
   await prompt;
   const run = async (command) => {

@@ -1,22 +1,38 @@
 /**
  * Reading the firmware, kernel and initrd a VM boots from. Apart from vm-build.ts, which loads the machine and
  * its CPU, so that the kernel starts inflating on libuv's thread pool while those modules load.
+ *
+ * A kernel or initrd that is a regular file (and not gzip-compressed, for the kernel) is opened here and its
+ * first bytes read, but the rest is read by bootLinux straight into guest RAM where it places it, on the thread
+ * pool while the device tree, the console and the hart are made (machine/boot.ts FileImage): no buffer of its
+ * own and no copy on the main thread (~4 ms of page faults on fresh RAM for the bundled guest's 6.7 MiB).
  */
 import { closeSync, fstatSync, openSync, read, readFile, readFileSync, readSync } from 'node:fs';
-import { inflateKernel, isGzip } from '../machine/linux-image.js';
+import type { BootImage, FileImage } from '../machine/boot.js';
+import { inflateKernel, isGzip, KERNEL_HEADER_BYTES } from '../machine/linux-image.js';
 import { UsageError } from './usage-error.js';
 import type { VmConfig } from './vm-config.js';
 
-export interface BootFiles {
+/** What a VM boots from, being read: for Linux (firmware set) or bare metal (firmware undefined). */
+export type BootFiles = LinuxBootFiles | BareMetalFiles;
+
+export interface LinuxBootFiles {
   /**
-   * The kernel ready to load: for a Linux boot the Image, inflated if gzip-compressed (under way from when the
-   * file was read; a corrupt one rejects with a KernelImageError); for bare metal the ELF file as read.
+   * The kernel Image: a FileImage if it is a regular file not compressed, else its bytes, inflated if
+   * gzip-compressed (under way from when the file was read; a corrupt one rejects with a KernelImageError).
    */
+  readonly kernel: Promise<BootImage>;
+  /** The initrd: a FileImage if it is a regular file, else its bytes, read on libuv's thread pool. */
+  readonly initrd: Promise<BootImage> | undefined;
+  /** The M-mode firmware; 'builtin' for the machine's own SBI. */
+  readonly firmware: Uint8Array | 'builtin';
+}
+
+export interface BareMetalFiles {
+  /** The ELF file as read. */
   readonly kernel: Promise<Uint8Array>;
-  /** The initrd, being read on libuv's thread pool (a read error rejects with a UsageError). */
-  readonly initrd: Promise<Uint8Array> | undefined;
-  /** The M-mode firmware; 'builtin' for the machine's own SBI; undefined for bare metal. */
-  readonly firmware: Uint8Array | 'builtin' | undefined;
+  readonly initrd: undefined;
+  readonly firmware: undefined;
 }
 
 function cannotRead(what: string, path: string, e: unknown): UsageError {
@@ -31,15 +47,6 @@ function readInput(what: string, path: string): Uint8Array {
   } catch (e) {
     throw cannotRead(what, path, e);
   }
-}
-
-/**
- * Opens a file now (so that a missing one is reported before anything else starts) and reads it on libuv's
- * thread pool: the first guest instruction does not wait for the copy or the host's page faults on the buffer
- * (~2 ms for the 2.2 MiB initramfs on the main thread before).
- */
-function readInputAsync(what: string, path: string): Promise<Uint8Array> {
-  return readOpened(what, path, openInput(what, path));
 }
 
 /** An open file to read: its descriptor, and its size if it is a regular file (undefined: read to its end). */
@@ -67,11 +74,59 @@ function openInput(what: string, path: string): OpenInput {
 }
 
 /**
- * A Linux kernel: one that is gzip-compressed is read now and inflated on the thread pool from now on (read
- * there too, it was inflated only when the main thread next reached the event loop, which start-up does not do
- * before it waits for the kernel); any other is read on the thread pool.
+ * Opens a file now (so that a missing one is reported before anything else starts): a regular one becomes a
+ * FileImage, anything else (a pipe, a device) is read to its end on the thread pool.
  */
-function readKernel(path: string): Promise<Uint8Array> {
+function openImage(what: string, path: string): Promise<BootImage> {
+  const input = openInput(what, path);
+  if (input.size === undefined) return readToEnd(what, path, input.fd);
+  return Promise.resolve(fileImage(what, path, input.fd, input.size));
+}
+
+/**
+ * The regular file open on `fd`, of `size` bytes, with its first bytes read now. Its descriptor is closed once
+ * it has been read (bootLinux reads it when it places it; a boot that fails before leaves it to the process's
+ * exit, as the command line's does at once).
+ */
+function fileImage(what: string, path: string, fd: number, size: number): FileImage {
+  const head = new Uint8Array(Math.min(size, KERNEL_HEADER_BYTES));
+  try {
+    const n = readSync(fd, head, 0, head.length, 0);
+    if (n < head.length) throw new Error(`it shrank to ${n} bytes while being read`);
+  } catch (e) {
+    closeSync(fd);
+    throw cannotRead(what, path, e);
+  }
+  let read0 = false;
+  return {
+    size,
+    head,
+    readInto(dest: Uint8Array): Promise<void> {
+      if (read0) return Promise.reject(new Error(`${what} '${path}' was read already`));
+      read0 = true;
+      // One request for the whole file, more only after a short read.
+      return new Promise<void>((resolve, reject) => {
+        const from = (offset: number): void => {
+          if (offset === size) {
+            closeSync(fd);
+            resolve();
+            return;
+          }
+          read(fd, dest, offset, size - offset, offset, (e, n) => {
+            if (e !== null || n === 0) {
+              closeSync(fd);
+              reject(cannotRead(what, path, e ?? new Error(`it shrank to ${offset} bytes while being read`)));
+            } else from(offset + n);
+          });
+        };
+        from(0);
+      });
+    },
+  };
+}
+
+/** A Linux kernel: a gzip-compressed one is read now and inflated on the thread pool from now on. */
+function readKernel(path: string): Promise<BootImage> {
   const input = openInput('kernel', path);
   const fd = input.fd;
   const head = new Uint8Array(2);
@@ -82,7 +137,7 @@ function readKernel(path: string): Promise<Uint8Array> {
     closeSync(fd);
     throw cannotRead('kernel', path, e);
   }
-  if (!gzip) return readOpened('kernel', path, input);
+  if (!gzip) return input.size === undefined ? readToEnd('kernel', path, fd) : Promise.resolve(fileImage('kernel', path, fd, input.size));
   let file: Uint8Array;
   try {
     file = readFileSync(fd);
@@ -94,50 +149,27 @@ function readKernel(path: string): Promise<Uint8Array> {
   return inflateKernel(file);
 }
 
-/**
- * Reads the open file on libuv's thread pool, and closes it. A regular file is read into a buffer of its size
- * in one request (fs.readFile reads 512 KiB at a time, each next read started by the main thread, which is busy
- * building the machine: the kernel then arrived ~5-8 ms after the machine was built); anything else (a pipe, a
- * device) with fs.readFile, to its end.
- */
-function readOpened(what: string, path: string, input: OpenInput): Promise<Uint8Array> {
-  const { fd, size } = input;
+/** Reads the open file `fd` (a pipe, a device) to its end on libuv's thread pool, and closes it. */
+function readToEnd(what: string, path: string, fd: number): Promise<Uint8Array> {
   return new Promise<Uint8Array>((resolve, reject) => {
-    const done = (e: Error | null, data?: Uint8Array): void => {
+    readFile(fd, (e, data) => {
       closeSync(fd);
       if (e !== null) reject(cannotRead(what, path, e));
-      else resolve(data!);
-    };
-    if (size === undefined) {
-      readFile(fd, (e, data) => done(e, e === null ? new Uint8Array(data.buffer, data.byteOffset, data.byteLength) : undefined));
-      return;
-    }
-    // No guest RAM is larger (cli/run-command.ts MAX_MEMORY).
-    if (size > 2 ** 31) return done(new Error(`it is ${size} bytes, more than the largest guest RAM (2 GiB)`));
-    const buf = new Uint8Array(size);
-    // Until the size read, or the end of a file that shrank meanwhile.
-    const from = (offset: number): void => {
-      if (offset === size) return done(null, buf);
-      read(fd, buf, offset, size - offset, offset, (e, n) => {
-        if (e !== null) done(e);
-        else if (n === 0) done(null, buf.subarray(0, offset));
-        else from(offset + n);
-      });
-    };
-    from(0);
+      else resolve(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    });
   });
 }
 
 /**
- * Reads the firmware, and starts reading the kernel and initrd the configuration names (and inflating the kernel);
- * a file that cannot be opened is a UsageError at once.
+ * Reads the firmware, and opens the kernel and initrd the configuration names (and starts inflating a compressed
+ * kernel); a file that cannot be opened is a UsageError at once.
  */
 export function readBootFiles(cfg: VmConfig): BootFiles {
-  const bare = cfg.firmware === 'none';
+  if (cfg.firmware === 'none') return { kernel: Promise.resolve(readInput('kernel', cfg.kernel)), initrd: undefined, firmware: undefined };
   // The kernel first: a compressed one starts inflating now (readKernel).
-  const kernel = bare ? Promise.resolve(readInput('kernel', cfg.kernel)) : readKernel(cfg.kernel);
-  const initrd = bare || cfg.initrd === 'none' ? undefined : readInputAsync('initrd', cfg.initrd);
-  const firmware = bare ? undefined : cfg.firmware === 'builtin' ? 'builtin' : readInput('firmware', cfg.firmware);
+  const kernel = readKernel(cfg.kernel);
+  const initrd = cfg.initrd === 'none' ? undefined : openImage('initrd', cfg.initrd);
+  const firmware = cfg.firmware === 'builtin' ? 'builtin' : readInput('firmware', cfg.firmware);
   // A bad kernel or initrd is reported where it is awaited (bootVm).
   kernel.catch(() => undefined);
   initrd?.catch(() => undefined);

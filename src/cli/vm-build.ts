@@ -18,6 +18,11 @@ export interface BuiltVm {
   /** Everything to release when this machine is gone (image files, network backends, a lazy RAM loader). */
   readonly attached: Attached[];
   readonly disks: readonly AttachedDisk[];
+  /**
+   * Settles when the boot files bootLinux reads into RAM are there (machine/boot.ts FileImage), rejecting with a
+   * read error: the machine runs only after. Undefined when nothing is being read.
+   */
+  readonly loaded?: Promise<void>;
 }
 
 export function releaseAll(attached: Attached[]): void {
@@ -58,19 +63,20 @@ export async function bootVm(cfg: VmConfig, files: BootFiles, onOutput: (b: Uint
   // The kernel inflates on the thread pool (since readBootFiles) while the machine is built.
   const vm = await buildMachine(cfg, onOutput, extras);
   try {
-    if (files.firmware === undefined) bootBareMetal(vm.machine, await files.kernel);
-    else {
-      bootLinux(vm.machine, {
-        firmware: files.firmware,
-        kernel: await files.kernel,
-        cmdline: cfg.append,
-        mmu: cfg.mmu,
-        ...(files.initrd !== undefined ? { initrd: await files.initrd } : {}),
-      });
+    if (files.firmware === undefined) {
+      bootBareMetal(vm.machine, await files.kernel);
+      return vm;
     }
+    const { loaded } = bootLinux(vm.machine, {
+      firmware: files.firmware,
+      kernel: await files.kernel,
+      cmdline: cfg.append,
+      mmu: cfg.mmu,
+      ...(files.initrd !== undefined ? { initrd: await files.initrd } : {}),
+    });
+    return { ...vm, loaded };
   } catch (e) {
     releaseAll(vm.attached);
     throw e;
   }
-  return vm;
 }

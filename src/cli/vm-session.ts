@@ -63,6 +63,14 @@ export class VmSession implements ControlledVm {
   async run(): Promise<number> {
     const stdin = process.stdin;
     const stdout = process.stdout;
+    // The kernel and initramfs may still be arriving in RAM (BuiltVm.loaded), read on the thread pool while this
+    // session and the console's streams were made: nothing may run or see the machine before they are there.
+    try {
+      await this.vm.loaded;
+    } catch (e) {
+      this.release();
+      throw asUsageError(e);
+    }
     let server: ControlServer | undefined;
     if (this.o.apiSock !== undefined) {
       try {
@@ -118,6 +126,7 @@ export class VmSession implements ControlledVm {
         this.release();
         try {
           this.vm = await bootVm(this.config, readBootFiles(this.config), this.o.write, this.o.extras);
+          await this.vm.loaded;
         } catch (e) {
           throw asUsageError(e);
         }

@@ -14,7 +14,7 @@ import { Htif } from '../devices/htif.js';
 import { SATP_MODE_SV39, SATP_MODE_SV48 } from '../riscv/constants.js';
 import { parseElf } from './elf.js';
 import { BootError } from './errors.js';
-import { parseKernelImage } from './linux-image.js';
+import { parseKernelHeader, parseKernelImage } from './linux-image.js';
 import { enterSupervisor, markStopped } from './sbi.js';
 import type { Machine } from './machine.js';
 import { generateVirtDtb } from './virt-dt.js';
@@ -25,11 +25,29 @@ export const HART_ISA = 'rv64imafdc_zicsr_zifencei_sstc';
 
 export { BootError } from './errors.js';
 
+/**
+ * A boot file that is not in memory: bootLinux places it by its size and first bytes, then has it read straight
+ * into guest RAM (the command line reads the kernel and initramfs so, on libuv's thread pool, while the rest
+ * of start-up goes on: no buffer of their own, no copy on the main thread).
+ */
+export interface FileImage {
+  /** Its size in bytes. */
+  readonly size: number;
+  /** Its first bytes: KERNEL_HEADER_BYTES (linux-image.ts) of them, fewer only if the file is shorter. */
+  readonly head: Uint8Array;
+  /** Reads the whole file into `dest` (its `size` bytes of guest RAM); settles when they are all there. */
+  readInto(dest: Uint8Array): Promise<void>;
+}
+
+/** A kernel or initramfs: its bytes, or a file bootLinux has read into RAM. */
+export type BootImage = Uint8Array | FileImage;
+
 export interface LinuxBoot {
   /** M-mode firmware (OpenSBI fw_dynamic), or 'builtin': the machine's own SBI (MachineOptions.sbi), no firmware. */
   readonly firmware: Uint8Array | 'builtin';
-  readonly kernel: Uint8Array;
-  readonly initrd?: Uint8Array;
+  /** A RISC-V Image (in memory, gzip-compressed or not; as a FileImage, uncompressed). */
+  readonly kernel: BootImage;
+  readonly initrd?: BootImage;
   readonly cmdline: string;
   readonly mmu?: 'sv39' | 'sv48';
 }
@@ -41,7 +59,15 @@ export interface BootLayout {
   readonly initrdStart?: number;
   readonly initrdEnd?: number;
   readonly dtb: number;
+  /**
+   * Settles when every FileImage is in RAM (at once when there is none); rejects with the first one's read error.
+   * The machine must not run before.
+   */
+  readonly loaded: Promise<void>;
 }
+
+const sizeOf = (image: BootImage): number => (image instanceof Uint8Array ? image.length : image.size);
+const headOf = (image: BootImage): Uint8Array => (image instanceof Uint8Array ? image : image.head);
 
 const FW_DYNAMIC_INFO_MAGIC = 0x4942534f;
 const FW_DYNAMIC_INFO_VERSION = 2;
@@ -94,9 +120,10 @@ function checkFirmware(fw: Uint8Array): void {
   }
 }
 
-function checkInitrd(initrd: Uint8Array): void {
-  if (initrd.length === 0) throw new BootError('initrd is empty');
-  if (!INITRD_MAGICS.some((m) => m.every((b, i) => initrd[i] === b))) {
+function checkInitrd(initrd: BootImage): void {
+  if (sizeOf(initrd) === 0) throw new BootError('initrd is empty');
+  const head = headOf(initrd);
+  if (!INITRD_MAGICS.some((m) => m.every((b, i) => head[i] === b))) {
     throw new BootError('initrd is neither a cpio archive nor a compressed one (gzip, bzip2, lzma, xz, lzo, lz4, zstd)');
   }
 }
@@ -119,7 +146,7 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   const ram = m.ram;
   const ramEnd = ram.base + ram.size;
   const mmu = boot.mmu ?? 'sv39';
-  const kernel = parseKernelImage(boot.kernel);
+  const kernel = boot.kernel instanceof Uint8Array ? parseKernelImage(boot.kernel) : { data: boot.kernel, ...parseKernelHeader(boot.kernel.head, boot.kernel.size) };
   const kernelStart = ram.base + kernel.textOffset;
   if (firmware !== undefined && firmware.length > kernel.textOffset) {
     throw new BootError(`firmware is ${firmware.length} bytes and would overlap the kernel at ${hex(kernelStart)}`);
@@ -133,8 +160,8 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   let initrd: { start: number; end: number } | undefined;
   let lowest = info;
   if (boot.initrd !== undefined) {
-    const start = alignDown(info - boot.initrd.length, 4096);
-    initrd = { start, end: start + boot.initrd.length };
+    const start = alignDown(info - sizeOf(boot.initrd), 4096);
+    initrd = { start, end: start + sizeOf(boot.initrd) };
     lowest = start;
   }
   // Leave the kernel room for its early allocations (page tables, the boot stack) above its image.
@@ -142,14 +169,25 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   if (lowest < needed) {
     throw new BootError(
       `guest memory of ${mib(ram.size)} is too small: the kernel (${mib(kernel.imageSize)})` +
-        (boot.initrd ? `, the initrd (${mib(boot.initrd.length)})` : '') +
+        (boot.initrd ? `, the initrd (${mib(sizeOf(boot.initrd))})` : '') +
         ` and the device tree need at least ${mib(ram.size + needed - lowest)}`,
     );
   }
-  ram.load(kernelStart, kernel.data);
-  if (initrd !== undefined && boot.initrd !== undefined) ram.load(initrd.start, boot.initrd);
+  const reads: Promise<void>[] = [];
+  const place = (addr: number, image: BootImage): void => {
+    if (image instanceof Uint8Array) return ram.load(addr, image);
+    // Within RAM: the layout above leaves room for both.
+    const dest = ram.view(addr, image.size);
+    if (dest === undefined) throw new RangeError(`image of ${image.size} bytes at ${hex(addr)} does not fit in RAM`);
+    reads.push(image.readInto(dest));
+  };
+  place(kernelStart, kernel.data);
+  if (initrd !== undefined && boot.initrd !== undefined) place(initrd.start, boot.initrd);
   ram.load(dtb, dtbFor(m, boot.cmdline, mmu, initrd, true));
-  const layout = { kernelStart, kernelEnd, dtb, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
+  const loaded = reads.length === 0 ? Promise.resolve() : Promise.all(reads).then(() => undefined);
+  // Whoever runs the machine awaits it; a boot that fails after a read started must not leave it unhandled.
+  loaded.catch(() => undefined);
+  const layout = { kernelStart, kernelEnd, dtb, loaded, ...(initrd ? { initrdStart: initrd.start, initrdEnd: initrd.end } : {}) };
   if (firmware === undefined) {
     // Hart 0 enters the kernel; the others wait, stopped, for the kernel to start them (SBI HSM hart_start).
     for (const h of m.harts) {

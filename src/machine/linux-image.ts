@@ -46,6 +46,32 @@ export function inflateKernel(file: Uint8Array): Promise<Uint8Array> {
   });
 }
 
+/** Bytes of an Image's header: what parseKernelHeader reads. */
+export const KERNEL_HEADER_BYTES = 64;
+
+/**
+ * Where an uncompressed Image of `size` bytes wants to be loaded and how much memory it occupies, from its
+ * first bytes (`head`: KERNEL_HEADER_BYTES of them, fewer only if the file is shorter).
+ */
+export function parseKernelHeader(head: Uint8Array, size: number): { textOffset: number; imageSize: number } {
+  if (size < KERNEL_HEADER_BYTES || head.length < KERNEL_HEADER_BYTES) {
+    throw new KernelImageError(`kernel is ${size} bytes, too short for a RISC-V Image`);
+  }
+  const magic = String.fromCharCode(...head.subarray(48, 53));
+  const magic2 = String.fromCharCode(...head.subarray(56, 60));
+  if (magic !== 'RISCV' && magic2 !== 'RSC\x05') {
+    throw new KernelImageError('kernel is not a RISC-V Linux Image (no "RISCV" magic in its header)');
+  }
+  const dv = new DataView(head.buffer, head.byteOffset, KERNEL_HEADER_BYTES);
+  const textOffset = Number(dv.getBigUint64(8, true));
+  const imageSize = Number(dv.getBigUint64(16, true));
+  if (textOffset % 4096 !== 0 || textOffset > 64 * 1024 * 1024) {
+    throw new KernelImageError(`kernel header has an implausible text_offset 0x${textOffset.toString(16)}`);
+  }
+  if (imageSize > MAX_IMAGE) throw new KernelImageError(`kernel header claims an image size of ${imageSize} bytes`);
+  return { textOffset, imageSize: Math.max(imageSize, size) };
+}
+
 /** Parses (and if gzip-compressed, inflates) a RISC-V Linux Image. */
 export function parseKernelImage(file: Uint8Array): KernelImage {
   let data = file;
@@ -56,18 +82,5 @@ export function parseKernelImage(file: Uint8Array): KernelImage {
       throw inflateError(e);
     }
   }
-  if (data.length < 64) throw new KernelImageError(`kernel is ${data.length} bytes, too short for a RISC-V Image`);
-  const magic = String.fromCharCode(...data.subarray(48, 53));
-  const magic2 = String.fromCharCode(...data.subarray(56, 60));
-  if (magic !== 'RISCV' && magic2 !== 'RSC\x05') {
-    throw new KernelImageError('kernel is not a RISC-V Linux Image (no "RISCV" magic in its header)');
-  }
-  const dv = new DataView(data.buffer, data.byteOffset, data.byteLength);
-  const textOffset = Number(dv.getBigUint64(8, true));
-  const imageSize = Number(dv.getBigUint64(16, true));
-  if (textOffset % 4096 !== 0 || textOffset > 64 * 1024 * 1024) {
-    throw new KernelImageError(`kernel header has an implausible text_offset 0x${textOffset.toString(16)}`);
-  }
-  if (imageSize > MAX_IMAGE) throw new KernelImageError(`kernel header claims an image size of ${imageSize} bytes`);
-  return { data, textOffset, imageSize: Math.max(imageSize, data.length) };
+  return { data, ...parseKernelHeader(data, data.length) };
 }
