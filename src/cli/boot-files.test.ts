@@ -38,6 +38,11 @@ test('a regular kernel and initrd are opened with their first bytes read, the re
   assert.deepEqual(await bytesOf(initrd), big);
   await assert.rejects(initrd.readInto(new Uint8Array(big.length)), /read already/);
   assert.deepEqual(await bytesOf(await files.kernel), big.subarray(0, 4096)); // not gzip: as it is
+  // A destination of another size is refused, and the file can still be read.
+  const other = await readBootFiles(config({ kernel: file('kernel2', Uint8Array.of(0)), initrd: join(dir, 'initrd') })).initrd!;
+  assert.ok(!(other instanceof Uint8Array));
+  await assert.rejects(other.readInto(new Uint8Array(big.length - 1)), /is 3145733 bytes, not 3145732/);
+  assert.deepEqual(await bytesOf(other), big);
   assert.equal(readBootFiles(config({ initrd: 'none' })).initrd, undefined);
 });
 

@@ -97,13 +97,14 @@ function fileImage(what: string, path: string, fd: number, size: number): FileIm
     closeSync(fd);
     throw cannotRead(what, path, e);
   }
-  let read0 = false;
+  let taken = false;
   return {
     size,
     head,
     readInto(dest: Uint8Array): Promise<void> {
-      if (read0) return Promise.reject(new Error(`${what} '${path}' was read already`));
-      read0 = true;
+      if (taken) return Promise.reject(new Error(`${what} '${path}' was read already`));
+      if (dest.length !== size) return Promise.reject(new RangeError(`${what} '${path}' is ${size} bytes, not ${dest.length}`));
+      taken = true;
       // One request for the whole file, more only after a short read.
       return new Promise<void>((resolve, reject) => {
         const from = (offset: number): void => {
