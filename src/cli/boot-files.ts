@@ -7,7 +7,8 @@
  * pool while the device tree, the console and the hart are made (machine/boot.ts FileImage): no buffer of its
  * own and no copy on the main thread (~4 ms of page faults on fresh RAM for the bundled guest's 6.7 MiB).
  */
-import { closeSync, fstatSync, openSync, read, readFile, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFile, readFileSync, readSync } from 'node:fs';
+import { readFully } from '../lib/read-fully.js';
 import type { BootImage, FileImage } from '../machine/boot.js';
 import { inflateKernel, isGzip, KERNEL_HEADER_BYTES } from '../machine/linux-image.js';
 import { UsageError } from './usage-error.js';
@@ -83,6 +84,9 @@ function openImage(what: string, path: string): Promise<BootImage> {
   return Promise.resolve(fileImage(what, path, input.fd, input.size));
 }
 
+/** Why a file could not be read whole: it ended at byte `at`, short of the size it had when opened. */
+const shrank = (at: number): Error => new Error(`it shrank to ${at} bytes while being read`);
+
 /**
  * The regular file open on `fd`, of `size` bytes, with its first bytes read now. Its descriptor is closed once
  * it has been read (bootLinux reads it when it places it; a boot that fails before leaves it to the process's
@@ -92,7 +96,7 @@ function fileImage(what: string, path: string, fd: number, size: number): FileIm
   const head = new Uint8Array(Math.min(size, KERNEL_HEADER_BYTES));
   try {
     const n = readSync(fd, head, 0, head.length, 0);
-    if (n < head.length) throw new Error(`it shrank to ${n} bytes while being read`);
+    if (n < head.length) throw shrank(n);
   } catch (e) {
     closeSync(fd);
     throw cannotRead(what, path, e);
@@ -105,23 +109,14 @@ function fileImage(what: string, path: string, fd: number, size: number): FileIm
       if (taken) return Promise.reject(new Error(`${what} '${path}' was read already`));
       if (dest.length !== size) return Promise.reject(new RangeError(`${what} '${path}' is ${size} bytes, not ${dest.length}`));
       taken = true;
-      // One request for the whole file, more only after a short read.
-      return new Promise<void>((resolve, reject) => {
-        const from = (offset: number): void => {
-          if (offset === size) {
-            closeSync(fd);
-            resolve();
-            return;
-          }
-          read(fd, dest, offset, size - offset, offset, (e, n) => {
-            if (e !== null || n === 0) {
-              closeSync(fd);
-              reject(cannotRead(what, path, e ?? new Error(`it shrank to ${offset} bytes while being read`)));
-            } else from(offset + n);
-          });
-        };
-        from(0);
-      });
+      // Closed whether the read succeeds or not.
+      return readFully(fd, dest, 0, shrank).then(
+        () => closeSync(fd),
+        (e: unknown) => {
+          closeSync(fd);
+          throw cannotRead(what, path, e);
+        },
+      );
     },
   };
 }

@@ -175,11 +175,8 @@ export function bootLinux(m: Machine, boot: LinuxBoot): BootLayout {
   }
   const reads: Promise<void>[] = [];
   const place = (addr: number, image: BootImage): void => {
-    if (image instanceof Uint8Array) return ram.load(addr, image);
-    // Within RAM: the layout above leaves room for both.
-    const dest = ram.view(addr, image.size);
-    if (dest === undefined) throw new RangeError(`image of ${image.size} bytes at ${hex(addr)} does not fit in RAM`);
-    reads.push(image.readInto(dest));
+    if (image instanceof Uint8Array) ram.load(addr, image);
+    else reads.push(image.readInto(ram.loadTarget(addr, image.size)));
   };
   place(kernelStart, kernel.data);
   if (initrd !== undefined && boot.initrd !== undefined) place(initrd.start, boot.initrd);

@@ -122,13 +122,22 @@ export class GuestRam {
 
   /** Copies `data` into RAM at guest-physical `addr`. Throws a RangeError when it does not fit. */
   load(addr: number, data: Uint8Array): void {
-    if (!this.contains(addr, data.length)) {
+    this.loadTarget(addr, data.length).set(data);
+  }
+
+  /**
+   * The `length` bytes of RAM at guest-physical `addr`, for an image of that size to be loaded into (as `load`
+   * does, or a file read into them). Throws a RangeError when it does not fit.
+   */
+  loadTarget(addr: number, length: number): Uint8Array {
+    const view = this.view(addr, length);
+    if (view === undefined) {
       throw new RangeError(
-        `image of ${data.length} bytes at 0x${addr.toString(16)} does not fit in RAM ` +
+        `image of ${length} bytes at 0x${addr.toString(16)} does not fit in RAM ` +
           `0x${this.base.toString(16)}..0x${(this.base + this.size).toString(16)}`,
       );
     }
-    this.u8.set(data, addr - this.base);
+    return view;
   }
 
   /** A view of [addr, addr + length), or undefined when outside RAM. */

@@ -10,6 +10,7 @@
 import * as fs from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PendingPages } from '../memory/ram.js';
+import { readFully } from '../lib/read-fully.js';
 import { checkPage, fileSource, PAGE_SIZE, type RamFileIndex, type RamSource } from './ram-file.js';
 
 /** The part of GuestRam the loader needs. */
@@ -129,7 +130,7 @@ export class LazyRamLoader implements PendingPages {
       const view = buf.subarray(0, n * PAGE_SIZE);
       this.reading = true;
       try {
-        await readFully(this.fd, view, this.index.dataOffset + k * PAGE_SIZE);
+        await readFully(this.fd, view, this.index.dataOffset + k * PAGE_SIZE, endOfFile);
       } finally {
         this.reading = false;
         if (this.closeWhenRead) {
@@ -171,18 +172,4 @@ export class LazyRamLoader implements PendingPages {
   }
 }
 
-function readFully(fd: number, into: Uint8Array, position: number): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let done = 0;
-    const step = (): void => {
-      fs.read(fd, into, done, into.length - done, position + done, (err, n) => {
-        if (err !== null) return reject(err);
-        if (n === 0) return reject(new Error(`RAM file: unexpected end of file at byte ${position + done}`));
-        done += n;
-        if (done < into.length) step();
-        else resolve();
-      });
-    };
-    step();
-  });
-}
+const endOfFile = (at: number): Error => new Error(`RAM file: unexpected end of file at byte ${at}`);
